@@ -1,0 +1,59 @@
+# SAE Explorer: `make run` and `make test` each do the whole set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch is installed first and pinned: a range like torch>=2.3 in an empty venv resolves to a
+# multi-GB CUDA build; the pinned CPU wheel installs in seconds (see ../shared/RECIPES.md).
+TORCH_SPEC ?= torch==2.13.0
+PORT ?= 8501
+
+.PHONY: run test check bench lint format typecheck install install-dev browser clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Chromium for the browser test: from the system packages where we can (root + apt-get).
+# In CI (CI=true) a missing browser fails the browser test instead of skipping it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	       && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } \
+	  || echo "note: no Chromium installed; the browser test will skip (fail when CI=true)"
+
+test: install-dev browser
+	$(PY) -m pytest -q
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install-dev
+	$(PY) -m mypy
+
+check: lint typecheck test
+
+format: install-dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: install-dev
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,177 @@
+"""Frozen, validated configuration for the model and for training.
+
+All parameter checks live here, in ``__post_init__``, so every entry point (app, CLI, notebook)
+gets the same message for the same mistake. Messages name the field, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from sae_core.errors import ConfigError
+
+METHODS: tuple[str, ...] = ("none", "l1", "l2", "kl", "contractive", "topk")
+"""Sparsity mechanisms; SAE_NOTES.md has the exact formulas."""
+
+SIGMOID_METHODS = frozenset({"kl", "contractive"})
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+DEAD_REMEDIES: tuple[str, ...] = ("none", "resample", "auxk")
+
+MAX_D_SAE = 65_536
+MAX_D_IN = 100_000
+MAX_LAM = 1e6
+
+
+def _check(ok: bool, field: str, value: object, fix: str) -> None:
+    if not ok:
+        raise ConfigError(f"{field}={value!r} is invalid: {fix}")
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SAEConfig:
+    """Shape and objective of one sparse autoencoder.
+
+    The objective is ``‖x − x̂‖²`` summed over d_in, averaged over the batch, plus ``lam · R`` where R
+    is the method's per-sample penalty (also averaged over the batch), plus
+    ``weight_decay · (‖W_enc‖² + ‖W_dec‖²)``.
+    """
+
+    d_in: int
+    d_sae: int = 128
+    method: str = "l1"
+    lam: float = 0.1  # L1 on digits in [0, 1]: FVE ≈ 0.94 at L0 ≈ 40 of 128 in 20 epochs
+    k: int = 8  # TopK only: latents kept per sample, so L0 ≤ k exactly
+    rho: float = 0.05  # KL only: target mean activation (UFLDL uses 0.01–0.1)
+    weight_decay: float = 0.0  # λ_w Σ W² on both weight matrices; regularises weights, not codes
+    tied: bool = False  # W_dec = W_encᵀ (one matrix)
+    unit_norm_decoder: bool = False  # renormalise decoder rows after every step
+    init_encoder_from_decoder: bool = True  # W_enc starts as W_decᵀ (SAELens / Anthropic)
+    init_b_dec_from_mean: bool = True  # b_dec starts at the training-data mean
+
+    def __post_init__(self) -> None:
+        _check(_is_int(self.d_in) and 1 <= self.d_in <= MAX_D_IN, "d_in", self.d_in,
+               f"input width must be an integer in 1..{MAX_D_IN}")
+        _check(_is_int(self.d_sae) and 1 <= self.d_sae <= MAX_D_SAE, "d_sae", self.d_sae,
+               f"hidden size must be an integer in 1..{MAX_D_SAE}")
+        _check(self.method in METHODS, "method", self.method, f"choose one of {', '.join(METHODS)}")
+        _check(_is_finite_number(self.lam) and 0 <= self.lam <= MAX_LAM, "lam", self.lam,
+               f"λ must be a finite number in [0, {MAX_LAM:g}]")
+        _check(_is_int(self.k) and self.k >= 1, "k", self.k, "k must be a positive integer")
+        if self.method == "topk":
+            _check(self.k <= self.d_sae, "k", self.k,
+                   f"TopK keeps k latents of d_sae={self.d_sae}; choose k ≤ d_sae")
+        _check(_is_finite_number(self.rho) and 0 < self.rho < 1, "rho", self.rho,
+               "ρ is a target firing rate: choose a number strictly between 0 and 1")
+        _check(_is_finite_number(self.weight_decay) and 0 <= self.weight_decay <= MAX_LAM,
+               "weight_decay", self.weight_decay, f"choose a finite number in [0, {MAX_LAM:g}]")
+        for name in ("tied", "unit_norm_decoder", "init_encoder_from_decoder",
+                     "init_b_dec_from_mean"):
+            _check(isinstance(getattr(self, name), bool), name, getattr(self, name),
+                   "must be true or false")
+
+    @property
+    def activation(self) -> str:
+        """``"sigmoid"`` for KL and contractive (UFLDL, Rifai), ``"relu"`` otherwise."""
+        return "sigmoid" if self.method in SIGMOID_METHODS else "relu"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SAEConfig:
+        return _from_dict(cls, data)
+
+    def replace(self, **changes: Any) -> SAEConfig:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """How to train: schedule, optimiser, reproducibility and hardware."""
+
+    epochs: int = 20
+    steps: int | None = None  # if set, overrides epochs: exactly this many optimiser steps
+    batch_size: int = 128
+    lr: float = 3e-3  # Adam; higher than SAELens's 3e-4 because our models are tiny
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = 1  # 1 beats 2 on small models and under contention (RECIPES.md)
+    lam_warmup_steps: int = 0  # λ ramps linearly from 0 over this many steps
+    dead_remedy: str = "none"
+    dead_window: int = 200  # steps without firing before a latent counts as dead in training
+    resample_every: int = 500  # steps between resamplings (remedy "resample")
+    aux_k: int = 32  # AuxK: dead latents used to model the residual
+    aux_coef: float = 1 / 32  # AuxK loss weight (Gao et al. 2024)
+
+    def __post_init__(self) -> None:
+        _check(_is_int(self.epochs) and 1 <= self.epochs <= 100_000, "epochs", self.epochs,
+               "choose an integer number of epochs in 1..100000")
+        if self.steps is not None:
+            _check(_is_int(self.steps) and 1 <= self.steps <= 10_000_000, "steps", self.steps,
+                   "choose an integer number of steps in 1..10000000, or leave it unset")
+        _check(_is_int(self.batch_size) and 1 <= self.batch_size <= 1_000_000, "batch_size",
+               self.batch_size, "choose an integer batch size in 1..1000000")
+        _check(_is_finite_number(self.lr) and 0 < self.lr <= 10, "lr", self.lr,
+               "the learning rate must be a number in (0, 10]")
+        _check(_is_int(self.seed) and 0 <= self.seed < 2**32, "seed", self.seed,
+               "the seed must be an integer in 0..2**32-1")
+        _check(self.device in DEVICES, "device", self.device, f"choose one of {', '.join(DEVICES)}")
+        if self.threads is not None:
+            _check(_is_int(self.threads) and 1 <= self.threads <= 256, "threads", self.threads,
+                   "choose a thread count in 1..256, or leave it unset for torch's default")
+        _check(_is_int(self.lam_warmup_steps) and self.lam_warmup_steps >= 0,
+               "lam_warmup_steps", self.lam_warmup_steps, "choose an integer ≥ 0")
+        _check(self.dead_remedy in DEAD_REMEDIES, "dead_remedy", self.dead_remedy,
+               f"choose one of {', '.join(DEAD_REMEDIES)}")
+        for name in ("dead_window", "resample_every", "aux_k"):
+            value = getattr(self, name)
+            _check(_is_int(value) and value >= 1, name, value, "choose an integer ≥ 1")
+        _check(_is_finite_number(self.aux_coef) and self.aux_coef >= 0, "aux_coef",
+               self.aux_coef, "choose a finite number ≥ 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return _from_dict(cls, data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return replace(self, **changes)
+
+
+def check_compatible(sae: SAEConfig, train: TrainConfig) -> None:
+    """Reject combinations of model and training options that do not go together."""
+    if train.dead_remedy == "auxk" and sae.method != "topk":
+        raise ConfigError(
+            f"dead_remedy='auxk' needs method='topk' (got {sae.method!r}): "
+            "use 'resample' for penalty methods"
+        )
+    if train.dead_remedy == "resample" and sae.method == "topk":
+        raise ConfigError("dead_remedy='resample' is for penalty methods: use 'auxk' with TopK")
+
+
+def _from_dict(cls: Any, data: dict[str, Any]) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"a {cls.__name__} must be a JSON object, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown {cls.__name__} field(s) {', '.join(unknown)}: "
+            "this file may come from a newer SAE Explorer; upgrade, or remove them"
+        )
+    try:
+        return cls(**data)
+    except TypeError as exc:  # missing required field
+        raise ConfigError(f"incomplete {cls.__name__}: {exc}") from None

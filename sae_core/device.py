@@ -1,0 +1,35 @@
+"""Device and thread selection."""
+
+from __future__ import annotations
+
+import torch
+
+from sae_core.errors import ConfigError
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; an explicit choice must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device='cuda' but no CUDA GPU is visible: choose 'auto' or 'cpu'")
+    if name == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ConfigError("device='mps' but Apple MPS is not available: choose 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def apply_threads(threads: int | None) -> None:
+    """Set torch's intra-op thread count (process-wide) when asked.
+
+    One thread is the default: on small SAEs a second thread buys nothing and, with any other
+    process busy, two threads run 3–100× slower (docs/benchmarks.md).
+    """
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)

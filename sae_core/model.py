@@ -1,0 +1,168 @@
+r"""The sparse autoencoder (SAE_NOTES.md, "The model").
+
+    f  = act(W_encᵀ (x − b_dec) + b_enc)      W_enc: [d_in, d_sae]
+    x̂  = W_decᵀ f + b_dec                     W_dec: [d_sae, d_in]  (row j = atom of latent j)
+
+``act`` is ReLU (TopK keeps the k largest ReLU outputs per sample) or a sigmoid for the KL and
+contractive methods. The maths lives in module-level functions that accept any number of leading
+model dimensions, so a stacked sweep ([N, ...] weights) runs the very same code as one model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from sae_core.config import SAEConfig
+from sae_core.errors import RunError
+
+WEIGHT_NAMES: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
+
+
+def compute_pre_acts(x: Tensor, W_enc: Tensor, b_enc: Tensor, b_dec: Tensor) -> Tensor:
+    """x: [..., B, d_in] -> pre-activations [..., B, d_sae]."""
+    return (x - b_dec.unsqueeze(-2)) @ W_enc + b_enc.unsqueeze(-2)
+
+
+def activate(pre_acts: Tensor, cfg: SAEConfig) -> Tensor:
+    """Apply the method's activation: [..., B, d_sae] -> latents [..., B, d_sae]."""
+    if cfg.activation == "sigmoid":
+        return torch.sigmoid(pre_acts)
+    acts = torch.relu(pre_acts)
+    if cfg.method == "topk" and cfg.k < acts.shape[-1]:
+        values, indices = acts.topk(cfg.k, dim=-1, sorted=False)
+        acts = torch.zeros_like(acts).scatter_(-1, indices, values)
+    return acts
+
+
+def decode_latents(latents: Tensor, W_dec: Tensor, b_dec: Tensor) -> Tensor:
+    """latents: [..., B, d_sae] -> x_hat [..., B, d_in]."""
+    return latents @ W_dec + b_dec.unsqueeze(-2)
+
+
+def init_weights(
+    cfg: SAEConfig, generator: torch.Generator, data_mean: Tensor | None = None
+) -> dict[str, Tensor]:
+    """Seeded initial weights (float32, CPU).
+
+    Decoder rows are random directions scaled to norm 0.1·√(d_in / d_sae)·… kept simple: Kaiming-
+    uniform like ``nn.Linear``, so unit-norm and free decoders start alike. With
+    ``init_encoder_from_decoder`` the encoder starts as the decoder's transpose (SAELens).
+    """
+    bound = 1.0 / math.sqrt(cfg.d_in)
+    W_dec = (torch.rand(cfg.d_sae, cfg.d_in, generator=generator) * 2 - 1) * bound
+    if cfg.unit_norm_decoder:
+        W_dec = W_dec / W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    if cfg.init_encoder_from_decoder or cfg.tied:
+        W_enc = W_dec.t().clone()
+    else:
+        W_enc = (torch.rand(cfg.d_in, cfg.d_sae, generator=generator) * 2 - 1) * bound
+    b_dec = torch.zeros(cfg.d_in)
+    if cfg.init_b_dec_from_mean and data_mean is not None:
+        b_dec = data_mean.detach().to(torch.float32).cpu().clone()
+    return {"W_enc": W_enc, "W_dec": W_dec, "b_enc": torch.zeros(cfg.d_sae), "b_dec": b_dec}
+
+
+class SparseAutoencoder(nn.Module):
+    """One SAE. Parameters: ``W_dec`` [d_sae, d_in], ``W_enc`` [d_in, d_sae] (a view of W_decᵀ when
+    tied), ``b_enc`` [d_sae], ``b_dec`` [d_in]."""
+
+    def __init__(self, cfg: SAEConfig, weights: Mapping[str, Tensor] | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        if weights is None:
+            weights = init_weights(cfg, torch.Generator().manual_seed(0))
+        check_weight_shapes(cfg, weights)
+        self.W_dec = nn.Parameter(weights["W_dec"].detach().to(torch.float32).clone())
+        self._W_enc = (
+            None if cfg.tied else nn.Parameter(weights["W_enc"].detach().to(torch.float32).clone())
+        )
+        self.b_enc = nn.Parameter(weights["b_enc"].detach().to(torch.float32).clone())
+        self.b_dec = nn.Parameter(weights["b_dec"].detach().to(torch.float32).clone())
+
+    @property
+    def W_enc(self) -> Tensor:
+        return self.W_dec.t() if self._W_enc is None else self._W_enc
+
+    @property
+    def device(self) -> torch.device:
+        return self.W_dec.device
+
+    def pre_acts(self, x: Tensor) -> Tensor:
+        """x: [B, d_in] -> [B, d_sae] before the activation."""
+        return compute_pre_acts(x, self.W_enc, self.b_enc, self.b_dec)
+
+    def encode(self, x: Tensor) -> Tensor:
+        """x: [B, d_in] -> latents f [B, d_sae]."""
+        return activate(self.pre_acts(x), self.cfg)
+
+    def decode(self, latents: Tensor) -> Tensor:
+        """latents: [B, d_sae] -> x_hat [B, d_in]."""
+        return decode_latents(latents, self.W_dec, self.b_dec)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: [B, d_in] -> x_hat [B, d_in]; equals ``decode(encode(x))``."""
+        return self.decode(self.encode(x))
+
+    @torch.no_grad()
+    def normalize_decoder(self) -> None:
+        """Rescale each decoder row (atom) to unit L2 norm."""
+        self.W_dec.div_(self.W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+
+    def weights(self) -> dict[str, Tensor]:
+        """Detached float32 contiguous CPU copies in the file layout (W_enc even when tied)."""
+        return {
+            name: getattr(self, name).detach().to("cpu", torch.float32).contiguous().clone()
+            for name in WEIGHT_NAMES
+        }
+
+    @torch.no_grad()
+    def encode_numpy(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """Encode a whole matrix in chunks (large fresh tensors page-fault; RECIPES.md).
+
+        x: [n, d_in] -> latents [n, d_sae] float32 numpy.
+        """
+        out = np.empty((x.shape[0], self.cfg.d_sae), dtype=np.float32)
+        for start in range(0, x.shape[0], chunk):
+            xb = torch.as_tensor(x[start : start + chunk], dtype=torch.float32, device=self.device)
+            out[start : start + chunk] = self.encode(xb).cpu().numpy()
+        return out
+
+    @torch.no_grad()
+    def reconstruct_numpy(self, x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """x: [n, d_in] -> (latents [n, d_sae], x_hat [n, d_in]) float32 numpy, chunked."""
+        latents = np.empty((x.shape[0], self.cfg.d_sae), dtype=np.float32)
+        x_hat = np.empty((x.shape[0], self.cfg.d_in), dtype=np.float32)
+        for start in range(0, x.shape[0], chunk):
+            xb = torch.as_tensor(x[start : start + chunk], dtype=torch.float32, device=self.device)
+            f = self.encode(xb)
+            latents[start : start + chunk] = f.cpu().numpy()
+            x_hat[start : start + chunk] = self.decode(f).cpu().numpy()
+        return latents, x_hat
+
+
+def check_weight_shapes(cfg: SAEConfig, weights: Mapping[str, Tensor]) -> None:
+    """Raise RunError if ``weights`` lacks a tensor or a shape disagrees with ``cfg``."""
+    expected = {
+        "W_enc": (cfg.d_in, cfg.d_sae),
+        "W_dec": (cfg.d_sae, cfg.d_in),
+        "b_enc": (cfg.d_sae,),
+        "b_dec": (cfg.d_in,),
+    }
+    for name, shape in expected.items():
+        if name == "W_enc" and cfg.tied and name not in weights:
+            continue
+        if name not in weights:
+            raise RunError(f"weights are missing tensor {name!r}: the file is incomplete or not ours")
+        got = tuple(weights[name].shape)
+        if got != shape:
+            raise RunError(
+                f"tensor {name} has shape {list(got)} but the config says {list(shape)} "
+                f"(d_in={cfg.d_in}, d_sae={cfg.d_sae}): the weights and config do not belong together"
+            )
+        if not torch.isfinite(weights[name]).all():
+            raise RunError(f"tensor {name} holds NaN or infinite values: the file is corrupt")

@@ -1,0 +1,154 @@
+"""What every data source shares: seeded splits, deterministic subsampling, value scaling.
+
+Scaling is affine per dimension, ``x_model = (x_raw − offset) / scale``, with statistics taken
+from the training split only, so a held-out split never leaks into its own normalisation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sae_core.dataset import Preprocessing
+from sae_core.errors import ConfigError, DataError
+
+PREPROCESS_STEPS: tuple[str, ...] = ("none", "scale01", "standardise", "centre")
+"""Choices for ``preprocess``; several can be chained with ``+``, e.g. ``"scale01+centre"``."""
+
+_ALIASES = {"standardize": "standardise", "center": "centre", "minmax": "scale01"}
+
+# Independent random streams per purpose, so changing one use never shifts another.
+STREAM_SPLIT, STREAM_SUBSAMPLE, STREAM_PATCHES, STREAM_SYNTHETIC = 1, 2, 3, 4
+
+
+def rng_for(seed: int, stream: int) -> np.random.Generator:
+    """A generator for one purpose (``STREAM_*``) under one user seed."""
+    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
+
+
+def parse_preprocess(preprocess: str) -> tuple[str, ...]:
+    """``"scale01+centre"`` -> ``("scale01", "centre")``; ``"none"`` -> ``()``."""
+    if not isinstance(preprocess, str):
+        raise ConfigError(f"preprocess={preprocess!r} is invalid: give a string such as 'scale01'")
+    steps = []
+    for part in preprocess.lower().replace(" ", "").split("+"):
+        step = _ALIASES.get(part, part)
+        if step not in PREPROCESS_STEPS:
+            raise ConfigError(
+                f"preprocess={preprocess!r} is invalid: choose {', '.join(PREPROCESS_STEPS)} "
+                "(or chain them with '+')"
+            )
+        if step != "none":
+            steps.append(step)
+    return tuple(steps)
+
+
+def split_indices(
+    n: int, test_fraction: float, seed: int, labels: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/test index split of ``range(n)``; each returned index array is sorted.
+
+    With labels (and at least two samples in every class) the split is stratified: each class
+    sends ``test_fraction`` of its samples to the test split, to within one sample.
+    """
+    if n < 2:
+        raise DataError(f"need at least 2 samples to make a train/test split, got {n}")
+    n_test = min(max(int(round(test_fraction * n)), 1), n - 1)
+    rng = rng_for(seed, STREAM_SPLIT)
+    order = rng.permutation(n)
+    if labels is not None and _every_class_has_two(labels):
+        order = order[_stratified_order(labels[order], rng)]
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def _every_class_has_two(labels: np.ndarray) -> bool:
+    return bool(np.unique(labels, return_counts=True)[1].min() >= 2)
+
+
+def _stratified_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Order shuffled samples so any prefix holds each class in proportion to its size.
+
+    Sample r of a class of size m gets the key (r + u) / m with u ~ U(0, 1): sorting by key
+    interleaves the classes evenly, so taking the first n_test rows stratifies.
+    """
+    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    by_class = np.argsort(inverse, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.empty(len(labels), dtype=np.float64)
+    rank[by_class] = np.arange(len(labels)) - np.repeat(starts, counts)
+    keys = (rank + rng.random(len(labels))) / counts[inverse]
+    return np.argsort(keys, kind="stable")
+
+
+def subsample_indices(n: int, max_samples: int | None, seed: int) -> np.ndarray | None:
+    """Sorted indices of a seeded subset of ``max_samples`` rows, or None when all rows stay."""
+    if max_samples is None or max_samples >= n:
+        return None
+    rng = rng_for(seed, STREAM_SUBSAMPLE)
+    return np.sort(rng.choice(n, size=max_samples, replace=False))
+
+
+def check_split_options(test_fraction: float, seed: int, max_samples: int | None) -> None:
+    """Reject out-of-range common options with a message naming the option and the fix."""
+    ok_fraction = isinstance(test_fraction, (int, float)) and not isinstance(test_fraction, bool)
+    if not (ok_fraction and 0 < test_fraction < 1):
+        raise ConfigError(
+            f"test_fraction={test_fraction!r} is invalid: choose a number strictly between 0 and 1"
+        )
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32):
+        raise ConfigError(f"seed={seed!r} is invalid: the seed must be an integer in 0..2**32-1")
+    if max_samples is not None and not (
+        isinstance(max_samples, int) and not isinstance(max_samples, bool) and max_samples >= 2
+    ):
+        raise ConfigError(
+            f"max_samples={max_samples!r} is invalid: choose an integer ≥ 2, or leave it unset"
+        )
+
+
+def apply_preprocess(
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    steps: tuple[str, ...],
+    *,
+    value_range: tuple[float, float] | None = None,
+    base: Preprocessing | None = None,
+) -> tuple[np.ndarray, np.ndarray, Preprocessing]:
+    """Scale both splits with statistics of ``x_train``; return float32 copies and the record.
+
+    Args:
+        x_train: [n_train, d_in] numeric. x_test: [n_test, d_in] numeric.
+        steps: from :func:`parse_preprocess`, applied in order.
+        value_range: the source's known (min, max) of raw values (e.g. 0..255 for MNIST) used by
+            ``scale01``; None uses the training split's global min and max.
+        base: what the source itself already did, so ``to_raw`` undoes both.
+    """
+    train = np.array(x_train, dtype=np.float32, order="C")
+    test = np.array(x_test, dtype=np.float32, order="C")
+    base = base or Preprocessing()
+    offset: np.ndarray | float = base.offset
+    scale: np.ndarray | float = base.scale
+    for i, step in enumerate(steps):
+        known = value_range if i == 0 and not base.steps else None
+        step_offset, step_scale = _step_statistics(step, train, known)
+        # (x − o1)/s1 then (· − o2)/s2 is one affine map with offset o1 + o2·s1, scale s1·s2.
+        offset = offset + step_offset * scale
+        scale = scale * step_scale
+        for x in (train, test):
+            x -= step_offset
+            x /= step_scale
+    record = Preprocessing(steps=base.steps + steps, offset=offset, scale=scale)
+    return train, test, record
+
+
+def _step_statistics(
+    step: str, train: np.ndarray, known_range: tuple[float, float] | None
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """(offset, scale) of one step, from the current training values [n_train, d_in]."""
+    if step == "scale01":
+        low, high = known_range or (float(train.min()), float(train.max()))
+        return low, (high - low) if high > low else 1.0
+    mean = train.mean(axis=0, dtype=np.float64).astype(np.float32)
+    if step == "centre":
+        return mean, 1.0
+    std = train.std(axis=0, dtype=np.float64).astype(np.float32)
+    # A constant dimension has std 0: leave its scale alone rather than divide by zero.
+    return mean, np.where(std > 1e-12, std, np.float32(1.0))
