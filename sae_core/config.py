@@ -59,25 +59,57 @@ class SAEConfig:
     init_b_dec_from_mean: bool = True  # b_dec starts at the training-data mean
 
     def __post_init__(self) -> None:
-        _check(_is_int(self.d_in) and 1 <= self.d_in <= MAX_D_IN, "d_in", self.d_in,
-               f"input width must be an integer in 1..{MAX_D_IN}")
-        _check(_is_int(self.d_sae) and 1 <= self.d_sae <= MAX_D_SAE, "d_sae", self.d_sae,
-               f"hidden size must be an integer in 1..{MAX_D_SAE}")
+        _check(
+            _is_int(self.d_in) and 1 <= self.d_in <= MAX_D_IN,
+            "d_in",
+            self.d_in,
+            f"input width must be an integer in 1..{MAX_D_IN}",
+        )
+        _check(
+            _is_int(self.d_sae) and 1 <= self.d_sae <= MAX_D_SAE,
+            "d_sae",
+            self.d_sae,
+            f"hidden size must be an integer in 1..{MAX_D_SAE}",
+        )
         _check(self.method in METHODS, "method", self.method, f"choose one of {', '.join(METHODS)}")
-        _check(_is_finite_number(self.lam) and 0 <= self.lam <= MAX_LAM, "lam", self.lam,
-               f"λ must be a finite number in [0, {MAX_LAM:g}]")
+        _check(
+            _is_finite_number(self.lam) and 0 <= self.lam <= MAX_LAM,
+            "lam",
+            self.lam,
+            f"λ must be a finite number in [0, {MAX_LAM:g}]",
+        )
         _check(_is_int(self.k) and self.k >= 1, "k", self.k, "k must be a positive integer")
         if self.method == "topk":
-            _check(self.k <= self.d_sae, "k", self.k,
-                   f"TopK keeps k latents of d_sae={self.d_sae}; choose k ≤ d_sae")
-        _check(_is_finite_number(self.rho) and 0 < self.rho < 1, "rho", self.rho,
-               "ρ is a target firing rate: choose a number strictly between 0 and 1")
-        _check(_is_finite_number(self.weight_decay) and 0 <= self.weight_decay <= MAX_LAM,
-               "weight_decay", self.weight_decay, f"choose a finite number in [0, {MAX_LAM:g}]")
-        for name in ("tied", "unit_norm_decoder", "init_encoder_from_decoder",
-                     "init_b_dec_from_mean"):
-            _check(isinstance(getattr(self, name), bool), name, getattr(self, name),
-                   "must be true or false")
+            _check(
+                self.k <= self.d_sae,
+                "k",
+                self.k,
+                f"TopK keeps k latents of d_sae={self.d_sae}; choose k ≤ d_sae",
+            )
+        _check(
+            _is_finite_number(self.rho) and 0 < self.rho < 1,
+            "rho",
+            self.rho,
+            "ρ is a target firing rate: choose a number strictly between 0 and 1",
+        )
+        _check(
+            _is_finite_number(self.weight_decay) and 0 <= self.weight_decay <= MAX_LAM,
+            "weight_decay",
+            self.weight_decay,
+            f"choose a finite number in [0, {MAX_LAM:g}]",
+        )
+        for name in (
+            "tied",
+            "unit_norm_decoder",
+            "init_encoder_from_decoder",
+            "init_b_dec_from_mean",
+        ):
+            _check(
+                isinstance(getattr(self, name), bool),
+                name,
+                getattr(self, name),
+                "must be true or false",
+            )
 
     @property
     def activation(self) -> str:
@@ -114,30 +146,66 @@ class TrainConfig:
     aux_coef: float = 1 / 32  # AuxK loss weight (Gao et al. 2024)
 
     def __post_init__(self) -> None:
-        _check(_is_int(self.epochs) and 1 <= self.epochs <= 100_000, "epochs", self.epochs,
-               "choose an integer number of epochs in 1..100000")
+        _check(
+            _is_int(self.epochs) and 1 <= self.epochs <= 100_000,
+            "epochs",
+            self.epochs,
+            "choose an integer number of epochs in 1..100000",
+        )
         if self.steps is not None:
-            _check(_is_int(self.steps) and 1 <= self.steps <= 10_000_000, "steps", self.steps,
-                   "choose an integer number of steps in 1..10000000, or leave it unset")
-        _check(_is_int(self.batch_size) and 1 <= self.batch_size <= 1_000_000, "batch_size",
-               self.batch_size, "choose an integer batch size in 1..1000000")
-        _check(_is_finite_number(self.lr) and 0 < self.lr <= 10, "lr", self.lr,
-               "the learning rate must be a number in (0, 10]")
-        _check(_is_int(self.seed) and 0 <= self.seed < 2**32, "seed", self.seed,
-               "the seed must be an integer in 0..2**32-1")
+            _check(
+                _is_int(self.steps) and 1 <= self.steps <= 10_000_000,
+                "steps",
+                self.steps,
+                "choose an integer number of steps in 1..10000000, or leave it unset",
+            )
+        _check(
+            _is_int(self.batch_size) and 1 <= self.batch_size <= 1_000_000,
+            "batch_size",
+            self.batch_size,
+            "choose an integer batch size in 1..1000000",
+        )
+        _check(
+            _is_finite_number(self.lr) and 0 < self.lr <= 10,
+            "lr",
+            self.lr,
+            "the learning rate must be a number in (0, 10]",
+        )
+        _check(
+            _is_int(self.seed) and 0 <= self.seed < 2**32,
+            "seed",
+            self.seed,
+            "the seed must be an integer in 0..2**32-1",
+        )
         _check(self.device in DEVICES, "device", self.device, f"choose one of {', '.join(DEVICES)}")
         if self.threads is not None:
-            _check(_is_int(self.threads) and 1 <= self.threads <= 256, "threads", self.threads,
-                   "choose a thread count in 1..256, or leave it unset for torch's default")
-        _check(_is_int(self.lam_warmup_steps) and self.lam_warmup_steps >= 0,
-               "lam_warmup_steps", self.lam_warmup_steps, "choose an integer ≥ 0")
-        _check(self.dead_remedy in DEAD_REMEDIES, "dead_remedy", self.dead_remedy,
-               f"choose one of {', '.join(DEAD_REMEDIES)}")
+            _check(
+                _is_int(self.threads) and 1 <= self.threads <= 256,
+                "threads",
+                self.threads,
+                "choose a thread count in 1..256, or leave it unset for torch's default",
+            )
+        _check(
+            _is_int(self.lam_warmup_steps) and self.lam_warmup_steps >= 0,
+            "lam_warmup_steps",
+            self.lam_warmup_steps,
+            "choose an integer ≥ 0",
+        )
+        _check(
+            self.dead_remedy in DEAD_REMEDIES,
+            "dead_remedy",
+            self.dead_remedy,
+            f"choose one of {', '.join(DEAD_REMEDIES)}",
+        )
         for name in ("dead_window", "resample_every", "aux_k"):
             value = getattr(self, name)
             _check(_is_int(value) and value >= 1, name, value, "choose an integer ≥ 1")
-        _check(_is_finite_number(self.aux_coef) and self.aux_coef >= 0, "aux_coef",
-               self.aux_coef, "choose a finite number ≥ 0")
+        _check(
+            _is_finite_number(self.aux_coef) and self.aux_coef >= 0,
+            "aux_coef",
+            self.aux_coef,
+            "choose a finite number ≥ 0",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

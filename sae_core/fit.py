@@ -110,10 +110,23 @@ def train_sweep(
         for i, (cfg, seed) in enumerate(zip(stack, stack_seeds, strict=True)):
             model = trainer.model(i)
             metrics = evaluate(model, dataset, probe=probe)
-            rows.append({"lam": cfg.lam, "d_sae": cfg.d_sae, "seed": seed, "method": cfg.method,
-                         **metrics.to_dict()})
+            rows.append(
+                {
+                    "lam": cfg.lam,
+                    "d_sae": cfg.d_sae,
+                    "seed": seed,
+                    "method": cfg.method,
+                    **metrics.to_dict(),
+                }
+            )
             models.append(model)
             configs.append(cfg)
             used_seeds.append(seed)
-    return SweepResult(models=models, configs=configs, seeds=used_seeds, table=pd.DataFrame(rows),
-                       history=pd.concat(histories, ignore_index=True), train_seconds=seconds)
+    return SweepResult(
+        models=models,
+        configs=configs,
+        seeds=used_seeds,
+        table=pd.DataFrame(rows),
+        history=pd.concat(histories, ignore_index=True),
+        train_seconds=seconds,
+    )

@@ -157,7 +157,9 @@ def check_weight_shapes(cfg: SAEConfig, weights: Mapping[str, Tensor]) -> None:
         if name == "W_enc" and cfg.tied and name not in weights:
             continue
         if name not in weights:
-            raise RunError(f"weights are missing tensor {name!r}: the file is incomplete or not ours")
+            raise RunError(
+                f"weights are missing tensor {name!r}: the file is incomplete or not ours"
+            )
         got = tuple(weights[name].shape)
         if got != shape:
             raise RunError(

@@ -6,6 +6,8 @@ from the training split only, so a held-out split never leaks into its own norma
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from sae_core.dataset import Preprocessing
@@ -52,7 +54,7 @@ def split_indices(
     """
     if n < 2:
         raise DataError(f"need at least 2 samples to make a train/test split, got {n}")
-    n_test = min(max(int(round(test_fraction * n)), 1), n - 1)
+    n_test = min(max(round(test_fraction * n), 1), n - 1)
     rng = rng_for(seed, STREAM_SPLIT)
     order = rng.permutation(n)
     if labels is not None and _every_class_has_two(labels):
@@ -70,7 +72,7 @@ def _stratified_order(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
     Sample r of a class of size m gets the key (r + u) / m with u ~ U(0, 1): sorting by key
     interleaves the classes evenly, so taking the first n_test rows stratifies.
     """
-    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     by_class = np.argsort(inverse, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     rank = np.empty(len(labels), dtype=np.float64)
@@ -121,8 +123,10 @@ def apply_preprocess(
             ``scale01``; None uses the training split's global min and max.
         base: what the source itself already did, so ``to_raw`` undoes both.
     """
-    train = np.array(x_train, dtype=np.float32, order="C")
-    test = np.array(x_test, dtype=np.float32, order="C")
+    # float64 input is scaled in float64 so a large offset does not eat float32's precision.
+    work = np.dtype(np.float64 if np.asarray(x_train).dtype == np.float64 else np.float32)
+    train: np.ndarray = np.array(x_train, dtype=work, order="C")
+    test: np.ndarray = np.array(x_test, dtype=work, order="C")
     base = base or Preprocessing()
     offset: np.ndarray | float = base.offset
     scale: np.ndarray | float = base.scale
@@ -136,7 +140,8 @@ def apply_preprocess(
             x -= step_offset
             x /= step_scale
     record = Preprocessing(steps=base.steps + steps, offset=offset, scale=scale)
-    return train, test, record
+    float32 = [np.ascontiguousarray(x, dtype=np.float32) for x in (train, test)]
+    return float32[0], float32[1], record
 
 
 def _step_statistics(
@@ -146,9 +151,35 @@ def _step_statistics(
     if step == "scale01":
         low, high = known_range or (float(train.min()), float(train.max()))
         return low, (high - low) if high > low else 1.0
-    mean = train.mean(axis=0, dtype=np.float64).astype(np.float32)
+    mean = train.mean(axis=0, dtype=np.float64).astype(train.dtype)
     if step == "centre":
         return mean, 1.0
-    std = train.std(axis=0, dtype=np.float64).astype(np.float32)
+    std = train.std(axis=0, dtype=np.float64).astype(train.dtype)
     # A constant dimension has std 0: leave its scale alone rather than divide by zero.
-    return mean, np.where(std > 1e-12, std, np.float32(1.0))
+    return mean, np.where(std > 1e-12, std, 1.0).astype(train.dtype)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawData:
+    """What a source hands to the common preparation, in the source's own units.
+
+    Attributes:
+        x: [n, d_in] numeric; all samples, or the training split when ``x_test`` is set.
+        y: [n] int64 labels or None.
+        x_test, y_test: a split the source fixes itself (MNIST's official one, or patches whose
+            whitening must come from training rows only); None lets the common code split.
+        value_range: the known (min, max) of raw values, used by ``scale01`` (digits 0..16).
+        base: what the source already did to the values.
+        notes: things the user should know (an encoding fallback, a dropped column).
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None = None
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    image_shape: tuple[int, int] | None = None
+    features: np.ndarray | None = None
+    value_range: tuple[float, float] | None = None
+    base: Preprocessing = field(default_factory=Preprocessing)
+    description: str = ""
+    notes: tuple[str, ...] = ()

@@ -34,8 +34,13 @@ WEIGHTS_FILE = "weights.safetensors"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 RUN_FILES: tuple[str, ...] = (WEIGHTS_FILE, METRICS_FILE, HISTORY_FILE, CONFIG_FILE)
-_CONFIG_KEYS = frozenset({"format_version", "sae", "train", "data", "created", "train_seconds",
-                          "extra"})
+# pandas 2 parses floats approximately unless asked; pandas 3 is exact and deprecates the option.
+_EXACT_FLOATS: dict[str, Any] = (
+    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+)
+_CONFIG_KEYS = frozenset(
+    {"format_version", "sae", "train", "data", "created", "train_seconds", "extra"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,8 +72,10 @@ def config_to_json(run_cfg: RunConfig) -> bytes:
     try:
         return json.dumps(data, indent=2, allow_nan=False).encode()
     except (TypeError, ValueError) as exc:
-        raise RunError(f"the run's extra information cannot be saved as JSON ({exc}): "
-                       "pass only strings, numbers, lists and dicts") from None
+        raise RunError(
+            f"the run's extra information cannot be saved as JSON ({exc}): "
+            "pass only strings, numbers, lists and dicts"
+        ) from None
 
 
 def parse_config(raw: bytes, source: str) -> RunConfig:
@@ -76,36 +83,54 @@ def parse_config(raw: bytes, source: str) -> RunConfig:
     data = _load_json_object(raw, source)
     version = data.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise RunError(f"{source} has no valid format_version ({version!r}): "
-                       "it was not written by SAE Explorer")
+        raise RunError(
+            f"{source} has no valid format_version ({version!r}): "
+            "it was not written by SAE Explorer"
+        )
     if version > FORMAT_VERSION:
-        raise RunError(f"{source} was saved by a newer SAE Explorer (format {version}; this one "
-                       f"reads up to {FORMAT_VERSION}): upgrade SAE Explorer to load it")
+        raise RunError(
+            f"{source} was saved by a newer SAE Explorer (format {version}; this one "
+            f"reads up to {FORMAT_VERSION}): upgrade SAE Explorer to load it"
+        )
     unknown = sorted(set(data) - _CONFIG_KEYS)
     if unknown:
-        raise RunError(f"{source} has unknown field(s) {', '.join(unknown)}: "
-                       "it may come from a newer SAE Explorer; upgrade, or remove them")
+        raise RunError(
+            f"{source} has unknown field(s) {', '.join(unknown)}: "
+            "it may come from a newer SAE Explorer; upgrade, or remove them"
+        )
     try:
         sae = SAEConfig.from_dict(data.get("sae"))  # type: ignore[arg-type]
         train = TrainConfig.from_dict(data.get("train"))  # type: ignore[arg-type]
     except ConfigError as exc:
         raise RunError(f"{source}: {exc}") from None
-    data_name, extra, seconds = data.get("data", ""), data.get("extra", {}), data.get("train_seconds")
+    data_name, extra, seconds = (
+        data.get("data", ""),
+        data.get("extra", {}),
+        data.get("train_seconds"),
+    )
     if not isinstance(data_name, str) or not isinstance(extra, dict):
-        raise RunError(f"{source}: 'data' must be a string and 'extra' an object: the file is corrupt")
+        raise RunError(
+            f"{source}: 'data' must be a string and 'extra' an object: the file is corrupt"
+        )
     if seconds is not None and not _is_number(seconds):
         raise RunError(f"{source}: train_seconds={seconds!r} is not a number: the file is corrupt")
-    return RunConfig(sae=sae, train=train, data_name=data_name, extra=extra,
-                     created=_parse_created(data.get("created"), source),
-                     train_seconds=None if seconds is None else float(seconds))
+    return RunConfig(
+        sae=sae,
+        train=train,
+        data_name=data_name,
+        extra=extra,
+        created=_parse_created(data.get("created"), source),
+        train_seconds=None if seconds is None else float(seconds),
+    )
 
 
 def _parse_created(value: object, source: str) -> datetime:
     try:
         created = datetime.fromisoformat(str(value))
     except ValueError:
-        raise RunError(f"{source}: created={value!r} is not an ISO date-time: "
-                       "the file is corrupt") from None
+        raise RunError(
+            f"{source}: created={value!r} is not an ISO date-time: the file is corrupt"
+        ) from None
     # A hand-edited naive time is read as UTC so that every run sorts on one clock.
     return created if created.tzinfo else created.replace(tzinfo=timezone.utc)
 
@@ -114,14 +139,18 @@ def _load_json_object(raw: bytes, source: str) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise RunError(f"{source} is not UTF-8 text: the file is corrupt; "
-                       "delete the run or restore the file") from None
+        raise RunError(
+            f"{source} is not UTF-8 text: the file is corrupt; delete the run or restore the file"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise RunError(f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}): the file is "
-                       "corrupt; delete the run or restore the file") from None
+        raise RunError(
+            f"{source} is not valid JSON ({exc.msg} at line {exc.lineno}): the file is "
+            "corrupt; delete the run or restore the file"
+        ) from None
     if not isinstance(data, dict):
-        raise RunError(f"{source} must hold a JSON object, not {type(data).__name__}: "
-                       "the file is corrupt")
+        raise RunError(
+            f"{source} must hold a JSON object, not {type(data).__name__}: the file is corrupt"
+        )
     return data
 
 
@@ -131,8 +160,10 @@ def _is_number(value: object) -> bool:
 
 def weights_to_bytes(model: SparseAutoencoder) -> bytes:
     """safetensors bytes of the four tensors; metadata values must be strings."""
-    return save_safetensors(model.weights(), metadata={"format_version": str(FORMAT_VERSION),
-                                                       "producer": "sae-explorer"})
+    return save_safetensors(
+        model.weights(),
+        metadata={"format_version": str(FORMAT_VERSION), "producer": "sae-explorer"},
+    )
 
 
 def weights_from_bytes(raw: bytes, cfg: SAEConfig, source: str) -> dict[str, Tensor]:
@@ -140,10 +171,16 @@ def weights_from_bytes(raw: bytes, cfg: SAEConfig, source: str) -> dict[str, Ten
     try:
         tensors = load_safetensors(raw)
     except SafetensorError as exc:
-        raise RunError(f"{source} is not a readable safetensors file ({exc}): it is truncated or "
-                       "corrupt; delete the run or restore the file") from None
-    check_weight_layout({k: tuple(t.shape) for k, t in tensors.items()},
-                        {k: str(t.dtype) for k, t in tensors.items()}, cfg, source)
+        raise RunError(
+            f"{source} is not a readable safetensors file ({exc}): it is truncated or "
+            "corrupt; delete the run or restore the file"
+        ) from None
+    check_weight_layout(
+        {k: tuple(t.shape) for k, t in tensors.items()},
+        {k: str(t.dtype) for k, t in tensors.items()},
+        cfg,
+        source,
+    )
     try:
         check_weight_shapes(cfg, tensors)
     except RunError as exc:
@@ -151,27 +188,38 @@ def weights_from_bytes(raw: bytes, cfg: SAEConfig, source: str) -> dict[str, Ten
     return tensors
 
 
-def check_weight_layout(shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, str],
-                        cfg: SAEConfig, source: str) -> None:
+def check_weight_layout(
+    shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, str], cfg: SAEConfig, source: str
+) -> None:
     """Check tensor names, float32 dtypes and shapes (from a header alone, or loaded tensors)."""
     unexpected = sorted(set(shapes) - set(WEIGHT_NAMES))
     if unexpected:
-        raise RunError(f"{source} holds unexpected tensor(s) {', '.join(unexpected)}: "
-                       "it is not an SAE Explorer weights file")
-    expected = {"W_enc": (cfg.d_in, cfg.d_sae), "W_dec": (cfg.d_sae, cfg.d_in),
-                "b_enc": (cfg.d_sae,), "b_dec": (cfg.d_in,)}
+        raise RunError(
+            f"{source} holds unexpected tensor(s) {', '.join(unexpected)}: "
+            "it is not an SAE Explorer weights file"
+        )
+    expected = {
+        "W_enc": (cfg.d_in, cfg.d_sae),
+        "W_dec": (cfg.d_sae, cfg.d_in),
+        "b_enc": (cfg.d_sae,),
+        "b_dec": (cfg.d_in,),
+    }
     for name, shape in expected.items():
         if name not in shapes:
             if name == "W_enc" and cfg.tied:
                 continue
             raise RunError(f"{source} is missing tensor {name!r}: the file is incomplete")
         if dtypes[name] not in ("torch.float32", "F32"):
-            raise RunError(f"{source}: tensor {name} is {dtypes[name]}, expected float32: "
-                           "the file is not an SAE Explorer weights file")
+            raise RunError(
+                f"{source}: tensor {name} is {dtypes[name]}, expected float32: "
+                "the file is not an SAE Explorer weights file"
+            )
         if tuple(shapes[name]) != shape:
-            raise RunError(f"{source}: tensor {name} has shape {list(shapes[name])} but the config "
-                           f"says {list(shape)} (d_in={cfg.d_in}, d_sae={cfg.d_sae}): the weights "
-                           "and config do not belong together")
+            raise RunError(
+                f"{source}: tensor {name} has shape {list(shapes[name])} but the config "
+                f"says {list(shape)} (d_in={cfg.d_in}, d_sae={cfg.d_sae}): the weights "
+                "and config do not belong together"
+            )
 
 
 def metrics_to_json(metrics: Mapping[str, float | int | None]) -> bytes:
@@ -180,6 +228,8 @@ def metrics_to_json(metrics: Mapping[str, float | int | None]) -> bytes:
     for key, value in metrics.items():
         if not isinstance(key, str):
             raise RunError(f"metric name {key!r} is not a string: name metrics with strings")
+        if key == "split":  # EvalMetrics says which split; runs always hold held-out metrics
+            continue
         clean[key] = _clean_metric(key, value)
     return json.dumps(clean, indent=2, allow_nan=False).encode()
 
@@ -218,11 +268,12 @@ def parse_history(raw: bytes, source: str) -> pd.DataFrame:
     if not raw.strip():
         return pd.DataFrame()
     try:
-        # round_trip: floats read back bit-identical to what was written.
-        return pd.read_csv(io.BytesIO(raw), float_precision="round_trip")
+        return pd.read_csv(io.BytesIO(raw), **_EXACT_FLOATS)
     except (ValueError, UnicodeDecodeError) as exc:  # ParserError is a ValueError
-        raise RunError(f"{source} is not a readable CSV table ({exc}): the file is corrupt; "
-                       "delete the run or restore the file") from None
+        raise RunError(
+            f"{source} is not a readable CSV table ({exc}): the file is corrupt; "
+            "delete the run or restore the file"
+        ) from None
 
 
 def zip_bytes(files: Mapping[str, bytes]) -> bytes:

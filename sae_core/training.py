@@ -35,7 +35,16 @@ from sae_core.model import (
 from sae_core.penalties import PENALTIES
 
 HISTORY_COLUMNS: tuple[str, ...] = (
-    "model", "step", "epoch", "loss", "mse", "penalty", "l0", "dead_fraction", "lr", "lam",
+    "model",
+    "step",
+    "epoch",
+    "loss",
+    "mse",
+    "penalty",
+    "l0",
+    "dead_fraction",
+    "lr",
+    "lam",
 )
 SNAPSHOT_EVERY = 50  # steps between copies of the last good weights (restored on NaN)
 RESAMPLE_SAMPLES = 2048  # inputs scored when choosing new directions for dead latents
@@ -106,7 +115,9 @@ class Trainer:
     def _check_data(self, x_train: np.ndarray | Tensor) -> Tensor:
         x = torch.as_tensor(x_train, dtype=torch.float32)
         if x.ndim != 2 or x.shape[0] < 1:
-            raise DataError(f"training data must be a [samples, features] matrix, got {list(x.shape)}")
+            raise DataError(
+                f"training data must be a [samples, features] matrix, got {list(x.shape)}"
+            )
         if x.shape[1] != self.cfg.d_in:
             raise DataError(
                 f"the data has {x.shape[1]} columns but the model's d_in is {self.cfg.d_in}: "
@@ -264,8 +275,9 @@ class Trainer:
         self.step_count += 1
         self._after_step(stats)
         self.train_seconds += time.perf_counter() - start
-        return StepStats(step=self.step_count, loss=stats[0], mse=stats[1], penalty=stats[2],
-                         l0=stats[3])
+        return StepStats(
+            step=self.step_count, loss=stats[0], mse=stats[1], penalty=stats[2], l0=stats[3]
+        )
 
     def _after_step(self, stats: list[list[float]]) -> None:
         tc = self.train_config
@@ -277,15 +289,30 @@ class Trainer:
         dead = (self.steps_since_fired >= tc.dead_window).float().mean(-1).cpu().tolist()
         d_in = self.cfg.d_in
         for i in range(self.n_models):
-            self._rows.append((i, self.step_count, self.epoch, stats[0][i], stats[1][i] / d_in,
-                               stats[2][i], stats[3][i], dead[i], tc.lr, stats[4][i]))
+            self._rows.append(
+                (
+                    i,
+                    self.step_count,
+                    self.epoch,
+                    stats[0][i],
+                    stats[1][i] / d_in,
+                    stats[2][i],
+                    stats[3][i],
+                    dead[i],
+                    tc.lr,
+                    stats[4][i],
+                )
+            )
         self._history = None
 
     def run(self, n_steps: int | None = None, callback: StepCallback | None = None) -> pd.DataFrame:
         """Take ``n_steps`` steps (default: to the end). ``callback(trainer)`` after each step may
         return False (or set ``stop_requested``) to stop early. Returns the history."""
-        target = self.total_steps if n_steps is None else min(self.total_steps,
-                                                              self.step_count + n_steps)
+        target = (
+            self.total_steps
+            if n_steps is None
+            else min(self.total_steps, self.step_count + n_steps)
+        )
         self.stop_requested = False
         while self.step_count < target and not self.stop_requested:
             self.step()
@@ -318,8 +345,9 @@ class Trainer:
         n_score = min(self.n_samples, RESAMPLE_SAMPLES)
         sample = self.x[torch.randperm(self.n_samples, generator=gen)[:n_score].to(self.device)]
         W_enc, W_dec = self._W_enc(), self.params["W_dec"]
-        latents = activate(compute_pre_acts(sample, W_enc, self.params["b_enc"],
-                                            self.params["b_dec"]), self.cfg)
+        latents = activate(
+            compute_pre_acts(sample, W_enc, self.params["b_enc"], self.params["b_dec"]), self.cfg
+        )
         err = (decode_latents(latents, W_dec, self.params["b_dec"]) - sample).square().sum(-1)
         total = 0
         for i in range(self.n_models):

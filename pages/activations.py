@@ -1,0 +1,67 @@
+"""Activations & sparsity: activation values, L0 per sample, firing frequencies, codes, shrinkage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.figures import (
+    make_activation_histogram_figure,
+    make_firing_frequency_figure,
+    make_l0_histogram_figure,
+    make_latent_heatmap_figure,
+    make_rho_figure,
+    make_shrinkage_figure,
+)
+from sae_core.figures.sparsity import LATENT_ORDERS
+from sae_core.metrics import METRIC_LATEX
+from sae_core.ui import model_cache
+from sae_core.ui.guard import user_errors
+from sae_core.ui.state import get_state
+from sae_core.ui.views import fmt, kept, metric, model_caption, require_current
+
+st.title("Activations & sparsity")
+current = require_current(get_state(), "activations")
+model_caption(current)
+cfg = current.sae_config
+stats = model_cache.stats(current)
+
+c1, c2, c3, c4, c5 = st.columns(5)
+metric(c1, "L0, mean", fmt(stats.l0_mean, "{:.2f}"), METRIC_LATEX["l0"],
+       help="Active latents per sample, averaged over the test split.")
+metric(c2, "L0, median", fmt(stats.l0_median, "{:.1f}"))
+metric(c3, "Dead latents", f"{stats.dead_count} of {stats.d_sae}", METRIC_LATEX["dead_fraction"],
+       help="Latents that never fire on the test split.")
+metric(c4, "Dense latents", f"{stats.dense_count} of {stats.d_sae}",
+       METRIC_LATEX["dense_fraction"], help="Latents that fire on more than half the samples.")
+metric(c5, "Shrinkage γ", fmt(stats.gamma), METRIC_LATEX["gamma"],
+       help="γ < 1: reconstructions are shrunk towards 0 (typical of L1).")
+
+with user_errors("Drawing the sparsity charts"):
+    left, right = st.columns(2)
+    log_y = kept(left.checkbox, "Log count axis", key="act_log_y", default=False)
+    left.plotly_chart(make_activation_histogram_figure(current.latents, log_y=log_y),
+                      key="act_values")
+    k = cfg.k if cfg.method == "topk" else None
+    right.plotly_chart(make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k),
+                       key="act_l0")
+
+    left, right = st.columns(2)
+    left.plotly_chart(make_firing_frequency_figure(model_cache.frequency(current)),
+                      key="act_frequency")
+    x_norms, x_hat_norms = model_cache.norms(current)
+    right.plotly_chart(make_shrinkage_figure(x_norms, x_hat_norms, stats.gamma),
+                       key="act_shrinkage")
+
+    st.subheader("Codes")
+    left, right = st.columns(2)
+    n_rows = kept(left.slider, "Samples (rows)", key="act_heat_samples", default=100,
+                  min_value=10, max_value=max(10, min(500, current.dataset.n_test)), step=10)
+    order = kept(right.selectbox, "Latent order", key="act_heat_order", default="frequency",
+                 options=LATENT_ORDERS)
+    st.plotly_chart(make_latent_heatmap_figure(current.latents, n_rows, order=order),
+                    key="act_heatmap")
+
+    if cfg.method == "kl":
+        st.subheader("KL target")
+        st.latex(r"\hat\rho_j = \frac{1}{n}\sum_i f_j(x_i) \quad\text{(test split)}")
+        st.plotly_chart(make_rho_figure(model_cache.rho_hat(current), cfg.rho), key="act_rho")

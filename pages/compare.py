@@ -1,0 +1,108 @@
+"""Compare & sweep: batched λ / width sweeps, the L0-vs-FVU frontier, the runs table, A vs B."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.figures import make_frontier_figure
+from sae_core.ui.compare_runs import (
+    delete_controls,
+    download_bytes,
+    load_selected,
+    read_saved_runs,
+    render_table,
+    runs_table,
+    save_selected,
+    show_broken,
+    show_flash,
+)
+from sae_core.ui.compare_side import pick_two, show_atoms, show_metrics
+from sae_core.ui.compare_sweep import sweep_base
+from sae_core.ui.compare_view import render_sweep, show_sweep_figures
+from sae_core.ui.guard import user_errors
+from sae_core.ui.state import get_state
+
+TRAIN_PAGE = "pages/train.py"
+
+st.title("Compare & sweep")
+state = get_state()
+show_flash()
+saved = read_saved_runs()
+show_broken(saved.broken)
+if state.current is None and not state.session_runs and saved.runs.empty:
+    st.info(
+        "No model and no saved runs yet. Train one on the Train page, or run a sweep below "
+        "(it starts from default settings on digits).",
+        icon=":material/info:",
+    )
+    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+
+st.header("Sweep")
+with user_errors("Preparing the sweep"):
+    base = sweep_base(state)
+    render_sweep(state, base)
+show_sweep_figures()
+
+table = runs_table(state, saved.runs)
+st.header("Frontier")
+if table.empty:
+    st.caption("Every trained, swept and saved run will appear here as a point.")
+else:
+    st.plotly_chart(make_frontier_figure(table), key="cmp_frontier", width="stretch")
+
+st.header("Runs")
+if table.empty:
+    st.caption("No runs yet.")
+    st.stop()
+selected = render_table(table)
+st.caption(
+    f"{len(table)} runs · {len(selected)} selected: select rows to save, delete, load "
+    "or download them."
+)
+save_col, delete_col, load_col, csv_col, model_col = st.columns(5)
+with save_col:
+    name = st.text_input(
+        "Save as",
+        key="cmp_save_name",
+        placeholder="default name",
+        help="Letters, digits, '.', '_' or '-'; used when one run is selected",
+    )
+    if st.button("Save", key="cmp_save", icon=":material/save:", disabled=not selected):
+        save_selected(state, selected, name)
+with delete_col:
+    delete_controls(selected)
+with load_col:
+    if st.button(
+        "Load as current",
+        key="cmp_load",
+        icon=":material/upload:",
+        disabled=len(selected) != 1,
+        help="Show the selected run on every page",
+    ):
+        load_selected(state, selected[0])
+with csv_col:
+    st.download_button(
+        "Table as CSV",
+        table.drop(columns=["key"]).to_csv(index=False),
+        file_name="runs.csv",
+        mime="text/csv",
+        key="cmp_csv",
+        icon=":material/download:",
+    )
+with model_col, user_errors("Preparing the download"):
+    data = download_bytes(state, selected[0]) if len(selected) == 1 else None
+    st.download_button(
+        "Selected model (.zip)",
+        data or b"",
+        file_name="run.zip",
+        mime="application/zip",
+        key="cmp_model_download",
+        disabled=data is None,
+        icon=":material/download:",
+    )
+
+st.header("Side by side")
+pair = pick_two(table, selected)
+if pair is not None:
+    show_metrics(table, *pair)
+    show_atoms(state, table, *pair)

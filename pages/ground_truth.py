@@ -1,0 +1,42 @@
+"""Ground truth: on synthetic data, how well the learned dictionary recovers the true features."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.figures import make_ground_truth_figure
+from sae_core.metrics import METRIC_LATEX
+from sae_core.ui import model_cache
+from sae_core.ui.guard import user_errors
+from sae_core.ui.state import get_state
+from sae_core.ui.views import fmt, go_train, kept, metric, model_caption, require_current
+
+st.title("Ground truth")
+current = require_current(get_state(), "recovered features")
+model_caption(current)
+recovery = model_cache.recovery(current)
+if recovery is None:
+    go_train(
+        f"**{current.data.label}** has no ground truth: only synthetic data knows the true "
+        "features. On **Train**, choose the *Synthetic superposition* source and train; this page "
+        "then compares the learned decoder atoms with the true features."
+    )
+
+threshold = kept(st.slider, "Recovered when the best cosine is at least", key="gt_threshold",
+                 default=0.9, min_value=0.5, max_value=1.0, step=0.01)
+recovered = recovery.recovered(threshold)
+c1, c2, c3 = st.columns(3)
+metric(c1, "MMCS", fmt(recovery.mmcs), METRIC_LATEX["mmcs"],
+       help="Mean over true features of the best cosine with any decoder atom.")
+metric(c2, "MCC", fmt(recovery.mcc), METRIC_LATEX["mcc"],
+       help="Mean |cosine| over a one-to-one (Hungarian) matching of features to latents.")
+metric(c3, "Recovered features", f"{recovered} of {recovery.n_features}",
+       METRIC_LATEX["recovered"].replace("0.9", f"{threshold:g}"))
+
+with user_errors("Drawing the ground truth"):
+    st.plotly_chart(make_ground_truth_figure(recovery.cos, threshold,
+                                             feature_ids=recovery.feature_order,
+                                             latent_ids=recovery.latent_order),
+                    key="gt_heatmap")
+    st.caption("Matched pairs (one latent per feature):")
+    st.dataframe(recovery.matched_pairs(), key="gt_pairs", hide_index=True, height=260)

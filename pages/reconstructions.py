@@ -1,0 +1,53 @@
+"""Reconstructions: originals, reconstructions and differences, picked by error, at random or by label."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.analysis import select_samples
+from sae_core.exploration import reconstruction_table
+from sae_core.figures import make_reconstruction_figure
+from sae_core.metrics import METRIC_LATEX
+from sae_core.ui import model_cache
+from sae_core.ui.guard import user_errors
+from sae_core.ui.state import get_state
+from sae_core.ui.views import fmt, kept, metric, model_caption, require_current
+
+MODE_NAMES = {"random": "Random", "best": "Best", "worst": "Worst", "label": "By label"}
+MAX_SHOWN = 16
+
+st.title("Reconstructions")
+current = require_current(get_state(), "reconstructions")
+model_caption(current)
+dataset = current.dataset
+errors = model_cache.errors(current)
+labels = model_cache.label_values(current)
+
+left, middle, right = st.columns([2, 2, 1])
+modes = [m for m in MODE_NAMES if m != "label" or labels]
+mode = kept(left.radio, "Show", key="recon_mode", default="random", options=modes,
+            format_func=MODE_NAMES.get, horizontal=True,
+            help="Best and worst sort the test samples by their error; by label draws one class.")
+n = kept(middle.slider, "Samples", key="recon_n", default=8, min_value=1, max_value=MAX_SHOWN)
+label = None
+if mode == "label":
+    label = kept(right.selectbox, "Label", key="recon_label", default=labels[0], options=labels)
+if mode in ("random", "label"):
+    seed = kept(right.number_input, "Draw", key="recon_seed", default=0, min_value=0, step=1,
+                help="Change to draw other samples.")
+else:
+    seed = 0
+
+with user_errors("Choosing samples"):
+    ids = select_samples(errors, mode, n, labels=dataset.y_test, label=label, seed=int(seed))
+    fig = make_reconstruction_figure(dataset.x_test[ids], current.x_hat[ids], dataset.image_shape,
+                                     errors[ids], ids, max_samples=n)
+    st.plotly_chart(fig, key="recon_grid")
+    table = reconstruction_table(ids, errors, dataset.y_test)
+
+    c1, c2, c3 = st.columns([1, 1, 2])
+    metric(c1, "MSE of the shown samples", fmt(float(table["mse"].mean()), "{:.4g}"))
+    metric(c2, "MSE, whole test split", fmt(current.metrics.mse, "{:.4g}"), METRIC_LATEX["mse"])
+    metric(c3, "FVE, whole test split", fmt(current.metrics.fve), METRIC_LATEX["fve"])
+    st.dataframe(table, key="recon_table", hide_index=True,
+                 column_config={"mse": st.column_config.NumberColumn("MSE", format="%.4g")})

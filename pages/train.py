@@ -1,0 +1,80 @@
+"""Train: pick data, set the model, train (or play step by step), read the metrics and formulas."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.ui.config_form import render_config_form
+from sae_core.ui.data_picker import choose_data, load_and_preview
+from sae_core.ui.downloads import render_downloads, render_save_run
+from sae_core.ui.guard import user_errors
+from sae_core.ui.metrics_panel import render_metrics, render_objective
+from sae_core.ui.state import get_state
+from sae_core.ui.training_view import (
+    LiveView,
+    apply_actions,
+    live_allowance,
+    make_request,
+    render_controls,
+    trainer_status,
+)
+
+state = get_state()
+st.title("Train a sparse autoencoder")
+st.caption(
+    "Pick data, a sparsity method and λ, then Train (or Play / Step to watch it learn). "
+    "The other pages show the model trained here."
+)
+
+data_col, preview_col = st.columns([2, 3], gap="large")
+with data_col:
+    st.subheader("Data")
+    choice = choose_data()
+with preview_col:
+    picked = load_and_preview(choice)
+
+st.subheader("Model and training")
+form_col, run_col = st.columns([2, 3], gap="large")
+with form_col:
+    values = render_config_form()
+
+request = None
+if picked is not None:
+    with user_errors("Settings"):
+        request = make_request(picked, values)
+
+with run_col:
+    live_ok, live_reason = live_allowance(picked[1], values) if picked else (False, "No data.")
+    actions = render_controls(live_allowed=live_ok, live_reason=live_reason)
+    view = LiveView()
+    shown_before = state.current
+    with user_errors("Training"):
+        apply_actions(state, request, actions, view)
+    status = trainer_status(state, request)
+    if status:
+        st.caption(status)
+    view.show(state, state.current)
+
+if state.current is not shown_before and not state.playing:
+    st.rerun()  # a new model: redraw so the sidebar shows it too
+
+st.subheader("Results")
+current = state.current
+if current is None:
+    st.info(
+        "No model yet: press **Train** (digits train in about a second).",
+        icon=":material/model_training:",
+    )
+else:
+    metrics_col, objective_col = st.columns([3, 2], gap="large")
+    with metrics_col:
+        render_metrics(current)
+    with objective_col:
+        st.markdown("**Objective minimised**")
+        render_objective(current)
+    st.markdown("**Download or save**")
+    render_downloads(current)
+    render_save_run(state, current)
+
+if state.playing:
+    st.rerun()  # Play: the next time slice

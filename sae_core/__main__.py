@@ -1,0 +1,7 @@
+"""``python -m sae_core``: the command line."""
+
+import sys
+
+from sae_core.cli import main
+
+sys.exit(main())

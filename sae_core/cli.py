@@ -1,0 +1,343 @@
+"""Command line: ``python -m sae_core train|sweep|eval|export|data`` (also ``sae-explorer``).
+
+Bad arguments or data exit with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sae_core.config import DEAD_REMEDIES, DEVICES, METHODS, SAEConfig, TrainConfig
+from sae_core.errors import ConfigError, SAEExplorerError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + message
+        raise ConfigError(f"{self.prog}: {message} (see --help)")
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers")
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one number")
+    return values
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers")
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one integer")
+    return values
+
+
+def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument(
+        "--data",
+        required=required,
+        default=None if not required else None,
+        help="digits | patches | synthetic | mnist[:FOLDER] | fashion-mnist[:FOLDER] "
+        "| PATH (.csv/.npy/.npz, IDX file or folder)",
+    )
+    p.add_argument("--max-samples", type=int, default=None, help="cap on samples (deterministic)")
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--preprocess", default=None, help="none | scale01 | standardise | centre")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of the split / synthetic data")
+    p.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a data-source option, e.g. --opt patch_size=12 (see the data command)",
+    )
+
+
+def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
+    p.add_argument("--method", choices=METHODS, default="l1")
+    if lists:
+        p.add_argument("--lam", type=_floats, default=[0.1], help="comma-separated λ values")
+        p.add_argument("--hidden", type=_ints, default=[128], help="comma-separated d_sae values")
+        p.add_argument("--seeds", type=_ints, default=None, help="comma-separated seeds")
+    else:
+        p.add_argument("--lam", type=float, default=SAEConfig.lam, help="λ (penalty weight)")
+        p.add_argument("--hidden", type=int, default=128, help="d_sae, the number of latents")
+    p.add_argument("--k", type=int, default=8, help="TopK: latents kept per sample")
+    p.add_argument("--rho", type=float, default=0.05, help="KL: target firing rate")
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--tied", action="store_true")
+    p.add_argument("--unit-norm", action="store_true", help="unit-norm decoder rows")
+    tc = TrainConfig()
+    p.add_argument("--epochs", type=int, default=tc.epochs)
+    p.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides epochs)")
+    p.add_argument("--batch-size", type=int, default=tc.batch_size)
+    p.add_argument("--lr", type=float, default=tc.lr)
+    p.add_argument("--seed", type=int, default=tc.seed)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--threads", type=int, default=tc.threads)
+    p.add_argument("--warmup", type=int, default=0, help="λ warm-up steps")
+    p.add_argument("--dead-remedy", choices=DEAD_REMEDIES, default="none")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sae-explorer", description="Train and inspect sparse autoencoders.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("train", help="train one SAE and report held-out metrics")
+    _add_data(p)
+    _add_model(p, lists=False)
+    p.add_argument("--out", default=None, help="save the run into this folder")
+    p = sub.add_parser("sweep", help="train a λ × width (× seed) grid, stacked per width")
+    _add_data(p)
+    _add_model(p, lists=True)
+    p.add_argument("--csv", default=None, help="write the results table here")
+    p = sub.add_parser("eval", help="evaluate a saved run")
+    p.add_argument("run_dir")
+    _add_data(p, required=False)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("export", help="export a saved run to another tool's layout")
+    p.add_argument("run_dir")
+    p.add_argument("--format", choices=["saelens"], default="saelens")
+    p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true")
+    sub.add_parser("data", help="list the data sources and what each needs")
+    return parser
+
+
+def _load_data(args: argparse.Namespace, spec: str) -> Any:
+    from sae_core.data import load_dataset
+
+    return load_dataset(
+        spec,
+        test_fraction=args.test_fraction,
+        seed=args.data_seed,
+        max_samples=args.max_samples,
+        preprocess=args.preprocess,
+        **_source_options(args.opt),
+    )
+
+
+def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["patch_size=12", "whitening=zca"]`` -> ``{"patch_size": 12, "whitening": "zca"}``."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, text = pair.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--opt {pair!r} is invalid: write KEY=VALUE, e.g. patch_size=12")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        options[key.strip()] = value
+    return options
+
+
+def _configs(
+    args: argparse.Namespace, d_in: int, lam: float, hidden: int
+) -> tuple[SAEConfig, TrainConfig]:
+    sae = SAEConfig(
+        d_in=d_in,
+        d_sae=hidden,
+        method=args.method,
+        lam=lam,
+        k=args.k,
+        rho=args.rho,
+        weight_decay=args.weight_decay,
+        tied=args.tied,
+        unit_norm_decoder=args.unit_norm,
+    )
+    train = TrainConfig(
+        epochs=args.epochs,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        lam_warmup_steps=args.warmup,
+        dead_remedy=args.dead_remedy,
+    )
+    return sae, train
+
+
+def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
+    print(title)
+    for key, value in metrics.items():
+        if value is not None and key not in ("split",):
+            print(
+                f"  {key:22s} {value:.4g}" if isinstance(value, float) else f"  {key:22s} {value}"
+            )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from sae_core.fit import train
+    from sae_core.runs import save_run
+
+    dataset = _load_data(args, args.data)
+    sae, tc = _configs(args, dataset.d_in, args.lam, args.hidden)
+    result = train(sae, dataset, tc)
+    metrics = result.metrics.to_dict()
+    run_dir = None
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        run_dir = save_run(
+            result.model,
+            tc,
+            metrics=metrics,
+            history=result.history,
+            data_name=dataset.name,
+            name=out.name,
+            root=out.parent,
+            train_seconds=result.train_seconds,
+        )
+    payload = {
+        "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
+        "metrics": metrics,
+        "train_seconds": result.train_seconds,
+        "steps": result.steps,
+        "run_dir": None if run_dir is None else str(run_dir),
+    }
+    if args.json:
+        print(json.dumps(payload))
+    else:
+        print(
+            f"trained {sae.method} SAE d_sae={sae.d_sae} λ={sae.lam:g} on {dataset.name} "
+            f"({dataset.n_train} train / {dataset.n_test} test, d_in={dataset.d_in}) in "
+            f"{result.train_seconds:.2f} s, {result.steps} steps"
+        )
+        _print_metrics("held-out metrics:", metrics)
+        if run_dir:
+            print(f"saved to {run_dir}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sae_core.fit import train_sweep
+
+    dataset = _load_data(args, args.data)
+    base, tc = _configs(args, dataset.d_in, args.lam[0], args.hidden[0])
+    start = time.perf_counter()
+    result = train_sweep(base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds)
+    table = result.table
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "config": {
+                        "sae": base.to_dict(),
+                        "train": tc.to_dict(),
+                        "data": dataset.name,
+                        "lams": args.lam,
+                        "hidden": args.hidden,
+                        "seeds": args.seeds,
+                    },
+                    "runs": json.loads(table.to_json(orient="records")),
+                    "train_seconds": result.train_seconds,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+        )
+    else:
+        cols = [
+            c
+            for c in ("lam", "d_sae", "seed", "fve", "l0", "dead_fraction", "gamma", "mmcs")
+            if c in table.columns and table[c].notna().any()
+        ]
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from sae_core.metrics import evaluate
+    from sae_core.runs import check_run_compatible, load_run
+
+    run = load_run(Path(args.run_dir))
+    dataset = _load_data(args, args.data or run.data_name)
+    check_run_compatible(run, dataset.d_in)
+    metrics = evaluate(run.model, dataset).to_dict()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "config": {
+                        "sae": run.sae_config.to_dict(),
+                        "train": run.train_config.to_dict(),
+                        "data": dataset.name,
+                    },
+                    "metrics": metrics,
+                    "train_seconds": run.train_seconds,
+                    "steps": int(run.history["step"].max()) if len(run.history) else 0,
+                    "run_dir": str(run.path),
+                }
+            )
+        )
+    else:
+        _print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from sae_core.export import export_saelens_run
+
+    out = export_saelens_run(Path(args.run_dir), args.out, overwrite=args.overwrite)
+    print(f"exported {args.run_dir} in the SAELens layout to {out}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from sae_core.data import SOURCES
+
+    for source in SOURCES.values():
+        print(f"{source.name:14s} {source.title}: {source.description}")
+        print(f"{'':14s} needs: {source.needs}")
+        helps = source.option_help or ("",) * len(source.options)
+        for option, line in zip(source.options, helps, strict=False):
+            print(f"{'':16s}--opt {option}=…  {line}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": cmd_train,
+    "sweep": cmd_sweep,
+    "eval": cmd_eval,
+    "export": cmd_export,
+    "data": cmd_data,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0, or 2 for a user error)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SAEExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory: use --max-samples or a smaller --hidden", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Streamlit layer of sae_core: the only package here that imports streamlit."""

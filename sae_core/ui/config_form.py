@@ -1,0 +1,235 @@
+"""The model and training widgets of the Train page, and the configs they describe.
+
+Widgets only collect values (:class:`FormValues`); :func:`build_configs` turns them into validated
+configs, so a bad combination raises a :class:`ConfigError` the page shows, and nothing trained is
+touched. Defaults come from :class:`SAEConfig` / :class:`TrainConfig` themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, check_compatible
+from sae_core.ui.keep import remember, seed
+
+# 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
+LAM_GRID: tuple[float, ...] = (
+    *(float(f"{m}e{e}") for e in range(-6, 1) for m in (1, 2, 5)),
+    10.0,
+)
+D_SAE_GRID: tuple[int, ...] = (
+    1,
+    2,
+    4,
+    8,
+    16,
+    32,
+    64,
+    96,
+    128,
+    192,
+    256,
+    384,
+    512,
+    768,
+    1024,
+    1536,
+    2048,
+    3072,
+    4096,
+)
+LR_GRID: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+BATCH_GRID: tuple[int, ...] = (1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+WEIGHT_DECAY_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+K_MAX = 256
+
+METHOD_LABELS: dict[str, str] = {
+    "none": "none: plain autoencoder (no sparsity)",
+    "l1": "L1: ReLU + λ Σ|f|  (zeros, with shrinkage)",
+    "l2": "L2: ReLU + λ Σ f²  (shrinks, few zeros)",
+    "kl": "KL: sigmoid + β KL(ρ‖ρ̂)  (UFLDL)",
+    "contractive": "contractive: sigmoid + λ‖∂f/∂x‖²  (smooth, not sparse)",
+    "topk": "TopK: keep the k largest  (L0 ≤ k exactly)",
+}
+LAM_IDLE_REASON: dict[str, str] = {
+    "none": "λ does nothing here: the plain autoencoder has no penalty.",
+    "topk": "λ does nothing with TopK: k sets the sparsity.",
+}
+
+_SAE = SAEConfig(d_in=1)
+_TRAIN = TrainConfig()
+
+# Seconds for a small SAE on one CPU thread (docs/benchmarks.md): ~35 GFLOP/s of matmuls and
+# ~1.2 ms of per-step overhead (autograd, Adam, logging). Rough, but it only gates a toggle.
+_FLOPS_PER_SECOND = 35e9
+_SECONDS_PER_STEP = 1.2e-3
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormValues:
+    """What the widgets say, before validation."""
+
+    method: str
+    lam: float
+    d_sae: int
+    k: int
+    rho: float
+    epochs: int
+    lr: float
+    batch_size: int
+    seed: int
+    tied: bool
+    unit_norm_decoder: bool
+    weight_decay: float
+    lam_warmup_steps: int
+    dead_remedy: str
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _method_and_sparsity() -> tuple[str, float, int, float]:
+    """Method, λ, k and ρ widgets (k for TopK, ρ for KL; λ disabled where it does nothing)."""
+    seed("train_method", _SAE.method)
+    method = st.selectbox(
+        "Method", METHODS, key="train_method", format_func=lambda m: METHOD_LABELS[m]
+    )
+    remember("train_method")
+    seed("train_lam", _SAE.lam)
+    idle = LAM_IDLE_REASON.get(method)
+    lam = st.select_slider(
+        "λ (sparsity weight, log scale)",
+        LAM_GRID,
+        key="train_lam",
+        format_func=_fmt,
+        disabled=idle is not None,
+        help=idle or "Weight of the penalty; each step is ×2 or ×2.5.",
+    )
+    remember("train_lam")
+    k, rho = _SAE.k, _SAE.rho
+    if method == "topk":
+        seed("train_k", _SAE.k)
+        k = st.slider("k (latents kept per sample)", 1, K_MAX, key="train_k")
+        remember("train_k")
+    if method == "kl":
+        seed("train_rho", _SAE.rho)
+        rho = st.slider(
+            "ρ (target mean activation)", 0.001, 0.5, step=0.001, key="train_rho", format="%.3f"
+        )
+        remember("train_rho")
+    return str(method), float(lam), int(k), float(rho)
+
+
+def _schedule() -> tuple[int, int, float, int, int]:
+    """Hidden size, epochs, learning rate, batch size, seed."""
+    seed("train_d_sae", _SAE.d_sae)
+    d_sae = st.select_slider("Hidden size d_sae", D_SAE_GRID, key="train_d_sae")
+    remember("train_d_sae")
+    c1, c2 = st.columns(2)
+    seed("train_epochs", _TRAIN.epochs)
+    epochs = c1.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
+    remember("train_epochs")
+    seed("train_seed", _TRAIN.seed)
+    seed_value = c2.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
+    remember("train_seed")
+    seed("train_lr", _TRAIN.lr)
+    lr = st.select_slider("Learning rate (Adam)", LR_GRID, key="train_lr", format_func=_fmt)
+    remember("train_lr")
+    seed("train_batch", _TRAIN.batch_size)
+    batch = st.select_slider("Batch size", BATCH_GRID, key="train_batch")
+    remember("train_batch")
+    return int(d_sae), int(epochs), float(lr), int(batch), int(seed_value)
+
+
+def _advanced() -> tuple[bool, bool, float, int, str]:
+    """Tied weights, unit-norm decoder, weight decay, λ warm-up, dead-latent remedy."""
+    with st.expander("Advanced"):
+        seed("train_tied", _SAE.tied)
+        tied = st.checkbox("Tied weights (W_dec = W_encᵀ)", key="train_tied")
+        remember("train_tied")
+        seed("train_unit_norm", _SAE.unit_norm_decoder)
+        unit = st.checkbox(
+            "Unit-norm decoder rows",
+            key="train_unit_norm",
+            help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
+        )
+        remember("train_unit_norm")
+        seed("train_wd", _SAE.weight_decay)
+        wd = st.select_slider(
+            "Weight decay λ_w Σ W²", WEIGHT_DECAY_GRID, key="train_wd", format_func=_fmt
+        )
+        remember("train_wd")
+        seed("train_warmup", _TRAIN.lam_warmup_steps)
+        warmup = st.number_input(
+            "λ warm-up steps (λ ramps up from 0)", 0, 100_000, step=50, key="train_warmup"
+        )
+        remember("train_warmup")
+        seed("train_dead", _TRAIN.dead_remedy)
+        dead = st.selectbox(
+            "Dead-latent remedy",
+            DEAD_REMEDIES,
+            key="train_dead",
+            help="resample: penalty methods (Anthropic 2023); auxk: TopK (Gao et al. 2024).",
+        )
+        remember("train_dead")
+    return bool(tied), bool(unit), float(wd), int(warmup), str(dead)
+
+
+def render_config_form() -> FormValues:
+    """Draw the model and training widgets (keys ``train_*``) and return their values."""
+    method, lam, k, rho = _method_and_sparsity()
+    d_sae, epochs, lr, batch, seed_value = _schedule()
+    tied, unit, wd, warmup, dead = _advanced()
+    return FormValues(
+        method=method,
+        lam=lam,
+        d_sae=d_sae,
+        k=k,
+        rho=rho,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch,
+        seed=seed_value,
+        tied=tied,
+        unit_norm_decoder=unit,
+        weight_decay=wd,
+        lam_warmup_steps=warmup,
+        dead_remedy=dead,
+    )
+
+
+def build_configs(values: FormValues, d_in: int) -> tuple[SAEConfig, TrainConfig]:
+    """Validated configs for data of width ``d_in``; raises ConfigError naming the fix."""
+    sae = SAEConfig(
+        d_in=d_in,
+        d_sae=values.d_sae,
+        method=values.method,
+        lam=values.lam,
+        k=values.k,
+        rho=values.rho,
+        weight_decay=values.weight_decay,
+        tied=values.tied,
+        unit_norm_decoder=values.unit_norm_decoder,
+    )
+    train = TrainConfig(
+        epochs=values.epochs,
+        batch_size=values.batch_size,
+        lr=values.lr,
+        seed=values.seed,
+        lam_warmup_steps=values.lam_warmup_steps,
+        dead_remedy=values.dead_remedy,
+    )
+    check_compatible(sae, train)
+    return sae, train
+
+
+def estimate_train_seconds(
+    *, n_train: int, d_in: int, d_sae: int, epochs: int, batch_size: int
+) -> float:
+    """Rough single-thread CPU time of a training run (forward + backward ≈ 12·n·d_in·d_sae)."""
+    steps = epochs * -(-n_train // max(1, batch_size))
+    flops = 12.0 * n_train * d_in * d_sae * epochs
+    return flops / _FLOPS_PER_SECOND + steps * _SECONDS_PER_STEP

@@ -1,0 +1,220 @@
+"""The Train page's data widgets: source, its options, upload, preview and a one-line summary.
+
+Widgets give a :class:`DataChoice`; :func:`render_data_picker` loads it (cached) inside
+``user_errors``, so a bad file or folder is an ``st.error`` and the shown model is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from sae_core.data import SOURCES
+from sae_core.dataset import Dataset
+from sae_core.figures import make_data_preview_figure
+from sae_core.ui.guard import user_errors
+from sae_core.ui.keep import remember, seed
+from sae_core.ui.state import DataChoice, load_choice, make_choice
+
+UPLOAD_KEY = "upload_bytes"  # (file name, bytes) of this session's upload, read by load_choice
+FOLDER_SOURCES = ("mnist", "fashion-mnist", "idx")
+FOLDER_ENV = {"mnist": "SAE_EXPLORER_MNIST_DIR", "fashion-mnist": "SAE_EXPLORER_FASHION_MNIST_DIR"}
+PATCH_SIZES = (8, 12, 16)
+WHITENINGS = ("none", "zca", "pca")
+N_PATCHES = (1000, 2000, 5000, 10_000, 20_000)
+SAMPLE_CAPS = (0, 1000, 2000, 5000, 10_000, 20_000, 70_000)  # 0: every sample
+PREVIEW_SAMPLES = 8
+MNIST_HELP = (
+    "Point the field at a folder holding the four MNIST IDX files (`train-images-idx3-ubyte.gz`, "
+    "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`; "
+    "plain or .gz, the test pair alone also works), or set `SAE_EXPLORER_MNIST_DIR` before "
+    "starting the app. Get them once with `python -m sae_core train --data mnist` on a machine "
+    "online, or from any MNIST mirror."
+)
+
+
+def _widget(key: str, default: Any, draw: Any, *args: Any, **kwargs: Any) -> Any:
+    """Draw a kept widget (value survives page switches) and return its value."""
+    seed(key, default)
+    draw(*args, key=key, **kwargs)
+    return remember(key)
+
+
+def _patch_options() -> dict[str, Any]:
+    c1, c2, c3 = st.columns(3)
+    size = _widget(
+        "train_patch_size",
+        8,
+        c1.selectbox,
+        "Patch size",
+        PATCH_SIZES,
+        format_func=lambda p: f"{p}×{p}",
+    )
+    whitening = _widget(
+        "train_whitening",
+        "none",
+        c2.selectbox,
+        "Whitening",
+        WHITENINGS,
+        help="ZCA keeps patches image-like; PCA rotates them (shown as lines).",
+    )
+    n = _widget("train_n_patches", 10_000, c3.select_slider, "Patches", N_PATCHES)
+    return {"patch_size": int(size), "whitening": whitening, "n_patches": int(n)}
+
+
+def _synthetic_options() -> dict[str, Any]:
+    c1, c2, c3 = st.columns(3)
+    n_features = _widget("train_n_features", 64, c1.number_input, "Features", 1, 4096, step=8)
+    d_in = _widget("train_syn_d_in", 32, c2.number_input, "d_in (dimensions)", 1, 4096, step=8)
+    active = _widget(
+        "train_mean_active",
+        4.0,
+        c3.number_input,
+        "Mean active features",
+        0.1,
+        4096.0,
+        step=0.5,
+        help="= p_fire · n_features",
+    )
+    c4, c5, c6 = st.columns(3)
+    noise = _widget("train_noise", 0.0, c4.number_input, "Noise σ", 0.0, 10.0, step=0.01)
+    n_samples = _widget("train_n_samples", 8192, c5.number_input, "Samples", 16, 200_000, step=1024)
+    data_seed = _widget("train_data_seed", 0, c6.number_input, "Data seed", 0, 2**31 - 1, step=1)
+    return {
+        "n_features": int(n_features),
+        "d_in": int(d_in),
+        "mean_active": float(active),
+        "noise": float(noise),
+        "n_samples": int(n_samples),
+        "seed": int(data_seed),
+    }
+
+
+def _folder_options(source: str) -> tuple[str, dict[str, Any]]:
+    env = FOLDER_ENV.get(source)
+    default = os.environ.get(env, "") if env else ""
+    label = "Folder of MNIST-format IDX files"
+    folder = _widget(
+        f"train_folder_{source}", default, st.text_input, label, placeholder="/path/to/mnist"
+    )
+    st.caption(MNIST_HELP)
+    cap = _widget(
+        "train_max_samples",
+        10_000,
+        st.select_slider,
+        "Use at most (samples)",
+        SAMPLE_CAPS,
+        format_func=lambda n: "all" if n == 0 else f"{n:,}",
+    )
+    folder = str(folder or "").strip()
+    spec = f"{source}:{folder}" if folder else source
+    return spec, {"max_samples": int(cap) or None}
+
+
+def _upload_options() -> tuple[str | None, dict[str, Any]]:
+    """The uploader; bytes go to ``st.session_state[UPLOAD_KEY]`` so other runs can reload them."""
+    uploaded = st.file_uploader(
+        "Upload a CSV, NPY or NPZ file (one sample per row)",
+        type=["csv", "npy", "npz"],
+        key="train_upload",
+    )
+    if uploaded is not None:
+        st.session_state[UPLOAD_KEY] = (uploaded.name, uploaded.getvalue())
+    stored = st.session_state.get(UPLOAD_KEY)
+    c1, c2 = st.columns(2)
+    label = _widget(
+        "train_label_column",
+        "",
+        c1.text_input,
+        "Label column (optional)",
+        help="a 0-based index, a header name, 'first' or 'last'",
+    )
+    shape = _widget(
+        "train_image_shape",
+        "",
+        c2.text_input,
+        "Image shape (optional)",
+        help="e.g. 28x28, or 'auto' for square images",
+    )
+    label = str(label or "").strip()
+    options: dict[str, Any] = {
+        "label_column": int(label) if label.lstrip("-").isdigit() else (label or None),
+        "image_shape": str(shape or "").strip() or None,
+    }
+    return (stored[0] if stored else None), options
+
+
+def choose_data() -> DataChoice | None:
+    """Source and option widgets -> a choice (None: a file source with nothing uploaded yet)."""
+    names = list(SOURCES)
+    source = _widget(
+        "train_source",
+        "digits",
+        st.selectbox,
+        "Data source",
+        names,
+        format_func=lambda s: SOURCES[s].title,
+    )
+    st.caption(SOURCES[source].description)
+    if source == "patches":
+        return make_choice("patches", **_patch_options())
+    if source == "synthetic":
+        return make_choice("synthetic", **_synthetic_options())
+    if source in FOLDER_SOURCES:
+        spec, options = _folder_options(source)
+        return make_choice(spec, **options)
+    if source == "file":
+        name, options = _upload_options()
+        if name is None:
+            st.info("Upload a file to train on it.", icon=":material/upload_file:")
+            return None
+        return make_choice("file", upload_name=name, **options)
+    return make_choice(source)
+
+
+def describe(dataset: Dataset) -> str:
+    """``1437 train · 360 test · d_in 64 · labels · 8×8 images``."""
+    parts = [
+        f"{dataset.n_train:,} train",
+        f"{dataset.n_test:,} test",
+        f"d_in {dataset.d_in}",
+        "labels" if dataset.has_labels else "no labels",
+    ]
+    if dataset.image_shape is not None:
+        parts.append("{}×{} images".format(*dataset.image_shape))
+    if dataset.features is not None:
+        parts.append(f"{len(dataset.features)} ground-truth features")
+    return " · ".join(parts)
+
+
+def show_preview(dataset: Dataset) -> None:
+    """A few training samples (images, or a heat-map for other data) and the summary line."""
+    st.markdown(f"**{describe(dataset)}**")
+    st.caption(dataset.description)
+    labels = None if dataset.y_train is None else dataset.y_train[:PREVIEW_SAMPLES].tolist()
+    fig = make_data_preview_figure(
+        dataset.x_train[:PREVIEW_SAMPLES],
+        dataset.image_shape,
+        PREVIEW_SAMPLES,
+        labels=labels,
+        title="A few training samples (as the model sees them)",
+    )
+    st.plotly_chart(fig, key="train_preview")
+
+
+def load_and_preview(choice: DataChoice | None) -> tuple[DataChoice, Dataset] | None:
+    """Load ``choice`` (cached) and preview it; None, with an ``st.error``, when it fails."""
+    if choice is None:
+        return None
+    with user_errors("Loading data"):
+        dataset = load_choice(choice)
+        show_preview(dataset)
+        return choice, dataset
+    return None
+
+
+def render_data_picker() -> tuple[DataChoice, Dataset] | None:
+    """Data widgets, loading and preview, one after the other."""
+    return load_and_preview(choose_data())

@@ -1,0 +1,128 @@
+"""The final metrics of the shown model, each beside its formula, and the objective it minimised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from sae_core.metrics import METRIC_LATEX, EvalMetrics
+from sae_core.penalties import PENALTY_LATEX
+from sae_core.ui.state import Current
+
+OBJECTIVE_LATEX = (
+    r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2"
+    r" + \lambda\,\frac{1}{B}\sum_{b=1}^{B} R\big(f(x_b)\big)"
+)
+KL_OBJECTIVE_LATEX = (
+    r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2 + \beta\, R"
+    r"\quad(\beta = \lambda;\ R\ \text{uses the batch mean}\ \hat\rho)"
+)
+WEIGHT_DECAY_LATEX = r"\;+\;\lambda_w\big(\lVert W_{enc}\rVert_F^2 + \lVert W_{dec}\rVert_F^2\big)"
+LAM_CONVENTION = (
+    "λ convention: the squared error is summed over the d_in inputs of a sample and the penalty "
+    "over its d_sae latents (per-sample sums); both are then averaged over the batch. Keras also "
+    "divides its activity penalty by the batch size, but its 'mse' loss averages over d_in, so a "
+    "Keras λ is ours divided by d_in. SAELens sums the MSE over d_in like us. OpenAI's code "
+    "divides L1 by ‖x‖, so its λ is not comparable."
+)
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    key: str
+    label: str
+    value: str
+    help: str
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
+    """The metrics this model has (probes with labels, recovery with ground truth), formatted."""
+    rows = [
+        MetricRow("fve", "FVE (variance explained)", f"{metrics.fve:.4f}", "1 is perfect"),
+        MetricRow("fvu", "FVU (unexplained)", f"{metrics.fvu:.4f}", "0 is perfect"),
+        MetricRow("mse", "MSE (per element)", f"{metrics.mse:.4g}", "in model units"),
+        MetricRow("l0", "L0 (active latents)", f"{metrics.l0:.2f}", "mean over test samples"),
+        MetricRow(
+            "dead_fraction",
+            "Dead latents",
+            _pct(metrics.dead_fraction),
+            "never fire on the test split",
+        ),
+        MetricRow(
+            "dense_fraction",
+            "Dense latents",
+            _pct(metrics.dense_fraction),
+            "fire on more than half the samples",
+        ),
+        MetricRow("gamma", "γ (shrinkage)", f"{metrics.gamma:.3f}", "< 1: codes shrunk"),
+    ]
+    if metrics.probe_accuracy is not None:
+        rows.append(
+            MetricRow(
+                "probe_accuracy",
+                "Probe accuracy (latents)",
+                _pct(metrics.probe_accuracy),
+                "logistic regression on the codes",
+            )
+        )
+    if metrics.probe_accuracy_input is not None:
+        rows.append(
+            MetricRow(
+                "probe_accuracy_input",
+                "Probe accuracy (inputs)",
+                _pct(metrics.probe_accuracy_input),
+                "the same probe on raw inputs",
+            )
+        )
+    if metrics.mmcs is not None:
+        rows.append(MetricRow("mmcs", "MMCS", f"{metrics.mmcs:.3f}", "true features vs atoms"))
+    if metrics.mcc is not None:
+        rows.append(MetricRow("mcc", "MCC", f"{metrics.mcc:.3f}", "one-to-one matching"))
+    if metrics.recovered is not None:
+        rows.append(
+            MetricRow("recovered", "Features recovered", str(metrics.recovered), "cos ≥ 0.9")
+        )
+    return rows
+
+
+def render_metrics(current: Current, *, columns: int = 3) -> None:
+    """Every metric as ``st.metric`` with its formula (``st.latex``) below it, in a grid."""
+    cfg = current.sae_config
+    status = "finished" if current.finished else f"paused at step {current.steps}"
+    st.caption(
+        f"Held-out split ({current.metrics.n_samples or current.dataset.n_test:,} samples) · "
+        f"{current.steps:,} steps in {current.train_seconds:.2f} s · {status} · "
+        f"{cfg.method}, d_sae {cfg.d_sae}"
+    )
+    rows = metric_rows(current.metrics)
+    for start in range(0, len(rows), columns):
+        for col, row in zip(st.columns(columns), rows[start : start + columns], strict=False):
+            with col:
+                st.metric(row.label, row.value, help=row.help)
+                st.latex(METRIC_LATEX[row.key])
+    if not current.finished:
+        st.caption("Probe accuracy is computed when training finishes.")
+
+
+def render_objective(current: Current) -> None:
+    """The objective the model minimised, its penalty R, and the λ convention."""
+    cfg = current.sae_config
+    main = KL_OBJECTIVE_LATEX if cfg.method == "kl" else OBJECTIVE_LATEX
+    if cfg.weight_decay:
+        main += WEIGHT_DECAY_LATEX
+    st.latex(main)
+    st.latex(PENALTY_LATEX[cfg.method])
+    lam = "unused" if cfg.method in ("none", "topk") else f"{cfg.lam:g}"
+    extra = (
+        f", k = {cfg.k}"
+        if cfg.method == "topk"
+        else f", ρ = {cfg.rho:g}"
+        if cfg.method == "kl"
+        else ""
+    )
+    st.caption(f"This model: method {cfg.method}, λ = {lam}{extra}. {LAM_CONVENTION}")

@@ -1,0 +1,37 @@
+"""The sidebar every page shows: the current model at a glance and a Train shortcut."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.ui.state import AppState
+
+TRAIN_PAGE = "pages/train.py"
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def render_sidebar(state: AppState) -> None:
+    """Data, method, λ, d_sae, FVE, L0 and dead % of the current model (or what to do)."""
+    with st.sidebar:
+        st.markdown("### Current model")
+        current = state.current
+        if current is None:
+            st.caption(
+                "No model yet. Open **Train** and press Train: digits train in about a second."
+            )
+        else:
+            cfg, m = current.sae_config, current.metrics
+            st.markdown(
+                f"**{current.data.label}** · `{cfg.method}` · λ = {cfg.lam:.3g} · "
+                f"d_sae = {cfg.d_sae}" + (f" · k = {cfg.k}" if cfg.method == "topk" else "")
+            )
+            c1, c2, c3 = st.columns(3)
+            c1.metric("FVE", _fmt(m.fve, "{:.3f}"))
+            c2.metric("L0", _fmt(m.l0, "{:.1f}"))
+            c3.metric("dead", _fmt(100 * m.dead_fraction, "{:.0f}%"))
+            if not current.finished:
+                st.caption(f"paused at step {current.steps}")
+        st.page_link(TRAIN_PAGE, label="Train", icon=":material/model_training:")

@@ -1,0 +1,222 @@
+"""Per-user state: the current model, the live trainer and the session's runs.
+
+Everything mutable lives in ``st.session_state`` (one per browser tab), never in
+``st.cache_resource`` (shared by all users). Datasets are cached with ``st.cache_data``: each
+session gets its own copy, and the cache is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.data import load_dataset, load_file_bytes
+from sae_core.dataset import Dataset
+from sae_core.metrics import EvalMetrics, evaluate
+from sae_core.model import SparseAutoencoder
+from sae_core.training import Trainer
+
+STATE_KEY = "sae_explorer_state"
+MAX_SESSION_RUNS = 200  # frontier points kept per session (each a small dict)
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What the user picked as data: a source spec plus its options (hashable, URL-friendly)."""
+
+    spec: str = "digits"
+    options_json: str = "{}"  # sorted JSON of source options
+    upload_name: str | None = None  # set when the data came from an uploaded file
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(json.loads(self.options_json))
+
+    @property
+    def label(self) -> str:
+        return self.upload_name or self.spec
+
+
+def make_choice(spec: str, upload_name: str | None = None, **options: Any) -> DataChoice:
+    clean = {k: v for k, v in options.items() if v is not None}
+    return DataChoice(
+        spec=spec, options_json=json.dumps(clean, sort_keys=True), upload_name=upload_name
+    )
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Loading data…")
+def _load_cached(spec: str, options_json: str) -> Dataset:
+    return load_dataset(spec, **json.loads(options_json))
+
+
+@st.cache_data(max_entries=4, ttl=1800, show_spinner="Reading the uploaded file…")
+def _load_upload_cached(data: bytes, filename: str, options_json: str) -> Dataset:
+    return load_file_bytes(data, filename, **json.loads(options_json))
+
+
+def load_choice(choice: DataChoice) -> Dataset:
+    """The dataset for ``choice`` (uploads come from this session's stored bytes)."""
+    if choice.upload_name is not None:
+        upload = st.session_state.get("upload_bytes")
+        if upload is None or upload[0] != choice.upload_name:
+            from sae_core.errors import DataError
+
+            raise DataError("the uploaded file is no longer in this session: upload it again")
+        return _load_upload_cached(upload[1], choice.upload_name, choice.options_json)
+    return _load_cached(choice.spec, choice.options_json)
+
+
+@dataclass
+class Current:
+    """The model the pages show, with what they need to draw it (computed once)."""
+
+    data: DataChoice
+    dataset: Dataset
+    sae_config: SAEConfig
+    train_config: TrainConfig
+    model: SparseAutoencoder
+    history: pd.DataFrame
+    metrics: EvalMetrics
+    train_seconds: float
+    steps: int
+    finished: bool = True
+    saved_as: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _analysis: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # Page analyses (tables, histograms) computed once per model; see :meth:`cached`.
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _ensure(self) -> None:
+        if not self._analysis:
+            latents, x_hat = self.model.reconstruct_numpy(self.dataset.x_test)
+            self._analysis = {"latents": latents, "x_hat": x_hat}
+
+    @property
+    def latents(self) -> np.ndarray:
+        """Test-split latents [n_test, d_sae]."""
+        self._ensure()
+        return self._analysis["latents"]
+
+    @property
+    def x_hat(self) -> np.ndarray:
+        """Test-split reconstructions [n_test, d_in]."""
+        self._ensure()
+        return self._analysis["x_hat"]
+
+    def cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per model and name; later calls return the stored result."""
+        if name not in self._derived:
+            self._derived[name] = compute()
+        return self._derived[name]
+
+    @property
+    def W_dec(self) -> np.ndarray:
+        return self.model.W_dec.detach().cpu().numpy()
+
+    @property
+    def W_enc(self) -> np.ndarray:
+        return self.model.W_enc.detach().cpu().numpy()
+
+    def summary(self) -> dict[str, Any]:
+        """One frontier / runs-table row for this model."""
+        cfg = self.sae_config
+        return {
+            "name": self.saved_as or f"session-{self.id[:6]}",
+            "id": self.id,
+            "data": self.data.label,
+            "method": cfg.method,
+            "lam": cfg.lam,
+            "d_sae": cfg.d_sae,
+            "k": cfg.k if cfg.method == "topk" else None,
+            "seed": self.train_config.seed,
+            "epochs": self.train_config.epochs,
+            "steps": self.steps,
+            "train_seconds": round(self.train_seconds, 3),
+            "source": "session",
+            **self.metrics.to_dict(),
+        }
+
+
+@dataclass
+class AppState:
+    """Everything one user has: current model, live trainer, session runs, playing flag."""
+
+    current: Current | None = None
+    trainer: Trainer | None = None
+    trainer_key: tuple[Any, ...] | None = None  # (data, sae config, train config) of the trainer
+    trainer_data: DataChoice | None = None
+    session_runs: list[dict[str, Any]] = field(default_factory=list)
+    models: dict[str, Current] = field(default_factory=dict)  # session runs by id (bounded)
+    playing: bool = False
+    last_error: str | None = None
+
+
+def get_state() -> AppState:
+    """This session's state, created on first use (every page calls it, so pages run alone)."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = AppState()
+    state: AppState = st.session_state[STATE_KEY]
+    return state
+
+
+MAX_SESSION_MODELS = 12  # models kept in memory for side-by-side comparison
+
+
+def set_current(state: AppState, current: Current) -> None:
+    """Make ``current`` the shown model and record it among the session's runs."""
+    state.current = current
+    row = current.summary()
+    state.session_runs = [r for r in state.session_runs if r["id"] != current.id]
+    state.session_runs.append(row)
+    del state.session_runs[:-MAX_SESSION_RUNS]
+    state.models[current.id] = current
+    while len(state.models) > MAX_SESSION_MODELS:  # old models released, newest kept
+        state.models.pop(next(iter(state.models)))
+
+
+def snapshot(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> Current:
+    """Evaluate the live trainer's model 0 as a :class:`Current` (probe only when finished)."""
+    trainer = state.trainer
+    assert trainer is not None
+    model = trainer.model(0).cpu()
+    history = trainer.history.drop(columns="model")
+    return Current(
+        data=data,
+        dataset=dataset,
+        sae_config=trainer.cfg,
+        train_config=trainer.train_config,
+        model=model,
+        history=history,
+        metrics=evaluate(model, dataset, probe=finished),
+        train_seconds=trainer.train_seconds,
+        steps=trainer.step_count,
+        finished=finished,
+    )
+
+
+def new_trainer(
+    state: AppState,
+    data: DataChoice,
+    dataset: Dataset,
+    sae_config: SAEConfig,
+    train_config: TrainConfig,
+) -> Trainer:
+    """Replace the live trainer (the old one is released; the shown model stays)."""
+    trainer = Trainer(sae_config, train_config, dataset.x_train)
+    state.trainer = trainer
+    state.trainer_key = (data, sae_config, train_config)
+    state.trainer_data = data
+    return trainer
+
+
+def now() -> float:
+    return time.perf_counter()

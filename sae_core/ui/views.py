@@ -1,0 +1,104 @@
+"""Pieces every exploration page shares: the no-model notice, kept widgets, metrics with formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
+
+import streamlit as st
+
+from sae_core.ui import keep
+from sae_core.ui.state import AppState, Current
+
+TRAIN_PAGE = "pages/train.py"
+T = TypeVar("T")
+
+
+def go_train(message: str) -> NoReturn:
+    """Say what to do (``message``), link to the Train page, and end this page's run."""
+    st.info(message, icon=":material/info:")
+    st.page_link(TRAIN_PAGE, label="Open Train", icon=":material/model_training:")
+    st.stop()
+    raise AssertionError("st.stop() returned")  # pragma: no cover - st.stop raises
+
+
+def require_current(state: AppState, what: str) -> Current:
+    """The shown model; without one, explain how to get one and stop the page (never an error)."""
+    if state.current is None:
+        go_train(
+            f"No model yet, so there are no {what} to show. Open **Train**, pick data and press "
+            "Train (digits take about a second); this page then shows the model you trained."
+        )
+    assert state.current is not None
+    return state.current
+
+
+def kept(widget: Callable[..., T], label: str, *, key: str, default: Any, **kwargs: Any) -> T:
+    """Draw ``widget(label, key=key, **kwargs)`` so that its value survives page switches.
+
+    The remembered value is repaired first when it no longer fits (``options`` that changed with
+    the model, ``min_value`` / ``max_value`` bounds), so a new model never breaks a widget.
+    """
+    keep.seed(key, default)
+    _repair(key, default, kwargs)
+    value = widget(label, key=key, **kwargs)
+    keep.remember(key)
+    return value
+
+
+def _repair(key: str, default: Any, kwargs: dict[str, Any]) -> None:
+    value = st.session_state[key]
+    options: Sequence[Any] | None = kwargs.get("options")
+    if options is not None and value not in list(options):
+        choices = list(options)
+        st.session_state[key] = default if default in choices or not choices else choices[0]
+        return
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if low is not None and value < low:
+            st.session_state[key] = low
+        elif high is not None and value > high:
+            st.session_state[key] = high
+
+
+def metric(
+    container: Any, label: str, value: str, formula: str | None = None, help: str | None = None
+) -> None:
+    """``st.metric`` in ``container`` with its defining formula (LaTeX) beneath it."""
+    container.metric(label, value, help=help)
+    if formula is not None:
+        container.latex(formula)
+
+
+def fmt(value: float | None, pattern: str = "{:.3f}") -> str:
+    """A metric's text: ``pattern`` applied, or "—" when unknown or not finite."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return "—"
+    return pattern.format(value)
+
+
+def model_caption(current: Current) -> None:
+    """One line naming the model and the split the page analyses."""
+    cfg = current.sae_config
+    st.caption(
+        f"{current.data.label} · `{cfg.method}` · λ = {cfg.lam:.3g} · d_sae = {cfg.d_sae} · "
+        f"test split: {current.dataset.n_test} samples"
+    )
+
+
+def newly_selected_row(event: Any, key: str, token: Any) -> int | None:
+    """The row position picked in a selectable ``st.dataframe`` (its return value ``event``),
+    or None when nothing is picked or the pick was already handled in an earlier run.
+
+    ``key`` names the table; ``token`` identifies what it shows (e.g. model id and sort), so the
+    same row picked in a different table content counts as new.
+    """
+    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
+    if not rows:
+        return None
+    marker = f"_{key}_handled"
+    stamp = (token, tuple(rows))
+    if st.session_state.get(marker) == stamp:
+        return None
+    st.session_state[marker] = stamp
+    return int(rows[0])

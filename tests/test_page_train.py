@@ -1,0 +1,227 @@
+"""The Train page, driven through the whole app with AppTest (small data, few epochs)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from conftest import require_shared_mnist
+from ui_helpers import (
+    TRAIN_PAGE,
+    app_state,
+    chart_spec,
+    click,
+    decode_array,
+    errors,
+    open_app,
+    set_widgets,
+    trained_app,
+)
+
+from sae_core.config import METHODS
+from sae_core.errors import TrainingDivergedError
+from sae_core.runs import list_runs
+
+
+def _csv_bytes(x: np.ndarray, y: np.ndarray | None = None) -> bytes:
+    buffer = io.StringIO()
+    table = x if y is None else np.column_stack([x, y])
+    np.savetxt(buffer, table, delimiter=",", fmt="%.5f")
+    return buffer.getvalue().encode()
+
+
+def test_page_without_a_model_says_what_to_do():
+    at = open_app(TRAIN_PAGE)
+    assert app_state(at).current is None
+    assert any("No model yet" in str(i.value) for i in at.info)
+    assert at.get_by_key("train_preview") is not None  # digits preview drawn
+
+
+def test_default_training_on_digits_reaches_fve_0_9_with_curves_and_formulas():
+    at = trained_app()
+    current = app_state(at).current
+    assert current.data.spec == "digits" and current.sae_config.method == "l1"
+    assert current.metrics.fve >= 0.9
+    assert current.steps == len(current.history) == 240  # 20 epochs × ceil(1437 / 128)
+    spec = chart_spec(at, "train_history")
+    loss = next(t for t in spec["data"] if t["xaxis"] in ("x", None))
+    steps = decode_array(loss["x"])
+    assert len(steps) >= len(current.history)
+    np.testing.assert_array_equal(steps, current.history["step"].to_numpy())
+    assert at.get("progress")[0].value == 100
+    labels = [m.label for m in at.metric]
+    assert "FVE (variance explained)" in labels and "Probe accuracy (latents)" in labels
+    latex = [str(e.value) for e in at.latex]
+    assert any(r"\mathrm{FVE}" in t for t in latex) and any(r"\sum_j |f_j|" in t for t in latex)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_trains_from_the_page(method):
+    at = trained_app(train_method=method, train_epochs=1, train_d_sae=32, train_k=4)
+    current = app_state(at).current
+    assert current.sae_config.method == method and current.steps == 12
+    assert np.isfinite(current.metrics.mse)
+    if method == "topk":
+        assert current.metrics.l0 <= 4 + 1e-9
+
+
+def test_patches_source_trains_with_zca_whitening():
+    at = trained_app(
+        train_source="patches",
+        train_n_patches=1000,
+        train_whitening="zca",
+        train_epochs=1,
+        train_d_sae=32,
+    )
+    current = app_state(at).current
+    assert current.dataset.d_in == 64 and current.dataset.image_shape == (8, 8)
+    assert current.dataset.n_train + current.dataset.n_test == 1000
+
+
+def test_synthetic_source_shows_recovery_metrics():
+    at = trained_app(
+        train_source="synthetic",
+        train_n_samples=1024,
+        train_n_features=16,
+        train_syn_d_in=8,
+        train_epochs=2,
+        train_d_sae=32,
+    )
+    current = app_state(at).current
+    assert current.dataset.d_in == 8 and current.metrics.mmcs is not None
+    labels = [m.label for m in at.metric]
+    assert "MMCS" in labels and "Features recovered" in labels
+
+
+def test_mnist_from_the_shared_folder_trains():
+    folder = require_shared_mnist()
+    at = trained_app(
+        train_source="mnist",
+        train_folder_mnist=str(folder),
+        train_max_samples=1000,
+        train_epochs=1,
+        train_d_sae=16,
+    )
+    current = app_state(at).current
+    assert current.dataset.d_in == 784 and current.dataset.image_shape == (28, 28)
+    assert current.dataset.n_train + current.dataset.n_test == 1000
+
+
+def test_mnist_without_a_folder_explains_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.delenv("SAE_EXPLORER_MNIST_DIR", raising=False)
+    monkeypatch.setenv("SAE_EXPLORER_CACHE", str(tmp_path))
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="mnist", train_folder_mnist=str(tmp_path / "nothing")).run()
+    assert not at.exception
+    assert any("Loading data failed" in e for e in errors(at))
+
+
+def test_uploaded_csv_trains_and_a_bad_file_keeps_the_model():
+    rng = np.random.default_rng(0)
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    good = _csv_bytes(rng.random((200, 6)), rng.integers(0, 3, 200))
+    at.get_by_key("train_upload").set_value(("good.csv", good, "text/csv"))
+    set_widgets(at, train_label_column="last", train_epochs=2, train_d_sae=8, train_batch=32)
+    at.run()
+    click(at, "train_go")
+    first = app_state(at).current
+    assert first is not None and first.dataset.d_in == 6 and first.dataset.has_labels
+    bad_files = {"nan.csv": b"1,2,3\n4,nan,6\n7,8,9\n" * 5, "ragged.csv": b"1,2,3\n4,5\n6,7,8\n"}
+    for name, content in bad_files.items():
+        at.get_by_key("train_upload").set_value((name, content, "text/csv"))
+        set_widgets(at, train_label_column="")
+        at.run()
+        click(at, "train_go")
+        assert any("Loading data failed" in e for e in errors(at)), name
+        assert app_state(at).current is first
+
+
+def test_invalid_combinations_show_an_error_and_keep_the_model():
+    at = trained_app(train_epochs=1)
+    first = app_state(at).current
+    set_widgets(at, train_method="topk", train_d_sae=4, train_k=8).run()
+    click(at, "train_go")
+    assert any("k ≤ d_sae" in e for e in errors(at))
+    set_widgets(at, train_method="l1", train_d_sae=32, train_dead="auxk").run()
+    click(at, "train_go")
+    assert any("auxk" in e for e in errors(at))
+    set_widgets(at, train_dead="none", train_batch=4096).run()
+    click(at, "train_go")
+    assert any("batch size" in e for e in errors(at))
+    assert app_state(at).current is first
+
+
+def test_diverged_training_shows_its_message_and_keeps_the_model(monkeypatch):
+    at = trained_app(train_epochs=1)
+    first = app_state(at).current
+
+    def diverge(self):
+        raise TrainingDivergedError("the loss became nan at step 1: lower the learning rate")
+
+    monkeypatch.setattr("sae_core.training.Trainer.step", diverge)
+    set_widgets(at, train_lam=0.01).run()
+    click(at, "train_go")
+    assert any("the loss became nan" in e for e in errors(at))
+    assert app_state(at).current is first
+
+
+def test_step_play_pause_and_reset_move_the_step_count():
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_epochs=1, train_step_size=1).run()  # 12 steps in all
+    click(at, "train_step")
+    state = app_state(at)
+    assert state.trainer.step_count == 1 and state.current.steps == 1
+    assert not state.current.finished
+    set_widgets(at, train_step_size=10).run()
+    click(at, "train_step")
+    assert app_state(at).trainer.step_count == 11 and app_state(at).current.steps == 11
+    click(at, "train_pause")
+    assert not app_state(at).playing and app_state(at).trainer.step_count == 11
+    assert any("Paused at step 11" in str(c.value) for c in at.caption)
+    click(at, "train_play")  # a 0.3 s slice finishes the last step
+    state = app_state(at)
+    assert state.trainer.step_count == 12 and state.current.finished and not state.playing
+    shown = state.current
+    click(at, "train_reset")
+    assert app_state(at).trainer.step_count == 0 and app_state(at).current is shown
+
+
+def test_train_as_i_move_retrains_when_a_setting_changes():
+    at = trained_app(train_epochs=2, train_d_sae=32)
+    assert not at.toggle(key="train_live").disabled
+    at.toggle(key="train_live").set_value(True).run()
+    set_widgets(at, train_lam=0.01).run()
+    current = app_state(at).current
+    assert current.sae_config.lam == 0.01 and current.finished
+
+
+def test_train_as_i_move_is_disabled_for_slow_settings():
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_d_sae=4096, train_epochs=200).run()
+    assert at.toggle(key="train_live").disabled
+
+
+def test_save_run_writes_a_run_and_refuses_a_bad_name(_isolated_runs_root):
+    at = trained_app(train_epochs=1)
+    set_widgets(at, train_run_name="../escape").run()
+    click(at, "train_save")
+    assert any("not allowed" in e for e in errors(at))
+    assert not _isolated_runs_root.exists() or not any(_isolated_runs_root.iterdir())
+    set_widgets(at, train_run_name="my-first-run").run()
+    click(at, "train_save")
+    assert (_isolated_runs_root / "my-first-run" / "weights.safetensors").is_file()
+    assert list(list_runs()["name"]) == ["my-first-run"]
+    assert app_state(at).current.saved_as == "my-first-run"
+
+
+def test_downloads_are_offered_and_saelens_explains_sigmoid_models():
+    at = trained_app(train_epochs=1)
+    keys = {b.key for b in at.get("download_button")}
+    assert keys == {"train_dl_model", "train_dl_saelens", "train_dl_metrics", "train_dl_history"}
+    assert not at.get_by_key("train_dl_saelens").disabled
+    set_widgets(at, train_method="kl").run()
+    click(at, "train_go")
+    assert at.get_by_key("train_dl_saelens").disabled
+    assert any("sigmoid" in str(c.value) for c in at.caption)
