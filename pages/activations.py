@@ -17,7 +17,7 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, kept, metric, model_caption, require_current
+from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
 
 st.title("Activations & sparsity")
 current = require_current(get_state(), "activations")
@@ -26,15 +26,16 @@ cfg = current.sae_config
 stats = model_cache.stats(current)
 
 c1, c2, c3, c4, c5 = st.columns(5)
-metric(c1, "L0, mean", fmt(stats.l0_mean, "{:.2f}"), METRIC_LATEX["l0"],
+metric(c1, "L0, mean", fmt(stats.l0_mean, "{:.2f}"),
        help="Active latents per sample, averaged over the test split.")
 metric(c2, "L0, median", fmt(stats.l0_median, "{:.1f}"))
-metric(c3, "Dead latents", f"{stats.dead_count} of {stats.d_sae}", METRIC_LATEX["dead_fraction"],
+metric(c3, "Dead latents", f"{stats.dead_count} of {stats.d_sae}",
        help="Latents that never fire on the test split.")
 metric(c4, "Dense latents", f"{stats.dense_count} of {stats.d_sae}",
-       METRIC_LATEX["dense_fraction"], help="Latents that fire on more than half the samples.")
-metric(c5, "Shrinkage γ", fmt(stats.gamma), METRIC_LATEX["gamma"],
+       help="Latents that fire on more than half the samples.")
+metric(c5, "Shrinkage γ", fmt(stats.gamma),
        help="γ < 1: reconstructions are shrunk towards 0 (typical of L1).")
+formulas([METRIC_LATEX[name] for name in ("l0", "gamma", "dead_fraction", "dense_fraction")])
 
 with user_errors("Drawing the sparsity charts"):
     left, right = st.columns(2)

@@ -11,6 +11,7 @@ from sae_core.ui.compare_runs import (
     load_selected,
     read_saved_runs,
     render_table,
+    row_name,
     runs_table,
     save_selected,
     show_broken,
@@ -70,7 +71,7 @@ with save_col:
     if st.button("Save", key="cmp_save", icon=":material/save:", disabled=not selected):
         save_selected(state, selected, name)
 with delete_col:
-    delete_controls(selected)
+    delete_controls(state, selected)
 with load_col:
     if st.button(
         "Load as current",
@@ -94,7 +95,7 @@ with model_col, user_errors("Preparing the download"):
     st.download_button(
         "Selected model (.zip)",
         data or b"",
-        file_name="run.zip",
+        file_name=f"{row_name(table, selected[0]) if data else 'run'}.zip",
         mime="application/zip",
         key="cmp_model_download",
         disabled=data is None,

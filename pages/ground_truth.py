@@ -9,7 +9,7 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, go_train, kept, metric, model_caption, require_current
+from sae_core.ui.views import fmt, formulas, go_train, kept, metric, model_caption, require_current
 
 st.title("Ground truth")
 current = require_current(get_state(), "recovered features")
@@ -26,12 +26,14 @@ threshold = kept(st.slider, "Recovered when the best cosine is at least", key="g
                  default=0.9, min_value=0.5, max_value=1.0, step=0.01)
 recovered = recovery.recovered(threshold)
 c1, c2, c3 = st.columns(3)
-metric(c1, "MMCS", fmt(recovery.mmcs), METRIC_LATEX["mmcs"],
+metric(c1, "MMCS", fmt(recovery.mmcs),
        help="Mean over true features of the best cosine with any decoder atom.")
-metric(c2, "MCC", fmt(recovery.mcc), METRIC_LATEX["mcc"],
+metric(c2, "MCC", fmt(recovery.mcc),
        help="Mean |cosine| over a one-to-one (Hungarian) matching of features to latents.")
 metric(c3, "Recovered features", f"{recovered} of {recovery.n_features}",
-       METRIC_LATEX["recovered"].replace("0.9", f"{threshold:g}"))
+       help="True features whose best cosine with a decoder atom reaches the threshold.")
+formulas([METRIC_LATEX["mmcs"], METRIC_LATEX["mcc"],
+          METRIC_LATEX["recovered"].replace("0.9", f"{threshold:g}")])
 
 with user_errors("Drawing the ground truth"):
     st.plotly_chart(make_ground_truth_figure(recovery.cos, threshold,

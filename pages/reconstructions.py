@@ -11,7 +11,7 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, kept, metric, model_caption, require_current
+from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
 
 MODE_NAMES = {"random": "Random", "best": "Best", "worst": "Worst", "label": "By label"}
 MAX_SHOWN = 16
@@ -47,7 +47,8 @@ with user_errors("Choosing samples"):
 
     c1, c2, c3 = st.columns([1, 1, 2])
     metric(c1, "MSE of the shown samples", fmt(float(table["mse"].mean()), "{:.4g}"))
-    metric(c2, "MSE, whole test split", fmt(current.metrics.mse, "{:.4g}"), METRIC_LATEX["mse"])
-    metric(c3, "FVE, whole test split", fmt(current.metrics.fve), METRIC_LATEX["fve"])
+    metric(c2, "MSE, whole test split", fmt(current.metrics.mse, "{:.4g}"))
+    metric(c3, "FVE, whole test split", fmt(current.metrics.fve))
+    formulas([METRIC_LATEX["mse"], METRIC_LATEX["fve"]])
     st.dataframe(table, key="recon_table", hide_index=True,
                  column_config={"mse": st.column_config.NumberColumn("MSE", format="%.4g")})

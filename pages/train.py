@@ -10,14 +10,8 @@ from sae_core.ui.downloads import render_downloads, render_save_run
 from sae_core.ui.guard import user_errors
 from sae_core.ui.metrics_panel import render_metrics, render_objective
 from sae_core.ui.state import get_state
-from sae_core.ui.training_view import (
-    LiveView,
-    apply_actions,
-    live_allowance,
-    make_request,
-    render_controls,
-    trainer_status,
-)
+from sae_core.ui.training_loop import apply_actions, make_request, trainer_status
+from sae_core.ui.training_view import LiveView, live_allowance, render_controls
 
 state = get_state()
 st.title("Train a sparse autoencoder")
@@ -66,12 +60,9 @@ if current is None:
         icon=":material/model_training:",
     )
 else:
-    metrics_col, objective_col = st.columns([3, 2], gap="large")
-    with metrics_col:
-        render_metrics(current)
-    with objective_col:
-        st.markdown("**Objective minimised**")
-        render_objective(current)
+    render_metrics(current)
+    st.markdown("**Objective minimised**")
+    render_objective(current)
     st.markdown("**Download or save**")
     render_downloads(current)
     render_save_run(state, current)

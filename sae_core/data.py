@@ -157,7 +157,7 @@ def load_file_bytes(
         if checked:
             raise ConfigError(f"{name} is an IDX file: options {', '.join(checked)} do not apply")
         raw = raw_from_idx_bytes(data, name)
-        steps = parse_preprocess(preprocess or SOURCES["idx"].default_preprocess)
+        steps = parse_preprocess(preprocess if preprocess is not None else "scale01")
     else:
         raw = raw_from_table(parse_table(data, name, **checked), name)
     request = SourceRequest(

@@ -8,6 +8,7 @@ when ``download=True``. ``fashion-mnist`` likewise with ``$SAE_EXPLORER_FASHION_
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,45 +60,36 @@ def raw_from_idx(path: str | os.PathLike[str], title: str = "IDX data") -> RawDa
     Raw values stay uint8 0..255 (``value_range``), so ``scale01`` divides by 255.
     """
     path = Path(path).expanduser()
-    if path.is_dir():
-        train, test = read_mnist_folder(path)
-    elif is_idx_images_file(path):
-        train, test = read_image_set(path, labels_beside(path)), None
-    elif not path.exists():
-        raise DataError(f"{path} does not exist: name a folder of MNIST-format IDX files")
-    else:
-        raise DataError(f"{path} is not an IDX images file: name a *-images-idx3-ubyte[.gz] file")
+    train, test = _read_sets(path)
     first = train or test
     assert first is not None  # read_mnist_folder raises when both are missing
-    image_shape = _image_shape(first)
-    value_range = (0.0, 255.0) if first.images.dtype == np.uint8 else None
-    if train is not None and test is not None:
-        if train.images.shape[1:] != test.images.shape[1:]:
-            raise DataError(
-                f"{path}: train images are {train.images.shape[1:]} but test images are "
-                f"{test.images.shape[1:]}: the files come from different data sets"
-            )
-        what = (
-            f"{title}: {len(train.labels)} train + {len(test.labels)} test images (official split)"
-        )
-        return RawData(
-            x=_flat(train),
-            y=train.labels,
-            x_test=_flat(test),
-            y_test=test.labels,
-            image_shape=image_shape,
-            value_range=value_range,
-            description=what,
-        )
     which = "test" if test is not None else "train"
-    what = f"{title}: {len(first.labels)} images ({which} files only, split here)"
-    return RawData(
+    raw = RawData(
         x=_flat(first),
         y=first.labels,
-        image_shape=image_shape,
-        value_range=value_range,
-        description=what,
+        image_shape=_image_shape(first),
+        value_range=(0.0, 255.0) if first.images.dtype == np.uint8 else None,
+        description=f"{title}: {len(first.labels)} images ({which} files only, split here)",
     )
+    if train is None or test is None:
+        return raw
+    if train.images.shape[1:] != test.images.shape[1:]:
+        raise DataError(
+            f"{path}: train images are {train.images.shape[1:]} but test images are "
+            f"{test.images.shape[1:]}: the files come from different data sets"
+        )
+    what = f"{title}: {len(train.labels)} train + {len(test.labels)} test images (official split)"
+    return replace(raw, x_test=_flat(test), y_test=test.labels, description=what)
+
+
+def _read_sets(path: Path) -> tuple[ImageSet | None, ImageSet | None]:
+    if path.is_dir():
+        return read_mnist_folder(path)
+    if is_idx_images_file(path):
+        return read_image_set(path, labels_beside(path)), None
+    if not path.exists():
+        raise DataError(f"{path} does not exist: name a folder of MNIST-format IDX files")
+    raise DataError(f"{path} is not an IDX images file: name a *-images-idx3-ubyte[.gz] file")
 
 
 def _flat(images: ImageSet) -> np.ndarray:

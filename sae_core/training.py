@@ -47,6 +47,10 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "lam",
 )
 SNAPSHOT_EVERY = 50  # steps between copies of the last good weights (restored on NaN)
+# Reconstruction error this many times its reference (the larger of E‖x‖², the cost of
+# predicting zeros, and the first step's error) counts as divergence: lr 10 reaches 1e10×,
+# healthy runs stay under 1e3× (digits, every method, lr ≤ 0.3).
+EXPLODE_FACTOR = 1e4
 RESAMPLE_SAMPLES = 2048  # inputs scored when choosing new directions for dead latents
 
 StepCallback = Callable[["Trainer"], "bool | None"]
@@ -147,6 +151,7 @@ class Trainer:
         self._rows: list[tuple[float, ...]] = []
         self._history: pd.DataFrame | None = None
         self._good = self._snapshot()
+        self._recon_limit: list[float] | None = None
         self.train_seconds = 0.0
         self.stop_requested = False
 
@@ -261,6 +266,7 @@ class Trainer:
                 f"the loss became {stats[0][0]} at step {self.step_count + 1}: "
                 "lower the learning rate or λ; the model was restored to its last good state"
             )
+        self._check_exploding(stats[1])
         if self.step_count % SNAPSHOT_EVERY == 0:
             self._good = self._snapshot()
         self.optimizer.zero_grad(set_to_none=True)
@@ -281,9 +287,10 @@ class Trainer:
 
     def _after_step(self, stats: list[list[float]]) -> None:
         tc = self.train_config
-        if tc.dead_remedy == "resample" and self.step_count % tc.resample_every == 0:
-            if self.step_count < self.total_steps:  # a resample at the very end only hurts
-                self.resample_dead()
+        # a resample at the very end only hurts: the new latents would have no time to learn
+        due = self.step_count % tc.resample_every == 0 and self.step_count < self.total_steps
+        if tc.dead_remedy == "resample" and due:
+            self.resample_dead()
         if self.step_count % self.log_every and not self.done:
             return
         dead = (self.steps_since_fired >= tc.dead_window).float().mean(-1).cpu().tolist()
@@ -321,6 +328,20 @@ class Trainer:
         return self.history
 
     # ---------------------------------------------------------------- safety and remedies
+    def _check_exploding(self, recon: list[float]) -> None:
+        """Stop when the reconstruction error explodes while staying finite (lr far too high)."""
+        if self._recon_limit is None:
+            energy = float(self.x.square().sum(-1).mean())
+            self._recon_limit = [EXPLODE_FACTOR * max(r, energy, 1e-6) for r in recon]
+        worst = max(r / limit for r, limit in zip(recon, self._recon_limit, strict=True))
+        if worst > 1:
+            self._restore()
+            raise TrainingDivergedError(
+                f"training diverged at step {self.step_count + 1}: the reconstruction error grew "
+                f"over {EXPLODE_FACTOR:g} times its starting size: lower the learning rate "
+                f"(lr={self.train_config.lr:g}) or λ; the model was restored to its last good state"
+            )
+
     def _snapshot(self) -> dict[str, Tensor]:
         return {n: p.detach().clone() for n, p in self.params.items()}
 

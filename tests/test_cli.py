@@ -30,33 +30,60 @@ def test_train_json_has_the_documented_keys_and_a_good_fit(capsys) -> None:
 
 
 def test_train_on_patches_synthetic_and_a_csv_file(capsys, tmp_path: Path) -> None:
-    patches = run_json(capsys, "train", "--data", "patches", "--opt", "n_patches=2000",
-                       "--epochs", "2", "--json")
+    patches = run_json(
+        capsys, "train", "--data", "patches", "--opt", "n_patches=2000", "--epochs", "2", "--json"
+    )
     assert patches["config"]["sae"]["d_in"] == 64
-    synth = run_json(capsys, "train", "--data", "synthetic", "--method", "topk", "--k", "4",
-                     "--hidden", "128", "--epochs", "3", "--json")
+    synth = run_json(
+        capsys,
+        "train",
+        "--data",
+        "synthetic",
+        "--method",
+        "topk",
+        "--k",
+        "4",
+        "--hidden",
+        "128",
+        "--epochs",
+        "3",
+        "--json",
+    )
     assert synth["metrics"]["mmcs"] is not None and synth["metrics"]["l0"] <= 4
     rng = np.random.default_rng(0)
     csv = tmp_path / "table.csv"
     x = rng.random((200, 12))
     np.savetxt(csv, x, delimiter=",", header=",".join(f"c{i}" for i in range(12)), comments="")
-    table = run_json(capsys, "train", "--data", str(csv), "--hidden", "16", "--epochs", "3",
-                     "--json")
+    table = run_json(
+        capsys, "train", "--data", str(csv), "--hidden", "16", "--epochs", "3", "--json"
+    )
     assert table["config"]["sae"]["d_in"] == 12 and table["metrics"]["fve"] > 0
 
 
 def test_train_on_the_shared_mnist_folder(capsys) -> None:
     folder = require_shared_mnist()
-    out = run_json(capsys, "train", "--data", f"mnist:{folder}", "--hidden", "64", "--epochs",
-                   "1", "--batch-size", "256", "--json")
+    out = run_json(
+        capsys,
+        "train",
+        "--data",
+        f"mnist:{folder}",
+        "--hidden",
+        "64",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "256",
+        "--json",
+    )
     assert out["config"]["sae"]["d_in"] == 784
     assert out["metrics"]["n_samples"] == 2000 and out["metrics"]["fve"] > 0.5
 
 
 def test_train_out_then_eval_then_export_round_trip(capsys, tmp_path: Path) -> None:
     run_dir = tmp_path / "myrun"
-    trained = run_json(capsys, "train", "--data", "digits", "--epochs", "3", "--out",
-                       str(run_dir), "--json")
+    trained = run_json(
+        capsys, "train", "--data", "digits", "--epochs", "3", "--out", str(run_dir), "--json"
+    )
     assert Path(trained["run_dir"]) == run_dir.resolve()
     evaluated = run_json(capsys, "eval", str(run_dir), "--json")
     assert evaluated["metrics"]["fve"] == pytest.approx(trained["metrics"]["fve"], abs=1e-6)
@@ -67,8 +94,21 @@ def test_train_out_then_eval_then_export_round_trip(capsys, tmp_path: Path) -> N
 
 def test_sweep_is_monotone_in_lambda_and_writes_csv(capsys, tmp_path: Path) -> None:
     csv = tmp_path / "sweep.csv"
-    out = run_json(capsys, "sweep", "--data", "digits", "--lam", "0.01,0.1,1", "--hidden",
-                   "32,64", "--epochs", "4", "--csv", str(csv), "--json")
+    out = run_json(
+        capsys,
+        "sweep",
+        "--data",
+        "digits",
+        "--lam",
+        "0.01,0.1,1",
+        "--hidden",
+        "32,64",
+        "--epochs",
+        "4",
+        "--csv",
+        str(csv),
+        "--json",
+    )
     runs = out["runs"]
     assert len(runs) == 6 and csv.is_file()
     for h in (32, 64):
@@ -115,7 +155,12 @@ def test_bad_csv_exits_2_naming_the_problem(capsys, tmp_path: Path) -> None:
 
 
 def test_module_entry_point_runs_as_a_subprocess() -> None:
-    done = subprocess.run([sys.executable, "-m", "sae_core", "train", "--data", "digits", "--lam",
-                           "nan"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sae_core", "train", "--data", "digits", "--lam", "nan"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "lam=nan" in done.stderr

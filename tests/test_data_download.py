@@ -79,15 +79,15 @@ def test_download_keeps_verified_files_without_asking_the_server_again(served, t
 def test_checksum_mismatch_is_a_data_error_and_leaves_no_file(served, tmp_path):
     url, checksums = served
     wrong = {**checksums, FILE_NAMES[0]: "0" * 32}
-    with pytest.raises(DataError, match="checksum mismatch.*train-images-idx3-ubyte.gz"):
+    with pytest.raises(DataError, match=r"checksum mismatch.*train-images-idx3-ubyte.gz"):
         download_mnist("mnist", tmp_path, base_url=url, checksums=wrong)
     assert not (tmp_path / "mnist" / FILE_NAMES[0]).exists()
     assert not list((tmp_path / "mnist").glob(".*part"))
 
 
 def test_missing_file_on_the_server_is_a_data_error(served, tmp_path):
-    url, checksums = served
-    with pytest.raises(DataError, match="could not download extra.gz.*404"):
+    url, _ = served
+    with pytest.raises(DataError, match=r"could not download extra.gz.*404"):
         download_mnist("mnist", tmp_path, base_url=url, checksums={"extra.gz": "0" * 32})
 
 
@@ -99,7 +99,7 @@ def free_port() -> int:
 
 def test_unreachable_server_is_a_data_error_that_suggests_a_folder(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/"
-    with pytest.raises(DataError, match="could not download.*mnist:FOLDER"):
+    with pytest.raises(DataError, match=r"could not download.*mnist:FOLDER"):
         download_mnist("mnist", tmp_path, base_url=url, timeout=2)
 
 

@@ -210,12 +210,12 @@ def test_bad_npy_files_are_explained(data, message):
 
 def test_npy_non_integral_label_column_is_explained():
     data = npy_bytes(np.array([[1.0, 0.5], [2.0, 1.0], [3, 0]]))
-    with pytest.raises(DataError, match="label 0.5 at index 0 is not an integer"):
+    with pytest.raises(DataError, match=r"label 0.5 at index 0 is not an integer"):
         load_file_bytes(data, "bad.npy", label_column=-1)
 
 
 def test_3d_stack_with_label_column_is_explained():
-    with pytest.raises(DataError, match="3-D image stack.*save labels as y"):
+    with pytest.raises(DataError, match=r"3-D image stack.*save labels as y"):
         load_file_bytes(npy_bytes(np.zeros((3, 2, 2))), "s.npy", label_column=0)
 
 

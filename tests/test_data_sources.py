@@ -90,7 +90,7 @@ def test_unsupported_existing_file_names_the_accepted_types(tmp_path):
 def test_options_for_another_source_are_named_in_the_error():
     with pytest.raises(ConfigError, match="patch_size do not apply to data source 'digits'"):
         load_dataset("digits", patch_size=8)
-    with pytest.raises(ConfigError, match="bogus.*accepts n_features"):
+    with pytest.raises(ConfigError, match=r"bogus.*accepts n_features"):
         load_dataset("synthetic", bogus=1)
 
 

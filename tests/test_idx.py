@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sae_core.data import load_dataset, load_file_bytes
 from sae_core.errors import DataError
@@ -74,7 +76,7 @@ def test_damaged_idx_files_are_data_errors(tmp_path, mutate, message):
 def test_gz_name_without_gzip_data_is_a_data_error(tmp_path):
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
     write_idx(tmp_path / "plain", make_images(2)).rename(path)
-    with pytest.raises(DataError, match="named .gz but is not gzip"):
+    with pytest.raises(DataError, match=r"named .gz but is not gzip"):
         read_idx(path)
 
 
@@ -83,6 +85,23 @@ def test_truncated_gzip_is_a_data_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-30])
     with pytest.raises(DataError, match="truncated gzip"):
         read_idx(path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.binary(max_size=200),
+    header=st.sampled_from([b"", b"\x00\x00\x08\x01", b"\x00\x00\x08\x03", b"\x00\x00\x0d\x02"]),
+    compress=st.booleans(),
+)
+def test_junk_idx_bytes_only_ever_raise_data_errors(body, header, compress):
+    data = header + body
+    data = gzip.compress(data) if compress else data
+    try:
+        array = read_idx(data, name="junk.gz" if compress else "junk")
+    except DataError as exc:
+        assert "junk" in str(exc)
+    else:
+        assert array.size * array.itemsize == len(header + body) - 4 - 4 * array.ndim
 
 
 # --- folders ----------------------------------------------------------------------------------
@@ -138,7 +157,7 @@ def test_an_images_file_without_labels_names_the_missing_file(tmp_path):
 def test_label_count_mismatch_is_a_data_error(tmp_path):
     write_idx(tmp_path / "t10k-images-idx3-ubyte", make_images(5))
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels_for(4))
-    with pytest.raises(DataError, match="4 labels but .* 5 images"):
+    with pytest.raises(DataError, match=r"4 labels but .* 5 images"):
         load_dataset(str(tmp_path))
 
 
@@ -158,7 +177,7 @@ def test_mnist_uses_the_env_var_folder(tmp_path, monkeypatch):
 def test_mnist_not_on_the_machine_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("SAE_EXPLORER_MNIST_DIR", raising=False)
     monkeypatch.setenv("SAE_EXPLORER_CACHE", str(tmp_path))
-    with pytest.raises(DataError, match="SAE_EXPLORER_MNIST_DIR.*download=True"):
+    with pytest.raises(DataError, match=r"SAE_EXPLORER_MNIST_DIR.*download=True"):
         load_dataset("mnist")
 
 

@@ -10,7 +10,9 @@ from sae_core.errors import RunError
 from sae_core.model import SparseAutoencoder, check_weight_shapes, init_weights
 
 
-def make_model(method: str, *, d_in: int = 6, d_sae: int = 10, k: int = 3, **kw) -> SparseAutoencoder:
+def make_model(
+    method: str, *, d_in: int = 6, d_sae: int = 10, k: int = 3, **kw
+) -> SparseAutoencoder:
     cfg = SAEConfig(d_in=d_in, d_sae=d_sae, method=method, k=k, **kw)
     weights = init_weights(cfg, torch.Generator().manual_seed(1), torch.randn(d_in))
     weights["b_enc"] = torch.randn(d_sae) * 0.1
@@ -89,7 +91,7 @@ def test_weights_with_wrong_shapes_are_refused_with_the_tensor_named() -> None:
     cfg = SAEConfig(d_in=4, d_sae=8)
     w = init_weights(cfg, torch.Generator().manual_seed(0))
     w["W_dec"] = torch.zeros(8, 5)
-    with pytest.raises(RunError, match="W_dec.*shape"):
+    with pytest.raises(RunError, match=r"W_dec.*shape"):
         check_weight_shapes(cfg, w)
 
 
@@ -99,5 +101,6 @@ def test_numpy_helpers_agree_with_torch_in_chunks() -> None:
     latents, x_hat = model.reconstruct_numpy(x.numpy(), chunk=8)
     torch.testing.assert_close(torch.from_numpy(latents), model.encode(x).detach())
     torch.testing.assert_close(torch.from_numpy(x_hat), model(x).detach())
-    torch.testing.assert_close(torch.from_numpy(model.encode_numpy(x.numpy(), chunk=5)),
-                               model.encode(x).detach())
+    torch.testing.assert_close(
+        torch.from_numpy(model.encode_numpy(x.numpy(), chunk=5)), model.encode(x).detach()
+    )

@@ -32,6 +32,7 @@ from sae_core.ui.compare_sweep import (
     make_spec,
     parse_number_list,
     progress_callback,
+    sweep_base,
 )
 from sae_core.ui.state import STATE_KEY, AppState, Current, make_choice, set_current
 
@@ -146,6 +147,14 @@ def test_sweep_spec_fills_empty_choices_from_the_base_and_caps_the_size() -> Non
         make_spec(base, lams=[0.1] * 9, d_saes=[8, 16, 32, 64], n_seeds=1, epochs=1)
 
 
+def test_sweep_starts_from_the_current_model_or_digits_defaults() -> None:
+    state = AppState()
+    assert sweep_base(state).sae_config == SAEConfig(d_in=64)
+    set_current(state, digits_current(d_sae=12))
+    base = sweep_base(state)
+    assert base.sae_config.d_sae == 12 and base.train_config.epochs == 1
+
+
 def test_progress_reaches_one_across_stacked_groups() -> None:
     class FakeTrainer:
         def __init__(self, step: int, total: int) -> None:
@@ -226,6 +235,8 @@ def test_saving_refuses_a_bad_name_then_saves_the_run_into_the_table() -> None:
     assert table_names(at) == ["my-run"]  # listed once: as the saved run
     assert at.dataframe[0].value["source"].tolist() == ["saved"]
     assert state.current is not None and state.current.saved_as == "my-run"
+    frontier = json.loads(at.get_by_key("cmp_frontier").proto.spec)
+    assert [t["name"] for t in frontier["data"]][-1] == "current run"
 
 
 def test_delete_needs_confirmation_and_then_removes_the_run() -> None:
@@ -233,6 +244,7 @@ def test_delete_needs_confirmation_and_then_removes_the_run() -> None:
     saved_run("drop-me")
     at = compare_app()
     at = select_rows(at, table_names(at).index("drop-me"))
+    assert not at.get_by_key("cmp_model_download").disabled
     at.button(key="cmp_delete").click().run()
     assert "drop-me" in list_runs()["name"].tolist()
     assert "cannot be undone" in at.warning[0].value

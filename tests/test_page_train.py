@@ -43,7 +43,7 @@ def test_default_training_on_digits_reaches_fve_0_9_with_curves_and_formulas():
     current = app_state(at).current
     assert current.data.spec == "digits" and current.sae_config.method == "l1"
     assert current.metrics.fve >= 0.9
-    assert current.steps == len(current.history) == 240  # 20 epochs × ceil(1437 / 128)
+    assert current.steps == len(current.history) == 240  # 20 epochs × ceil(1438 / 128)
     spec = chart_spec(at, "train_history")
     loss = next(t for t in spec["data"] if t["xaxis"] in ("x", None))
     steps = decode_array(loss["x"])

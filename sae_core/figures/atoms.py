@@ -110,8 +110,15 @@ def make_atom_grid_figure(
             subtitle=subtitle,
             height=max(260, 16 * len(shown) + 140),
         )
-    h, w = (int(v) for v in image_shape)
     rows, cols = grid_shape(len(shown), ncols)
+    fig = _atom_images(atoms[shown], labels, (int(image_shape[0]), int(image_shape[1])), rows, cols)
+    return apply_theme(fig, title, subtitle=subtitle, height=rows * CELL_PX + 90)
+
+
+def _atom_images(
+    atoms: np.ndarray, labels: list[str], shape: tuple[int, int], rows: int, cols: int
+) -> go.Figure:
+    """atoms [m, h*w] as a rows × cols grid, each on its own symmetric scale."""
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -119,15 +126,15 @@ def make_atom_grid_figure(
         horizontal_spacing=0.01,
         vertical_spacing=0.25 / rows,
     )
-    for i, j in enumerate(shown):
-        limit = symmetric_limit(atoms[j])
+    for i, atom in enumerate(atoms):
+        limit = symmetric_limit(atom)
         trace = image_trace(
-            atoms[j].reshape(h, w), signed=True, zmin=-limit, zmax=limit, name=labels[i]
+            atom.reshape(shape), signed=True, zmin=-limit, zmax=limit, name=labels[i]
         )
         fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
     style_image_axes(fig)
     fig.update_annotations(font_size=10)
-    return apply_theme(fig, title, subtitle=subtitle, height=rows * CELL_PX + 90)
+    return fig
 
 
 def _atom_label(j: int, freq: np.ndarray | None) -> str:

@@ -132,33 +132,12 @@ def make_firing_frequency_figure(
     dense_name = f"dense (p > {dense_threshold:g})"
     fig = go.Figure(
         [
-            go.Bar(
-                x=[np.log10(LOG_FLOOR)],
-                y=[n_dead],
-                width=[0.25],
-                name="dead (p = 0)",
-                marker={"color": DEAD_COLOUR},
-                hovertemplate="dead latents: %{y}<extra></extra>",
-            ),
+            _dead_bar(n_dead),
             histogram_bar(log_p[~dead & ~dense], edges, name="alive"),
             histogram_bar(log_p[dense], edges, name=dense_name, colour=DENSE_COLOUR),
         ]
     )
-    if cut < 0:
-        fig.add_vrect(x0=cut, x1=0.0, fillcolor=DENSE_COLOUR, opacity=0.12, line_width=0)
-    for x, text, colour in (
-        (-10.0, f"{n_dead} dead", DEAD_COLOUR),
-        (cut, f"{n_dense} dense", DENSE_COLOUR),
-    ):
-        fig.add_annotation(
-            x=x,
-            y=1.0,
-            yref="paper",
-            text=text,
-            showarrow=False,
-            yanchor="bottom",
-            font={"color": colour},
-        )
+    _mark_dead_and_dense(fig, cut, n_dead, n_dense)
     legend = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.08, "yanchor": "bottom"}
     fig.update_layout(barmode="overlay", legend=legend)
     n = max(p.size, 1)
@@ -172,6 +151,37 @@ def make_firing_frequency_figure(
         y_label="count (latents)",
         subtitle=subtitle,
     )
+
+
+def _dead_bar(n_dead: int) -> go.Bar:
+    """All dead latents in one bar at log10(0 + 1e-10) = -10."""
+    return go.Bar(
+        x=[np.log10(LOG_FLOOR)],
+        y=[n_dead],
+        width=[0.25],
+        name="dead (p = 0)",
+        marker={"color": DEAD_COLOUR},
+        hovertemplate="dead latents: %{y}<extra></extra>",
+    )
+
+
+def _mark_dead_and_dense(fig: go.Figure, cut: float, n_dead: int, n_dense: int) -> None:
+    """Shade the dense region (log10 p > cut) and write both counts above the plot."""
+    if cut < 0:
+        fig.add_vrect(x0=cut, x1=0.0, fillcolor=DENSE_COLOUR, opacity=0.12, line_width=0)
+    for x, text, colour in (
+        (np.log10(LOG_FLOOR), f"{n_dead} dead", DEAD_COLOUR),
+        (cut, f"{n_dense} dense", DENSE_COLOUR),
+    ):
+        fig.add_annotation(
+            x=x,
+            y=1.0,
+            yref="paper",
+            text=text,
+            showarrow=False,
+            yanchor="bottom",
+            font_color=colour,
+        )
 
 
 def _frequency_edges(lo: float, cut: float, bins: int) -> np.ndarray:

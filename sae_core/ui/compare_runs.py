@@ -23,6 +23,25 @@ TABLE_KEY = "cmp_table"
 FLASH_KEY = "cmp_flash"  # message shown after an action's rerun
 PENDING_DELETE_KEY = "cmp_pending_delete"  # run names waiting for the confirm button
 RESET_SELECTION_KEY = "cmp_reset_selection"
+NUMERIC_COLUMNS: tuple[str, ...] = (
+    "lam",
+    "d_sae",
+    "k",
+    "seed",
+    "l0",
+    "fvu",
+    "fve",
+    "mse",
+    "dead_fraction",
+    "dense_fraction",
+    "gamma",
+    "probe_accuracy",
+    "mmcs",
+    "mcc",
+    "epochs",
+    "steps",
+    "train_seconds",
+)
 SHOWN_COLUMNS: tuple[str, ...] = (
     "name",
     "source",
@@ -108,9 +127,10 @@ def runs_table(state: AppState, saved: pd.DataFrame) -> pd.DataFrame:
     columns = [*SHOWN_COLUMNS, "key"]
     if not parts:
         return pd.DataFrame(columns=[*columns, "current"])
-    table = pd.concat(parts, ignore_index=True)
-    table = table.reindex(columns=columns)
-    return table.assign(current=table["key"].isin(current_keys(state)))
+    table = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+    # Numbers as numbers (blanks as NaN), so the table sorts numerically, not as text.
+    numbers = {c: pd.to_numeric(table[c], errors="coerce") for c in NUMERIC_COLUMNS}
+    return table.assign(**numbers, current=table["key"].isin(current_keys(state)))
 
 
 def selected_keys(table: pd.DataFrame) -> list[str]:
@@ -133,6 +153,7 @@ def render_table(table: pd.DataFrame) -> list[str]:
         column_order=list(SHOWN_COLUMNS),
         width="stretch",
         column_config={
+            "name": st.column_config.TextColumn("name", width="medium"),
             "lam": st.column_config.NumberColumn("λ", format="%.3g"),
             "created": st.column_config.DatetimeColumn("saved"),
         },
@@ -174,7 +195,7 @@ def save_selected(state: AppState, keys: list[str], name: str) -> None:
             finish_action(f"Saved {', '.join(saved)}.")
 
 
-def delete_controls(keys: list[str]) -> None:
+def delete_controls(state: AppState, keys: list[str]) -> None:
     """Delete asks first: the Delete button stages the runs, a second button deletes them."""
     names = [k.removeprefix("saved:") for k in keys if k.startswith("saved:")]
     if st.button(
@@ -200,7 +221,15 @@ def delete_controls(keys: list[str]) -> None:
         with user_errors("Deleting"):
             for name in pending:
                 delete_run(name)
+                forget_saved(state, name)
             finish_action(f"Deleted {', '.join(pending)}.")
+
+
+def forget_saved(state: AppState, name: str) -> None:
+    """In-memory models saved as ``name`` are unsaved again (their session rows come back)."""
+    for model in [*state.models.values(), *sweep_models().values()]:
+        if model.saved_as == name:
+            model.saved_as = None
 
 
 def load_selected(state: AppState, key: str) -> None:
@@ -216,6 +245,11 @@ def load_selected(state: AppState, key: str) -> None:
             current = model
         set_current(state, current)
         finish_action(f"Loaded {key.split(':', 1)[1]} as the current model.")
+
+
+def row_name(table: pd.DataFrame, key: str) -> str:
+    """The name shown for row ``key`` (used as a download's file name)."""
+    return str(table.loc[table["key"] == key, "name"].iloc[0])
 
 
 def download_bytes(state: AppState, key: str) -> bytes | None:

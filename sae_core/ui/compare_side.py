@@ -114,9 +114,10 @@ def show_metrics(table: pd.DataFrame, a: str, b: str) -> None:
             f"**{side}: {row['name']}** · `{row['method']}` · λ = "
             f"{_fmt(_number(row['lam']))} · d_sae = {row['d_sae']} · {row['source']}"
         )
-        for item in diffs.to_dict("records"):
+        cells = col.columns(3)  # a 3-wide grid keeps ten metrics within one screen
+        for i, item in enumerate(diffs.to_dict("records")):
             delta = _number(item["B − A"]) if side == "B" else None
-            col.metric(
+            cells[i % 3].metric(
                 item["metric"],
                 _fmt(_number(item[side])),
                 delta=None if delta is None else f"{delta:+.3g}",

@@ -140,7 +140,9 @@ def make_spec(
     return spec
 
 
-def progress_callback(report: Callable[[float], None], n_groups: int) -> Callable[[Trainer], None]:
+def progress_callback(
+    report: Callable[[float], object], n_groups: int
+) -> Callable[[Trainer], None]:
     """A ``train_sweep`` callback calling ``report(fraction)`` about once per percent.
 
     train_sweep runs one trainer per hidden size; a step count that goes back down means the
@@ -161,7 +163,7 @@ def progress_callback(report: Callable[[float], None], n_groups: int) -> Callabl
 
 
 def run_sweep(
-    state: AppState, base: SweepBase, spec: SweepSpec, report: Callable[[float], None]
+    state: AppState, base: SweepBase, spec: SweepSpec, report: Callable[[float], object]
 ) -> list[Current]:
     """Train the grid, add one row per model to the session runs and keep the models."""
     tc = base.train_config.replace(epochs=spec.epochs, steps=None)

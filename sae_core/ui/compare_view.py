@@ -44,14 +44,16 @@ def lam_choice(base: SweepBase) -> list[float]:
         st.caption(f"`{method}` has no λ: sweep hidden sizes instead.")
         return []
     _kept("cmp_lams", default_lams(base.sae_config.lam))
+    _kept("cmp_lam_text", "")
+    typed = bool(str(st.session_state["cmp_lam_text"]).strip())
     picked = st.multiselect(
         "λ values",
         LAM_GRID,
         key="cmp_lams",
         format_func=lambda v: f"{v:g}",
-        help="A log grid; or type your own values below",
+        disabled=typed,
+        help="A log grid; or type your own values below (they replace this choice)",
     )
-    _kept("cmp_lam_text", "")
     text = st.text_input(
         "…or type λ values",
         key="cmp_lam_text",

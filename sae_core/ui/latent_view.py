@@ -27,35 +27,65 @@ def render_latent(current: Current, j: int, *, encoder: bool = False) -> None:
         + (" — dead: it never fires, so it has no examples." if freq == 0 else ".")
     )
     left, right = st.columns(2)
-    left.plotly_chart(make_atom_figure(current.W_dec[j], dataset.image_shape, j),
-                      key="filt_latent_atom")
+    left.plotly_chart(
+        make_atom_figure(current.W_dec[j], dataset.image_shape, j), key="filt_latent_atom"
+    )
     if encoder:
-        left.plotly_chart(make_atom_figure(current.W_enc[:, j], dataset.image_shape, j,
-                                           kind="Encoder"), key="filt_latent_encoder")
-    right.plotly_chart(make_single_activation_histogram(latents[:, j], latent=j),
-                       key="filt_latent_hist")
+        left.plotly_chart(
+            make_atom_figure(current.W_enc[:, j], dataset.image_shape, j, kind="Encoder"),
+            key="filt_latent_encoder",
+        )
+    right.plotly_chart(
+        make_single_activation_histogram(latents[:, j], latent=j), key="filt_latent_hist"
+    )
 
     top = top_activating(latents, j, n=N_TOP)
-    st.plotly_chart(make_samples_figure(dataset.x_test[top["sample"].to_numpy()],
-                                        dataset.image_shape, sample_titles(top),
-                                        f"Top-activating test samples of latent #{j}"),
-                    key="filt_latent_top")
+    st.plotly_chart(
+        make_samples_figure(
+            dataset.x_test[top["sample"].to_numpy()],
+            dataset.image_shape,
+            sample_titles(top),
+            f"Top-activating test samples of latent #{j}",
+        ),
+        key="filt_latent_top",
+    )
     bins = quantile_samples(latents, j, n_bins=N_BINS, per_bin=PER_BIN)
-    st.plotly_chart(make_samples_figure(dataset.x_test[bins["sample"].to_numpy()],
-                                        dataset.image_shape, sample_titles(bins),
-                                        f"Samples from each activation quartile of latent #{j} "
-                                        "(q1 lowest)", ncols=PER_BIN),
-                    key="filt_latent_quantiles")
+    st.plotly_chart(
+        make_samples_figure(
+            dataset.x_test[bins["sample"].to_numpy()],
+            dataset.image_shape,
+            sample_titles(bins),
+            f"Samples from each activation quartile of latent #{j} (q1 lowest)",
+            ncols=PER_BIN,
+        ),
+        key="filt_latent_quantiles",
+    )
 
     left, right = st.columns(2)
     if dataset.y_test is not None:
         labels = label_distribution(latents, dataset.y_test, j)
-        left.plotly_chart(make_bar_figure(labels, "label", "count",
-                                          f"Labels of the samples where latent #{j} fires",
-                                          "label", "samples (count)", hover=("fraction",)),
-                          key="filt_latent_labels")
+        left.plotly_chart(
+            make_bar_figure(
+                labels,
+                "label",
+                "count",
+                f"Labels of the samples where latent #{j} fires",
+                "label",
+                "samples (count)",
+                hover=("fraction",),
+            ),
+            key="filt_latent_labels",
+        )
     near = nearest_latents(current.W_dec, j, n=N_NEAREST)
-    right.plotly_chart(make_bar_figure(near, "latent", "cosine",
-                                       f"Latents nearest to #{j} (decoder cosine)",
-                                       "latent", "cosine similarity of decoder atoms",
-                                       horizontal=True), key="filt_latent_nearest")
+    right.plotly_chart(
+        make_bar_figure(
+            near,
+            "latent",
+            "cosine",
+            f"Latents nearest to #{j} (decoder cosine)",
+            "latent",
+            "cosine similarity of decoder atoms",
+            horizontal=True,
+        ),
+        key="filt_latent_nearest",
+    )

@@ -28,6 +28,10 @@ LAM_CONVENTION = (
 )
 
 
+WIDE = frozenset({"probe_accuracy", "probe_accuracy_input", "mmcs", "mcc", "recovered"})
+"""Metrics whose formulas need a wider cell (drawn two per row instead of three)."""
+
+
 @dataclass(frozen=True)
 class MetricRow:
     key: str
@@ -90,6 +94,14 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
     return rows
 
 
+def _grid(rows: list[MetricRow], columns: int) -> None:
+    for start in range(0, len(rows), columns):
+        for col, row in zip(st.columns(columns), rows[start : start + columns], strict=False):
+            with col:
+                st.metric(row.label, row.value, help=row.help)
+                st.latex(METRIC_LATEX[row.key])
+
+
 def render_metrics(current: Current, *, columns: int = 3) -> None:
     """Every metric as ``st.metric`` with its formula (``st.latex``) below it, in a grid."""
     cfg = current.sae_config
@@ -100,11 +112,8 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
         f"{cfg.method}, d_sae {cfg.d_sae}"
     )
     rows = metric_rows(current.metrics)
-    for start in range(0, len(rows), columns):
-        for col, row in zip(st.columns(columns), rows[start : start + columns], strict=False):
-            with col:
-                st.metric(row.label, row.value, help=row.help)
-                st.latex(METRIC_LATEX[row.key])
+    _grid([r for r in rows if r.key not in WIDE], columns)
+    _grid([r for r in rows if r.key in WIDE], max(1, columns - 1))
     if not current.finished:
         st.caption("Probe accuracy is computed when training finishes.")
 

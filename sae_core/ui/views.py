@@ -61,13 +61,16 @@ def _repair(key: str, default: Any, kwargs: dict[str, Any]) -> None:
             st.session_state[key] = high
 
 
-def metric(
-    container: Any, label: str, value: str, formula: str | None = None, help: str | None = None
-) -> None:
-    """``st.metric`` in ``container`` with its defining formula (LaTeX) beneath it."""
+def metric(container: Any, label: str, value: str, help: str | None = None) -> None:
+    """``st.metric`` in ``container`` (a column), its meaning in the tooltip."""
     container.metric(label, value, help=help)
-    if formula is not None:
-        container.latex(formula)
+
+
+def formulas(latex: Sequence[str], per_row: int = 2) -> None:
+    """The defining formulas of the metrics above, ``per_row`` side by side (KaTeX needs width)."""
+    for start in range(0, len(latex), per_row):
+        for column, tex in zip(st.columns(per_row), latex[start : start + per_row], strict=False):
+            column.latex(tex)
 
 
 def fmt(value: float | None, pattern: str = "{:.3f}") -> str:

@@ -1,0 +1,212 @@
+"""The Train page's training loop: Train, Play / Pause / Step / Reset and train-as-I-move.
+
+The live trainer is ``state.trainer``; the shown model (``state.current``) is only replaced by a
+snapshot of it after steps succeed, so a bad setting or a diverged run never loses a model. A click
+during a run interrupts the script between two steps (Streamlit raises at the next ``st`` call);
+the run marks itself in ``st.session_state[RUNNING_KEY]`` so the next run can publish the partial
+model, as Pause would.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.dataset import Dataset
+from sae_core.errors import ConfigError
+from sae_core.training import Trainer
+from sae_core.ui.config_form import FormValues, build_configs
+from sae_core.ui.state import (
+    AppState,
+    DataChoice,
+    load_choice,
+    new_trainer,
+    set_current,
+    snapshot,
+)
+from sae_core.ui.training_view import Actions, LiveView
+
+PLAY_SLICE_SECONDS = 0.3  # Play trains this long per rerun, then shows the model
+RUNNING_KEY = "train_running"  # the TrainRequest of a run in progress (left set if interrupted)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainRequest:
+    """Data and configs the widgets currently describe."""
+
+    data: DataChoice
+    dataset: Dataset
+    sae_config: SAEConfig
+    train_config: TrainConfig
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Same shape as ``state.trainer_key``: a trainer built for this request has this key."""
+        return (self.data, self.sae_config, self.train_config)
+
+
+def make_request(picked: tuple[DataChoice, Dataset], values: FormValues) -> TrainRequest:
+    """Validated request for the picked data; raises ConfigError naming the fix."""
+    data, dataset = picked
+    sae_config, train_config = build_configs(values, dataset.d_in)
+    if train_config.batch_size > dataset.n_train:
+        raise ConfigError(
+            f"batch size {train_config.batch_size} exceeds the {dataset.n_train} training "
+            f"samples: choose a batch size ≤ {dataset.n_train}"
+        )
+    return TrainRequest(data, dataset, sae_config, train_config)
+
+
+def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> None:
+    """Show the live trainer's model; a partial snapshot of the same run replaces its last one."""
+    trainer = state.trainer
+    assert trainer is not None
+    current = snapshot(state, data, dataset, finished=finished)
+    shown = state.current
+    if (
+        shown is not None
+        and not shown.finished
+        and shown.data == data
+        and shown.sae_config == trainer.cfg
+        and shown.train_config == trainer.train_config
+    ):
+        current.id = shown.id  # same run, later step: one row in the session's runs, not many
+    set_current(state, current)
+
+
+def recover_interrupted(state: AppState) -> None:
+    """A run cut short by a click: keep its trainer and show its model as paused."""
+    request = st.session_state.pop(RUNNING_KEY, None)
+    trainer = state.trainer
+    if request is None or trainer is None or state.trainer_key != request.key:
+        return
+    if trainer.step_count > 0 and not _shown_is(state, trainer):
+        publish(state, request.data, request.dataset, finished=trainer.done)
+
+
+def _shown_is(state: AppState, trainer: Trainer) -> bool:
+    shown = state.current
+    return (
+        shown is not None
+        and shown.steps == trainer.step_count
+        and state.trainer_key == (shown.data, shown.sae_config, shown.train_config)
+    )
+
+
+def _ensure_trainer(state: AppState, request: TrainRequest) -> Trainer:
+    if state.trainer is None or state.trainer_key != request.key:
+        return new_trainer(
+            state, request.data, request.dataset, request.sae_config, request.train_config
+        )
+    return state.trainer
+
+
+def _run(
+    state: AppState,
+    request: TrainRequest,
+    view: LiveView,
+    n_steps: int | None = None,
+    seconds: float | None = None,
+) -> None:
+    """Advance the live trainer (by steps, by time, or to the end), then publish its model."""
+    trainer = state.trainer
+    assert trainer is not None
+    deadline = None if seconds is None else time.perf_counter() + seconds
+
+    def callback(t: Trainer) -> bool:
+        view.update(t)
+        return deadline is None or time.perf_counter() < deadline
+
+    st.session_state[RUNNING_KEY] = request
+    try:
+        trainer.run(n_steps, callback=callback)
+    except Exception:  # a user error (e.g. divergence): nothing to recover next run
+        st.session_state.pop(RUNNING_KEY, None)
+        raise
+    # A click interrupts with a BaseException, skipping this line: the next run recovers.
+    st.session_state.pop(RUNNING_KEY, None)
+    view.update(trainer, force=True)
+    publish(state, request.data, request.dataset, finished=trainer.done)
+
+
+def train_to_end(state: AppState, request: TrainRequest, view: LiveView) -> None:
+    """A fresh run to the end (the Train button, and train-as-I-move)."""
+    state.playing = False
+    new_trainer(state, request.data, request.dataset, request.sae_config, request.train_config)
+    _run(state, request, view)
+
+
+def apply_actions(
+    state: AppState, request: TrainRequest | None, actions: Actions, view: LiveView
+) -> None:
+    """Do what the buttons ask; Play runs one time slice (the page reruns while playing)."""
+    recover_interrupted(state)
+    if actions.pause or request is None:
+        _pause(state)
+    if request is None:
+        return
+    if actions.reset:
+        state.playing = False
+        if state.trainer is not None:
+            state.trainer.reset()
+    if actions.train:
+        train_to_end(state, request, view)
+    elif actions.step:
+        state.playing = False
+        trainer = _ensure_trainer(state, request)
+        if trainer.done:
+            trainer.reset()
+        _run(state, request, view, n_steps=actions.step_size)
+    elif actions.play:
+        trainer = _ensure_trainer(state, request)
+        if trainer.done:
+            trainer.reset()
+        state.playing = True
+    elif actions.live and not state.playing and not _current_matches(state, request):
+        train_to_end(state, request, view)
+    if state.playing:
+        _ensure_trainer(state, request)
+        _run(state, request, view, seconds=PLAY_SLICE_SECONDS)
+        state.playing = not state.trainer.done if state.trainer is not None else False
+
+
+def _pause(state: AppState) -> None:
+    state.playing = False
+    trainer = state.trainer
+    if trainer is None or trainer.step_count == 0 or _shown_is(state, trainer):
+        return
+    data = state.trainer_data
+    if data is not None:
+        publish(state, data, load_choice(data), finished=trainer.done)
+
+
+def _current_matches(state: AppState, request: TrainRequest) -> bool:
+    shown = state.current
+    return (
+        shown is not None
+        and shown.finished
+        and shown.data == request.data
+        and shown.sae_config == request.sae_config
+        and shown.train_config == request.train_config
+    )
+
+
+def trainer_status(state: AppState, request: TrainRequest | None) -> str | None:
+    """One line on the live trainer: paused, finished, or built for other settings."""
+    trainer = state.trainer
+    if trainer is None:
+        return None
+    where = f"step {trainer.step_count} of {trainer.total_steps} (epoch {trainer.epoch:.1f})"
+    if request is not None and state.trainer_key != request.key:
+        return f"Live trainer at {where}, built for other settings: Play or Step starts anew."
+    if state.playing:
+        return f"Playing: {where}."
+    if trainer.done:
+        return f"Finished: {where}. Step or Play start again from step 0."
+    if trainer.step_count == 0:
+        return f"Live trainer reset: {where}. Play or Step to train."
+    return f"Paused at step {trainer.step_count} of {trainer.total_steps}: Play to continue."
