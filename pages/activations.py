@@ -26,41 +26,74 @@ cfg = current.sae_config
 stats = model_cache.stats(current)
 
 c1, c2, c3, c4, c5 = st.columns(5)
-metric(c1, "L0, mean", fmt(stats.l0_mean, "{:.2f}"),
-       help="Active latents per sample, averaged over the test split.")
+metric(
+    c1,
+    "L0, mean",
+    fmt(stats.l0_mean, "{:.2f}"),
+    help="Active latents per sample, averaged over the test split.",
+)
 metric(c2, "L0, median", fmt(stats.l0_median, "{:.1f}"))
-metric(c3, "Dead latents", f"{stats.dead_count} of {stats.d_sae}",
-       help="Latents that never fire on the test split.")
-metric(c4, "Dense latents", f"{stats.dense_count} of {stats.d_sae}",
-       help="Latents that fire on more than half the samples.")
-metric(c5, "Shrinkage γ", fmt(stats.gamma),
-       help="γ < 1: reconstructions are shrunk towards 0 (typical of L1).")
+metric(
+    c3,
+    "Dead latents",
+    f"{stats.dead_count} of {stats.d_sae}",
+    help="Latents that never fire on the test split.",
+)
+metric(
+    c4,
+    "Dense latents",
+    f"{stats.dense_count} of {stats.d_sae}",
+    help="Latents that fire on more than half the samples.",
+)
+metric(
+    c5,
+    "Shrinkage γ",
+    fmt(stats.gamma),
+    help="γ < 1: reconstructions are shrunk towards 0 (typical of L1).",
+)
 formulas([METRIC_LATEX[name] for name in ("l0", "gamma", "dead_fraction", "dense_fraction")])
 
 with user_errors("Drawing the sparsity charts"):
     left, right = st.columns(2)
     log_y = kept(left.checkbox, "Log count axis", key="act_log_y", default=False)
-    left.plotly_chart(make_activation_histogram_figure(current.latents, log_y=log_y),
-                      key="act_values")
+    left.plotly_chart(
+        make_activation_histogram_figure(current.latents, log_y=log_y), key="act_values"
+    )
     k = cfg.k if cfg.method == "topk" else None
-    right.plotly_chart(make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k),
-                       key="act_l0")
+    right.plotly_chart(
+        make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k), key="act_l0"
+    )
 
     left, right = st.columns(2)
-    left.plotly_chart(make_firing_frequency_figure(model_cache.frequency(current)),
-                      key="act_frequency")
+    left.plotly_chart(
+        make_firing_frequency_figure(model_cache.frequency(current)), key="act_frequency"
+    )
     x_norms, x_hat_norms = model_cache.norms(current)
-    right.plotly_chart(make_shrinkage_figure(x_norms, x_hat_norms, stats.gamma),
-                       key="act_shrinkage")
+    right.plotly_chart(
+        make_shrinkage_figure(x_norms, x_hat_norms, stats.gamma), key="act_shrinkage"
+    )
 
     st.subheader("Codes")
     left, right = st.columns(2)
-    n_rows = kept(left.slider, "Samples (rows)", key="act_heat_samples", default=100,
-                  min_value=10, max_value=max(10, min(500, current.dataset.n_test)), step=10)
-    order = kept(right.selectbox, "Latent order", key="act_heat_order", default="frequency",
-                 options=LATENT_ORDERS)
-    st.plotly_chart(make_latent_heatmap_figure(current.latents, n_rows, order=order),
-                    key="act_heatmap")
+    n_rows = kept(
+        left.slider,
+        "Samples (rows)",
+        key="act_heat_samples",
+        default=100,
+        min_value=10,
+        max_value=max(10, min(500, current.dataset.n_test)),
+        step=10,
+    )
+    order = kept(
+        right.selectbox,
+        "Latent order",
+        key="act_heat_order",
+        default="frequency",
+        options=LATENT_ORDERS,
+    )
+    st.plotly_chart(
+        make_latent_heatmap_figure(current.latents, n_rows, order=order), key="act_heatmap"
+    )
 
     if cfg.method == "kl":
         st.subheader("KL target")

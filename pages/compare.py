@@ -6,14 +6,16 @@ import streamlit as st
 
 from sae_core.figures import make_frontier_figure
 from sae_core.ui.compare_runs import (
-    delete_controls,
+    confirm_delete,
     download_bytes,
     load_selected,
     read_saved_runs,
     render_table,
+    request_delete,
     row_name,
     runs_table,
     save_selected,
+    saved_names,
     show_broken,
     show_flash,
 )
@@ -60,46 +62,53 @@ st.caption(
     f"{len(table)} runs · {len(selected)} selected: select rows to save, delete, load "
     "or download them."
 )
-save_col, delete_col, load_col, csv_col, model_col = st.columns(5)
-with save_col:
-    name = st.text_input(
-        "Save as",
-        key="cmp_save_name",
-        placeholder="default name",
-        help="Letters, digits, '.', '_' or '-'; used when one run is selected",
-    )
-    if st.button("Save", key="cmp_save", icon=":material/save:", disabled=not selected):
-        save_selected(state, selected, name)
-with delete_col:
-    delete_controls(state, selected)
-with load_col:
-    if st.button(
-        "Load as current",
-        key="cmp_load",
-        icon=":material/upload:",
-        disabled=len(selected) != 1,
-        help="Show the selected run on every page",
-    ):
-        load_selected(state, selected[0])
-with csv_col:
-    st.download_button(
-        "Table as CSV",
-        table.drop(columns=["key"]).to_csv(index=False),
-        file_name="runs.csv",
-        mime="text/csv",
-        key="cmp_csv",
-        icon=":material/download:",
-    )
+name_col, save_col, load_col, delete_col = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+name = name_col.text_input(
+    "Save as",
+    key="cmp_save_name",
+    placeholder="empty: a name from the settings",
+    help="Letters, digits, '.', '_' or '-'; used when one session run is selected",
+)
+if save_col.button("Save", key="cmp_save", icon=":material/save:", disabled=not selected):
+    save_selected(state, selected, name)
+if load_col.button(
+    "Load",
+    key="cmp_load",
+    icon=":material/upload:",
+    disabled=len(selected) != 1,
+    help="Make the selected run the current model, shown on every page",
+):
+    load_selected(state, selected[0])
+delete_col.button(
+    "Delete",
+    key="cmp_delete",
+    icon=":material/delete:",
+    disabled=not saved_names(selected),
+    help="Delete the selected saved runs (asks for confirmation)",
+    on_click=request_delete,
+    args=(selected,),
+)
+confirm_delete(state)
+csv_col, model_col, _ = st.columns([1, 1, 2])
+csv_col.download_button(
+    "Table (.csv)",
+    table.drop(columns=["key"]).to_csv(index=False),
+    file_name="runs.csv",
+    mime="text/csv",
+    key="cmp_csv",
+    icon=":material/download:",
+)
 with model_col, user_errors("Preparing the download"):
     data = download_bytes(state, selected[0]) if len(selected) == 1 else None
     st.download_button(
-        "Selected model (.zip)",
+        "Selected run (.zip)",
         data or b"",
         file_name=f"{row_name(table, selected[0]) if data else 'run'}.zip",
         mime="application/zip",
         key="cmp_model_download",
         disabled=data is None,
         icon=":material/download:",
+        help="weights.safetensors + config.json + metrics.json + history.csv",
     )
 
 st.header("Side by side")

@@ -23,34 +23,71 @@ freq = model_cache.frequency(current)
 
 st.subheader("Atoms")
 c1, c2, c3 = st.columns(3)
-weights = kept(c1.radio, "Weights", key="filt_weights", default="decoder",
-               options=("decoder", "encoder"), horizontal=True,
-               help="Decoder atoms (rows of W_dec) are what a latent adds to x̂; encoder "
-               "directions (columns of W_enc) are what it responds to.")
+weights = kept(
+    c1.radio,
+    "Weights",
+    key="filt_weights",
+    default="decoder",
+    options=("decoder", "encoder"),
+    horizontal=True,
+    help="Decoder atoms (rows of W_dec) are what a latent adds to x̂; encoder "
+    "directions (columns of W_enc) are what it responds to.",
+)
 order = kept(c2.selectbox, "Order", key="filt_order", default="frequency", options=ATOM_ORDERS)
 n_pages = page_count(d_sae, PER_PAGE)
-page = kept(c3.number_input, "Page", key="filt_page", default=1, min_value=1, max_value=n_pages,
-            step=1, help=f"{n_pages} page(s) of {PER_PAGE} atoms")
+page = kept(
+    c3.number_input,
+    "Page",
+    key="filt_page",
+    default=1,
+    min_value=1,
+    max_value=n_pages,
+    step=1,
+    help=f"{n_pages} page(s) of {PER_PAGE} atoms",
+)
 with user_errors("Drawing the atoms"):
     W = current.W_dec if weights == "decoder" else current.W_enc
-    st.plotly_chart(make_atom_grid_figure(W, current.dataset.image_shape, order, freq,
-                                          int(page) - 1, PER_PAGE, d_sae=d_sae, max_atoms=PER_PAGE,
-                                          title=f"{weights.capitalize()} atoms"),
-                    key="filt_atoms")
+    st.plotly_chart(
+        make_atom_grid_figure(
+            W,
+            current.dataset.image_shape,
+            order,
+            freq,
+            int(page) - 1,
+            PER_PAGE,
+            d_sae=d_sae,
+            max_atoms=PER_PAGE,
+            title=f"{weights.capitalize()} atoms",
+        ),
+        key="filt_atoms",
+    )
 
 st.subheader("Latents")
 c1, c2 = st.columns(2)
 sort_by = kept(c1.selectbox, "Sort by", key="filt_sort", default="frequency", options=LATENT_SORTS)
 descending = kept(c2.toggle, "Descending", key="filt_desc", default=True)
 table = sort_latent_table(model_cache.latents_table(current), sort_by, descending)
-event = st.dataframe(table, key="filt_table", on_select="rerun", selection_mode="single-row",
-                     hide_index=True, height=280)
+event = st.dataframe(
+    table,
+    key="filt_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    hide_index=True,
+    height=280,
+)
 row = newly_selected_row(event, "filt_table", current.id)
 if row is not None:  # a click in the table picks the latent below
     st.session_state["filt_latent"] = int(table["latent"].iloc[row])
 
-latent = kept(st.number_input, "Latent", key="filt_latent", default=int(np.argmax(freq)),
-              min_value=0, max_value=d_sae - 1, step=1,
-              help="Type an index, or click a row of the table above.")
+latent = kept(
+    st.number_input,
+    "Latent",
+    key="filt_latent",
+    default=int(np.argmax(freq)),
+    min_value=0,
+    max_value=d_sae - 1,
+    step=1,
+    help="Type an index, or click a row of the table above.",
+)
 with user_errors("Showing the latent"):
     render_latent(current, int(latent), encoder=weights == "encoder")

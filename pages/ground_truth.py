@@ -22,23 +22,52 @@ if recovery is None:
         "then compares the learned decoder atoms with the true features."
     )
 
-threshold = kept(st.slider, "Recovered when the best cosine is at least", key="gt_threshold",
-                 default=0.9, min_value=0.5, max_value=1.0, step=0.01)
+threshold = kept(
+    st.slider,
+    "Recovered when the best cosine is at least",
+    key="gt_threshold",
+    default=0.9,
+    min_value=0.5,
+    max_value=1.0,
+    step=0.01,
+)
 recovered = recovery.recovered(threshold)
 c1, c2, c3 = st.columns(3)
-metric(c1, "MMCS", fmt(recovery.mmcs),
-       help="Mean over true features of the best cosine with any decoder atom.")
-metric(c2, "MCC", fmt(recovery.mcc),
-       help="Mean |cosine| over a one-to-one (Hungarian) matching of features to latents.")
-metric(c3, "Recovered features", f"{recovered} of {recovery.n_features}",
-       help="True features whose best cosine with a decoder atom reaches the threshold.")
-formulas([METRIC_LATEX["mmcs"], METRIC_LATEX["mcc"],
-          METRIC_LATEX["recovered"].replace("0.9", f"{threshold:g}")])
+metric(
+    c1,
+    "MMCS",
+    fmt(recovery.mmcs),
+    help="Mean over true features of the best cosine with any decoder atom.",
+)
+metric(
+    c2,
+    "MCC",
+    fmt(recovery.mcc),
+    help="Mean |cosine| over a one-to-one (Hungarian) matching of features to latents.",
+)
+metric(
+    c3,
+    "Recovered features",
+    f"{recovered} of {recovery.n_features}",
+    help="True features whose best cosine with a decoder atom reaches the threshold.",
+)
+formulas(
+    [
+        METRIC_LATEX["mmcs"],
+        METRIC_LATEX["mcc"],
+        METRIC_LATEX["recovered"].replace("0.9", f"{threshold:g}"),
+    ]
+)
 
 with user_errors("Drawing the ground truth"):
-    st.plotly_chart(make_ground_truth_figure(recovery.cos, threshold,
-                                             feature_ids=recovery.feature_order,
-                                             latent_ids=recovery.latent_order),
-                    key="gt_heatmap")
+    st.plotly_chart(
+        make_ground_truth_figure(
+            recovery.cos,
+            threshold,
+            feature_ids=recovery.feature_order,
+            latent_ids=recovery.latent_order,
+        ),
+        key="gt_heatmap",
+    )
     st.caption("Matched pairs (one latent per feature):")
     st.dataframe(recovery.matched_pairs(), key="gt_pairs", hide_index=True, height=260)

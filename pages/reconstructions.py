@@ -25,23 +25,43 @@ labels = model_cache.label_values(current)
 
 left, middle, right = st.columns([2, 2, 1])
 modes = [m for m in MODE_NAMES if m != "label" or labels]
-mode = kept(left.radio, "Show", key="recon_mode", default="random", options=modes,
-            format_func=MODE_NAMES.get, horizontal=True,
-            help="Best and worst sort the test samples by their error; by label draws one class.")
+mode = kept(
+    left.radio,
+    "Show",
+    key="recon_mode",
+    default="random",
+    options=modes,
+    format_func=MODE_NAMES.get,
+    horizontal=True,
+    help="Best and worst sort the test samples by their error; by label draws one class.",
+)
 n = kept(middle.slider, "Samples", key="recon_n", default=8, min_value=1, max_value=MAX_SHOWN)
 label = None
 if mode == "label":
     label = kept(right.selectbox, "Label", key="recon_label", default=labels[0], options=labels)
 if mode in ("random", "label"):
-    seed = kept(right.number_input, "Draw", key="recon_seed", default=0, min_value=0, step=1,
-                help="Change to draw other samples.")
+    seed = kept(
+        right.number_input,
+        "Draw",
+        key="recon_seed",
+        default=0,
+        min_value=0,
+        step=1,
+        help="Change to draw other samples.",
+    )
 else:
     seed = 0
 
 with user_errors("Choosing samples"):
     ids = select_samples(errors, mode, n, labels=dataset.y_test, label=label, seed=int(seed))
-    fig = make_reconstruction_figure(dataset.x_test[ids], current.x_hat[ids], dataset.image_shape,
-                                     errors[ids], ids, max_samples=n)
+    fig = make_reconstruction_figure(
+        dataset.x_test[ids],
+        current.x_hat[ids],
+        dataset.image_shape,
+        errors[ids],
+        ids,
+        max_samples=n,
+    )
     st.plotly_chart(fig, key="recon_grid")
     table = reconstruction_table(ids, errors, dataset.y_test)
 
@@ -50,5 +70,9 @@ with user_errors("Choosing samples"):
     metric(c2, "MSE, whole test split", fmt(current.metrics.mse, "{:.4g}"))
     metric(c3, "FVE, whole test split", fmt(current.metrics.fve))
     formulas([METRIC_LATEX["mse"], METRIC_LATEX["fve"]])
-    st.dataframe(table, key="recon_table", hide_index=True,
-                 column_config={"mse": st.column_config.NumberColumn("MSE", format="%.4g")})
+    st.dataframe(
+        table,
+        key="recon_table",
+        hide_index=True,
+        column_config={"mse": st.column_config.NumberColumn("MSE", format="%.4g")},
+    )

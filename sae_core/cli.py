@@ -52,7 +52,7 @@ def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument(
         "--data",
         required=required,
-        default=None if not required else None,
+        default=None,
         help="digits | patches | synthetic | mnist[:FOLDER] | fashion-mnist[:FOLDER] "
         "| PATH (.csv/.npy/.npz, IDX file or folder)",
     )
@@ -176,6 +176,19 @@ def _configs(
     return sae, train
 
 
+def _check_out(out: str | None) -> Path | None:
+    """The --out run folder, refused before training if its name is unsafe or it exists already,
+    so a bad --out never throws a trained model away."""
+    if not out:
+        return None
+    from sae_core.run_store import refuse_existing, run_path
+
+    path = Path(out).expanduser().resolve()
+    run_path(path.name, path.parent)
+    refuse_existing(path)
+    return path
+
+
 def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
     print(title)
     for key, value in metrics.items():
@@ -189,13 +202,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from sae_core.fit import train
     from sae_core.runs import save_run
 
+    out = _check_out(args.out)
     dataset = _load_data(args, args.data)
     sae, tc = _configs(args, dataset.d_in, args.lam, args.hidden)
     result = train(sae, dataset, tc)
     metrics = result.metrics.to_dict()
     run_dir = None
-    if args.out:
-        out = Path(args.out).expanduser().resolve()
+    if out is not None:
         run_dir = save_run(
             result.model,
             tc,
@@ -230,6 +243,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sae_core.fit import train_sweep
 
+    if args.csv and not Path(args.csv).expanduser().resolve().parent.is_dir():
+        raise ConfigError(
+            f"--csv {args.csv}: its folder does not exist: create the folder or choose another path"
+        )
     dataset = _load_data(args, args.data)
     base, tc = _configs(args, dataset.d_in, args.lam[0], args.hidden[0])
     start = time.perf_counter()

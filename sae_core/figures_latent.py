@@ -12,9 +12,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sae_core.figures import apply_theme, make_image_grid_figure
-from sae_core.figures.theme import MARK_COLOUR, PALETTE, add_note, as_array, check_image_shape
+from sae_core.figures.images import image_trace, style_image_axes
+from sae_core.figures.theme import (
+    MARK_COLOUR,
+    PALETTE,
+    add_note,
+    as_array,
+    check_image_shape,
+    symmetric_limit,
+)
 
 MAX_LINES = 16  # beyond this many lines a chart is unreadable
+ATOM_PX = 380  # one atom drawn large enough to read its pixels
 
 
 def make_samples_figure(
@@ -67,16 +76,15 @@ def make_atom_figure(
     """One atom [d_in] of latent ``latent``: a picture (blue < 0 < red) or a line over dimensions."""
     row = as_array(atom, "atom", 1)
     title = f"{kind} atom of latent #{latent}"
+    subtitle = f"‖w‖ = {np.linalg.norm(row):.3g}"
     shape = check_image_shape(image_shape, row.size)
     if shape is not None:
-        return make_image_grid_figure(
-            row[None, :],
-            shape,
-            [f"‖w‖ = {np.linalg.norm(row):.3g}"],
-            ncols=1,
-            signed=True,
-            title=title,
-        )
+        limit = symmetric_limit(row)
+        trace = image_trace(row.reshape(shape), signed=True, zmin=-limit, zmax=limit)
+        fig = go.Figure(trace)
+        fig.update_traces(showscale=True, colorbar={"title": {"text": "weight"}, "thickness": 12})
+        style_image_axes(fig)
+        return apply_theme(fig, title, subtitle=f"{subtitle}; blue < 0 < red", height=ATOM_PX)
     fig = go.Figure(
         go.Scatter(
             x=np.arange(row.size),
@@ -89,9 +97,5 @@ def make_atom_figure(
     )
     fig.add_hline(y=0.0, line={"color": MARK_COLOUR, "width": 1})
     return apply_theme(
-        fig,
-        title,
-        x_label="input dimension (index)",
-        y_label="weight",
-        subtitle=f"‖w‖ = {np.linalg.norm(row):.3g}",
+        fig, title, x_label="input dimension (index)", y_label="weight", subtitle=subtitle
     )

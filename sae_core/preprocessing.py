@@ -140,7 +140,14 @@ def apply_preprocess(
             x -= step_offset
             x /= step_scale
     record = Preprocessing(steps=base.steps + steps, offset=offset, scale=scale)
-    float32 = [np.ascontiguousarray(x, dtype=np.float32) for x in (train, test)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        float32 = [np.ascontiguousarray(x, dtype=np.float32) for x in (train, test)]
+    if not all(np.isfinite(x).all() for x in float32):
+        # float64 files may hold values beyond float32's ±3.4e38; they would train as inf.
+        raise DataError(
+            "the data holds values too large for 32-bit floats (beyond ±3.4e38): rescale them "
+            "first, or choose preprocess=scale01"
+        )
     return float32[0], float32[1], record
 
 

@@ -25,6 +25,13 @@ from torch import Tensor
 from sae_core.config import SAEConfig, TrainConfig, check_compatible
 from sae_core.device import apply_threads, resolve_device
 from sae_core.errors import ConfigError, DataError, TrainingDivergedError
+from sae_core.fast_step import (
+    AuxK,
+    fast_step_applies,
+    flatten_params,
+    forward_backward,
+    views_like,
+)
 from sae_core.model import (
     SparseAutoencoder,
     activate,
@@ -136,12 +143,20 @@ class Trainer:
         self._generators = [torch.Generator().manual_seed(s) for s in self.seeds]
         inits = [init_weights(self.cfg, g, mean) for g in self._generators]
         names = ["W_dec", "b_enc", "b_dec"] + ([] if self.cfg.tied else ["W_enc"])
-        self.params: dict[str, Tensor] = {
-            name: torch.stack([w[name] for w in inits]).to(self.device).requires_grad_(True)
-            for name in names
-        }
+        stacked = {name: torch.stack([w[name] for w in inits]).to(self.device) for name in names}
         self.lams = torch.tensor([c.lam for c in self.configs], device=self.device)
-        self.optimizer = _make_adam(list(self.params.values()), self.train_config.lr)
+        # ReLU methods take the hand-written step (sae_core/fast_step.py): parameters, gradients
+        # and Adam's moments then live in single flat buffers updated by one fused kernel.
+        self.fast = fast_step_applies(self.cfg, self.train_config)
+        self.params: dict[str, Tensor]
+        if self.fast:
+            self._flat, self.params = flatten_params(stacked)
+            self._flat.grad = torch.zeros_like(self._flat)
+            self._grads = views_like(self._flat.grad, self.params)
+            self.optimizer = _make_adam([self._flat], self.train_config.lr)
+        else:
+            self.params = {name: t.requires_grad_(True) for name, t in stacked.items()}
+            self.optimizer = _make_adam(list(self.params.values()), self.train_config.lr)
         # steps since each latent last fired: [N, d_sae]; drives "dead" in training and remedies
         self.steps_since_fired = torch.zeros(
             self.n_models, self.cfg.d_sae, dtype=torch.long, device=self.device
@@ -236,6 +251,12 @@ class Trainer:
             loss = loss + self.train_config.aux_coef * self._auxk_loss(x, x_hat, pre, W_dec)
         return loss.reshape(-1), recon.reshape(-1), penalty.reshape(-1), latents, pre
 
+    def _auxk(self) -> AuxK | None:
+        if self.train_config.dead_remedy != "auxk":
+            return None
+        dead = self.steps_since_fired >= self.train_config.dead_window
+        return AuxK(dead=dead, k=self.train_config.aux_k, coef=self.train_config.aux_coef)
+
     def _auxk_loss(self, x: Tensor, x_hat: Tensor, pre: Tensor, W_dec: Tensor) -> Tensor:
         """Gao et al. 2024: dead latents' top-k_aux pre-activations model the residual."""
         dead = self.steps_since_fired >= self.train_config.dead_window  # [N, d_sae]
@@ -256,7 +277,13 @@ class Trainer:
             raise ConfigError("training is finished: reset, or create a trainer with more steps")
         start = time.perf_counter()
         x = self._batch()
-        loss, recon, penalty, latents, _ = self._forward(x)
+        if self.fast:
+            out = forward_backward(
+                x, self.params, self._grads, self.cfg, self._lam_now(), auxk=self._auxk()
+            )
+            loss, recon, penalty, latents = out.loss, out.recon, out.penalty, out.latents
+        else:
+            loss, recon, penalty, latents, _ = self._forward(x)
         fired = (latents > 0).reshape(self.n_models, -1, self.cfg.d_sae)
         l0 = fired.sum(-1).float().mean(-1)
         stats = torch.stack([loss, recon, penalty, l0, self._lam_now()]).cpu().tolist()
@@ -269,8 +296,9 @@ class Trainer:
         self._check_exploding(stats[1])
         if self.step_count % SNAPSHOT_EVERY == 0:
             self._good = self._snapshot()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.sum().backward()
+        if not self.fast:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.sum().backward()
         self.optimizer.step()
         with torch.no_grad():
             if self.cfg.unit_norm_decoder:
@@ -390,18 +418,22 @@ class Trainer:
             total += idx.numel()
         return total
 
+    def _adam_moments(self) -> list[dict[str, Tensor]]:
+        """Adam's exp_avg and exp_avg_sq by parameter name (none before the first step)."""
+        keys = ("exp_avg", "exp_avg_sq")
+        if self.fast:
+            state = self.optimizer.state.get(self._flat, {})
+            return [views_like(state[key], self.params) for key in keys if key in state]
+        states = {name: self.optimizer.state.get(p, {}) for name, p in self.params.items()}
+        return [{n: st[key] for n, st in states.items() if key in st} for key in keys]
+
     def _zero_adam(self, i: int, idx: Tensor) -> None:
-        for name, p in self.params.items():
-            state = self.optimizer.state.get(p, {})
-            for key in ("exp_avg", "exp_avg_sq"):
-                if key not in state:
-                    continue
-                if name == "W_dec":
-                    state[key][i, idx] = 0.0
+        for moments in self._adam_moments():
+            for name, moment in moments.items():
+                if name in ("W_dec", "b_enc"):
+                    moment[i, idx] = 0.0
                 elif name == "W_enc":
-                    state[key][i][:, idx] = 0.0
-                elif name == "b_enc":
-                    state[key][i, idx] = 0.0
+                    moment[i][:, idx] = 0.0
 
 
 def _make_adam(params: list[Tensor], lr: float) -> torch.optim.Optimizer:

@@ -6,8 +6,13 @@ import io
 
 import numpy as np
 import pytest
-from conftest import require_shared_mnist
-from ui_helpers import (
+
+from sae_core.config import METHODS
+from sae_core.errors import TrainingDivergedError
+from sae_core.runs import list_runs
+from sae_core.ui.training_loop import RUNNING_KEY, TrainRequest
+from tests.conftest import require_shared_mnist
+from tests.ui_helpers import (
     TRAIN_PAGE,
     app_state,
     chart_spec,
@@ -18,10 +23,6 @@ from ui_helpers import (
     set_widgets,
     trained_app,
 )
-
-from sae_core.config import METHODS
-from sae_core.errors import TrainingDivergedError
-from sae_core.runs import list_runs
 
 
 def _csv_bytes(x: np.ndarray, y: np.ndarray | None = None) -> bytes:
@@ -225,3 +226,19 @@ def test_downloads_are_offered_and_saelens_explains_sigmoid_models():
     click(at, "train_go")
     assert at.get_by_key("train_dl_saelens").disabled
     assert any("sigmoid" in str(c.value) for c in at.caption)
+
+
+def test_a_run_interrupted_by_a_click_shows_its_partial_model_as_paused():
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_epochs=1, train_step_size=1).run()
+    click(at, "train_step")
+    state = app_state(at)
+    for _ in range(4):  # steps a Train run took before a click stopped its script
+        state.trainer.step()
+    data, sae_config, train_config = state.trainer_key
+    at.session_state[RUNNING_KEY] = TrainRequest(
+        data, state.current.dataset, sae_config, train_config
+    )
+    at.run()
+    assert app_state(at).current.steps == 5 and not app_state(at).current.finished
+    assert any("Paused at step 5" in str(c.value) for c in at.caption)

@@ -91,7 +91,8 @@ def _label_history_axes(
         r, c = i // cols + 1, i % cols + 1
         fig.update_xaxes(title_text="step (optimizer updates)", row=r, col=c)
         log = log_loss and col == "loss"
-        fig.update_yaxes(title_text=label, row=r, col=c, **(LOG_AXIS if log else {}))
+        fixed = {"range": [0, 1]} if col == "dead_fraction" else {}  # a fraction; all-0 stays flat
+        fig.update_yaxes(title_text=label, row=r, col=c, **(LOG_AXIS if log else fixed))
 
 
 def _thin(n: int, max_points: int) -> np.ndarray:

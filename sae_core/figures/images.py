@@ -205,7 +205,7 @@ def _reconstruction_lines(x: np.ndarray, x_hat: np.ndarray, heads: list[str]) ->
                 showlegend=first,
             )
             fig.add_trace(trace, row=row, col=i + 1)
-    fig.update_xaxes(title_text="input dimension (index)", row=2)
+    fig.update_xaxes(title_text="input dimension (index)", row=2, col=1)
     fig.update_yaxes(title_text="value (data units)", row=1, col=1)
     fig.update_yaxes(title_text="x̂ − x (data units)", row=2, col=1)
     fig.update_annotations(font_size=10)

@@ -75,8 +75,11 @@ def make_activation_histogram_figure(
     latents: np.ndarray, nonzero_only: bool = True, bins: int = 60, *, log_y: bool = False
 ) -> go.Figure:
     """Histogram of every activation in latents [n, d_sae] (non-zero ones only by default)."""
-    values = as_array(latents, "latents", 2).ravel()
-    return value_histogram(values, nonzero_only, bins, "Activation values", log_y)
+    arr = np.asarray(latents)
+    if arr.ndim != 2:
+        as_array(arr, "latents", 2)  # raises the shape error
+    # keep the latents' own float32: at MNIST size × d_sae 4096 a float64 copy is 330 MB
+    return value_histogram(arr.ravel(), nonzero_only, bins, "Activation values", log_y)
 
 
 def _vline(fig: go.Figure, x: float, text: str, dash: str, colour: str = MARK_COLOUR) -> None:

@@ -195,24 +195,24 @@ def save_selected(state: AppState, keys: list[str], name: str) -> None:
             finish_action(f"Saved {', '.join(saved)}.")
 
 
-def delete_controls(state: AppState, keys: list[str]) -> None:
-    """Delete asks first: the Delete button stages the runs, a second button deletes them."""
-    names = [k.removeprefix("saved:") for k in keys if k.startswith("saved:")]
-    if st.button(
-        "Delete",
-        key="cmp_delete",
-        icon=":material/delete:",
-        disabled=not names,
-        help="Delete the selected saved runs (asks for confirmation)",
-    ):
-        st.session_state[PENDING_DELETE_KEY] = names
+def saved_names(keys: list[str]) -> list[str]:
+    return [k.removeprefix("saved:") for k in keys if k.startswith("saved:")]
+
+
+def request_delete(keys: list[str]) -> None:
+    """Stage the selected saved runs for deletion: nothing is deleted before the confirmation."""
+    st.session_state[PENDING_DELETE_KEY] = saved_names(keys)
+
+
+def confirm_delete(state: AppState) -> None:
+    """The confirmation of a staged delete: a warning naming the runs, Yes and Cancel."""
     pending: list[str] = st.session_state.get(PENDING_DELETE_KEY, [])
     if not pending:
         return
     st.warning(
         f"Delete {', '.join(pending)} from disk? This cannot be undone.", icon=":material/warning:"
     )
-    yes, no = st.columns(2)
+    yes, no, _ = st.columns([1, 1, 4])
     if no.button("Cancel", key="cmp_delete_cancel"):
         st.session_state.pop(PENDING_DELETE_KEY, None)
         st.rerun()

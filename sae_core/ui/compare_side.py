@@ -71,7 +71,7 @@ def metric_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> pd.DataFra
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+    return "—" if value is None else f"{value:.3g}"
 
 
 def pick_two(table: pd.DataFrame, selected: list[str]) -> tuple[str, str] | None:
@@ -121,7 +121,7 @@ def show_metrics(table: pd.DataFrame, a: str, b: str) -> None:
                 item["metric"],
                 _fmt(_number(item[side])),
                 delta=None if delta is None else f"{delta:+.3g}",
-                delta_color=colours[item["field"]],
+                delta_color=colours[item["field"]] if delta else "off",
             )
 
 

@@ -33,18 +33,14 @@ def describe_base(base: SweepBase, from_current: bool) -> str:
     )
 
 
-def _kept(key: str, default: object) -> None:
-    keep.seed(key, default)
-
-
 def lam_choice(base: SweepBase) -> list[float]:
     """λ values from the text field when filled (ConfigError if malformed), else the multiselect."""
     method = base.sae_config.method
     if method in LAMBDA_FREE_METHODS:
         st.caption(f"`{method}` has no λ: sweep hidden sizes instead.")
         return []
-    _kept("cmp_lams", default_lams(base.sae_config.lam))
-    _kept("cmp_lam_text", "")
+    keep.seed("cmp_lams", default_lams(base.sae_config.lam))
+    keep.seed("cmp_lam_text", "")
     typed = bool(str(st.session_state["cmp_lam_text"]).strip())
     picked = st.multiselect(
         "λ values",
@@ -67,7 +63,7 @@ def lam_choice(base: SweepBase) -> list[float]:
 
 def width_choice(base: SweepBase) -> list[int]:
     options = sorted({*WIDTH_GRID, base.sae_config.d_sae})
-    _kept("cmp_widths", [])
+    keep.seed("cmp_widths", [])
     widths = st.multiselect(
         "Hidden sizes (d_sae)",
         options,
@@ -79,7 +75,7 @@ def width_choice(base: SweepBase) -> list[int]:
 
 
 def schedule_choice(base: SweepBase) -> tuple[int, int]:
-    _kept("cmp_seeds", 1)
+    keep.seed("cmp_seeds", 1)
     seeds = st.number_input(
         "Seeds per setting",
         1,
@@ -87,7 +83,7 @@ def schedule_choice(base: SweepBase) -> tuple[int, int]:
         key="cmp_seeds",
         help="Several seeds show how much a result varies by chance",
     )
-    _kept("cmp_epochs", min(base.train_config.epochs, 200))
+    keep.seed("cmp_epochs", min(base.train_config.epochs, 200))
     epochs = st.number_input("Epochs per run", 1, 200, key="cmp_epochs")
     keep.remember("cmp_seeds")
     keep.remember("cmp_epochs")

@@ -58,6 +58,12 @@ LAM_IDLE_REASON: dict[str, str] = {
     "topk": "λ does nothing with TopK: k sets the sparsity.",
 }
 
+LAM_HELP: dict[str, str] = {
+    "kl": "λ is UFLDL's β: the weight of the KL term.",
+    "contractive": "Weight of the Jacobian penalty ‖∂f/∂x‖²_F.",
+}
+LAM_STEPS = " Steps of ×2 or ×2.5 from 1e-6 to 10."
+
 _SAE = SAEConfig(d_in=1)
 _TRAIN = TrainConfig()
 
@@ -106,7 +112,7 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
         key="train_lam",
         format_func=_fmt,
         disabled=idle is not None,
-        help=idle or "Weight of the penalty; each step is ×2 or ×2.5.",
+        help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
     )
     remember("train_lam")
     k, rho = _SAE.k, _SAE.rho

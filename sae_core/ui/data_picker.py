@@ -27,11 +27,12 @@ N_PATCHES = (1000, 2000, 5000, 10_000, 20_000)
 SAMPLE_CAPS = (0, 1000, 2000, 5000, 10_000, 20_000, 70_000)  # 0: every sample
 PREVIEW_SAMPLES = 8
 MNIST_HELP = (
-    "Point the field at a folder holding the four MNIST IDX files (`train-images-idx3-ubyte.gz`, "
+    "The folder holds the MNIST-format IDX files (`train-images-idx3-ubyte.gz`, "
     "`train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`; "
-    "plain or .gz, the test pair alone also works), or set `SAE_EXPLORER_MNIST_DIR` before "
-    "starting the app. Get them once with `python -m sae_core train --data mnist` on a machine "
-    "online, or from any MNIST mirror."
+    "plain or .gz; the test pair alone also works). Left empty, the app uses "
+    "`SAE_EXPLORER_MNIST_DIR`, then files already in the download cache "
+    "(`SAE_EXPLORER_CACHE`, default `~/.cache/sae-explorer`). Online, tick *Download* once to "
+    "fetch them there (checksums verified); offline, copy the files from any MNIST mirror."
 )
 
 
@@ -110,7 +111,13 @@ def _folder_options(source: str) -> tuple[str, dict[str, Any]]:
     )
     folder = str(folder or "").strip()
     spec = f"{source}:{folder}" if folder else source
-    return spec, {"max_samples": int(cap) or None}
+    options: dict[str, Any] = {"max_samples": int(cap) or None}
+    if source in FOLDER_ENV and not folder:
+        download = _widget(
+            "train_download", False, st.checkbox, "Download if missing (needs internet)"
+        )
+        options["download"] = bool(download) or None
+    return spec, options
 
 
 def _upload_options() -> tuple[str | None, dict[str, Any]]:
@@ -123,6 +130,8 @@ def _upload_options() -> tuple[str | None, dict[str, Any]]:
     if uploaded is not None:
         st.session_state[UPLOAD_KEY] = (uploaded.name, uploaded.getvalue())
     stored = st.session_state.get(UPLOAD_KEY)
+    if uploaded is None and stored is not None:
+        st.caption(f"Using **{stored[0]}**, uploaded earlier in this session.")
     c1, c2 = st.columns(2)
     label = _widget(
         "train_label_column",
@@ -164,6 +173,9 @@ def choose_data() -> DataChoice | None:
         return make_choice("synthetic", **_synthetic_options())
     if source in FOLDER_SOURCES:
         spec, options = _folder_options(source)
+        if spec == "idx":
+            st.info("Enter the folder of your IDX files.", icon=":material/folder_open:")
+            return None
         return make_choice(spec, **options)
     if source == "file":
         name, options = _upload_options()

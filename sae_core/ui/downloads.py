@@ -35,6 +35,10 @@ def run_info(current: Current) -> dict[str, Any]:
             "steps": current.steps,
             "finished": current.finished,
             "dataset": current.dataset.name,
+            # what reloading needs to rebuild the same dataset (Compare & sweep's Load)
+            "data_spec": current.data.spec,
+            "data_options": current.data.options,
+            "upload_name": current.data.upload_name,
         },
     }
 

@@ -7,26 +7,11 @@ Uploads load only while the same file is still uploaded in the session.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sae_core.errors import RunError
 from sae_core.metrics import evaluate
 from sae_core.runs import LoadedRun, check_run_compatible, load_run, model_bytes, save_run
 from sae_core.ui import downloads
 from sae_core.ui.state import AppState, Current, DataChoice, load_choice, make_choice
-
-
-def run_info(current: Current) -> dict[str, Any]:
-    """``downloads.run_info`` plus what reloading needs: the data spec, options and upload name."""
-    info = downloads.run_info(current)
-    choice = current.data
-    info["extra"] = {
-        **info["extra"],
-        "data_spec": choice.spec,
-        "data_options": choice.options,
-        "upload_name": choice.upload_name,
-    }
-    return info
 
 
 def save_current(state: AppState, current: Current, name: str | None = None) -> str:
@@ -35,7 +20,10 @@ def save_current(state: AppState, current: Current, name: str | None = None) -> 
     The session's row of that model is renamed to the run's name.
     """
     path = save_run(
-        current.model, current.train_config, name=(name or "").strip() or None, **run_info(current)
+        current.model,
+        current.train_config,
+        name=(name or "").strip() or None,
+        **downloads.run_info(current),
     )
     current.saved_as = path.name
     for row in state.session_runs:
@@ -46,7 +34,7 @@ def save_current(state: AppState, current: Current, name: str | None = None) -> 
 
 def current_bytes(current: Current) -> bytes:
     """A zip of the run folder ``current`` would be saved as (for a download button)."""
-    return model_bytes(current.model, current.train_config, **run_info(current))
+    return model_bytes(current.model, current.train_config, **downloads.run_info(current))
 
 
 def loaded_bytes(loaded: LoadedRun) -> bytes:

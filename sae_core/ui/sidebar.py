@@ -28,10 +28,12 @@ def render_sidebar(state: AppState) -> None:
                 f"**{current.data.label}** · `{cfg.method}` · λ = {cfg.lam:.3g} · "
                 f"d_sae = {cfg.d_sae}" + (f" · k = {cfg.k}" if cfg.method == "topk" else "")
             )
-            c1, c2, c3 = st.columns(3)
-            c1.metric("FVE", _fmt(m.fve, "{:.3f}"))
-            c2.metric("L0", _fmt(m.l0, "{:.1f}"))
-            c3.metric("dead", _fmt(100 * m.dead_fraction, "{:.0f}%"))
+            # a markdown table, not st.metric: three metrics side by side truncate in a sidebar
+            st.markdown(
+                "| FVE | L0 | dead |\n|---|---|---|\n"
+                f"| {_fmt(m.fve, '{:.3f}')} | {_fmt(m.l0, '{:.1f}')} | "
+                f"{_fmt(100 * m.dead_fraction, '{:.0f}%')} |"
+            )
             if not current.finished:
                 st.caption(f"paused at step {current.steps}")
         st.page_link(TRAIN_PAGE, label="Train", icon=":material/model_training:")

@@ -93,13 +93,14 @@ def newly_selected_row(event: Any, key: str, token: Any) -> int | None:
     """The row position picked in a selectable ``st.dataframe`` (its return value ``event``),
     or None when nothing is picked or the pick was already handled in an earlier run.
 
-    ``key`` names the table; ``token`` identifies what it shows (e.g. model id and sort), so the
-    same row picked in a different table content counts as new.
+    ``key`` names the table; ``token`` identifies what it shows (the model id), so the same
+    row picked on another model counts as new. A sort change keeps the pick (no jump).
     """
     rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
-    if not rows:
-        return None
     marker = f"_{key}_handled"
+    if not rows:  # cleared: picking the same row again later is a new pick
+        st.session_state.pop(marker, None)
+        return None
     stamp = (token, tuple(rows))
     if st.session_state.get(marker) == stamp:
         return None
