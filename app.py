@@ -6,18 +6,32 @@ import streamlit as st
 
 from sae_core.ui.sidebar import render_sidebar
 from sae_core.ui.state import get_state
+from sae_core.ui.url_state import apply_url_once, render_share, show_url_notices, sync_url
 
 st.set_page_config(page_title="SAE Explorer", page_icon=":material/blur_on:", layout="wide")
 
-PAGES = [
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
-    st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
-    st.Page("pages/activations.py", title="Activations & sparsity", icon=":material/bar_chart:"),
-    st.Page("pages/filters.py", title="Filters & latents", icon=":material/grid_view:"),
-    st.Page("pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"),
-    st.Page("pages/ground_truth.py", title="Ground truth", icon=":material/verified:"),
-]
+# Keys are the page names a link's ``page=`` uses (sae_core/ui/url_state.py).
+PAGES = {
+    "home": st.Page("pages/home.py", title="Start", icon=":material/home:", default=True),
+    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    "reconstructions": st.Page(
+        "pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"
+    ),
+    "activations": st.Page(
+        "pages/activations.py", title="Activations & sparsity", icon=":material/bar_chart:"
+    ),
+    "filters": st.Page("pages/filters.py", title="Filters & latents", icon=":material/grid_view:"),
+    "compare": st.Page(
+        "pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"
+    ),
+    "ground_truth": st.Page("pages/ground_truth.py", title="Ground truth", icon=":material/verified:"),
+    "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+}
 
-page = st.navigation(PAGES)
+page = st.navigation(list(PAGES.values()))
+name = next((n for n, p in PAGES.items() if p is page or p.url_path == page.url_path), "home")
+apply_url_once(PAGES, name)  # first run only: the link's set-up seeds the controls
+render_share(sync_url(PAGES, name))
 render_sidebar(get_state())
+show_url_notices()
 page.run()

@@ -7,8 +7,11 @@ gets the same message for the same mistake. Messages name the field, the value a
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+import numpy as np
 
 from sae_core.errors import ConfigError
 
@@ -31,6 +34,21 @@ def _check(ok: bool, field: str, value: object, fix: str) -> None:
 
 def _is_finite_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plain_numbers(cfg: Any) -> None:
+    """Turn numpy scalars (a sweep built with np.logspace, say) into Python numbers, so configs
+    validate the same way and serialise to JSON."""
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, bool) or value is None or isinstance(value, (int, float, str)):
+            continue
+        if isinstance(value, np.bool_):
+            object.__setattr__(cfg, f.name, bool(value))
+        elif isinstance(value, numbers.Integral):
+            object.__setattr__(cfg, f.name, int(value))
+        elif isinstance(value, numbers.Real):
+            object.__setattr__(cfg, f.name, float(value))
 
 
 def _is_int(value: object) -> bool:
@@ -59,6 +77,7 @@ class SAEConfig:
     init_b_dec_from_mean: bool = True  # b_dec starts at the training-data mean
 
     def __post_init__(self) -> None:
+        _plain_numbers(self)
         _check(
             _is_int(self.d_in) and 1 <= self.d_in <= MAX_D_IN,
             "d_in",
@@ -146,6 +165,7 @@ class TrainConfig:
     aux_coef: float = 1 / 32  # AuxK loss weight (Gao et al. 2024)
 
     def __post_init__(self) -> None:
+        _plain_numbers(self)
         _check(
             _is_int(self.epochs) and 1 <= self.epochs <= 100_000,
             "epochs",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
+from threadpoolctl import ThreadpoolController
 
 from sae_core.errors import ConfigError
 
@@ -26,10 +29,26 @@ def resolve_device(name: str) -> torch.device:
 
 
 def apply_threads(threads: int | None) -> None:
-    """Set torch's intra-op thread count (process-wide) when asked.
+    """Set torch's and NumPy's BLAS thread counts (process-wide) when asked.
 
     One thread is the default: on small SAEs a second thread buys nothing and, with any other
-    process busy, two threads run 3–100× slower (docs/benchmarks.md).
+    process busy, two threads run 3–100× slower (docs/benchmarks.md). NumPy's BLAS is limited
+    too because the Trainer's CPU fast path multiplies matrices with NumPy.
     """
-    if threads is not None and torch.get_num_threads() != threads:
+    if threads is None:
+        return
+    if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    _blas_threads(threads)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _blas_threads(threads: int) -> None:
+    controller = _blas_controller()
+    blas = controller.select(user_api="blas")
+    if any(lib["num_threads"] != threads for lib in blas.info()):
+        blas.limit(limits=threads)

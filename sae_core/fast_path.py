@@ -55,10 +55,13 @@ class FastPath:
         """
         tc = self.train_config
         if self.use_numpy:
-            aux = None if dead is None else NumpyAuxK(dead=dead.numpy(), k=tc.aux_k, coef=tc.aux_coef)
-            res = forward_backward_numpy(
-                x.numpy(), self._np_params, self._np_grads, self.cfg, lam.numpy(), auxk=aux
+            aux = (
+                None if dead is None else NumpyAuxK(dead=dead.numpy(), k=tc.aux_k, coef=tc.aux_coef)
             )
+            with np.errstate(invalid="ignore", over="ignore"):  # divergence is checked after
+                res = forward_backward_numpy(
+                    x.numpy(), self._np_params, self._np_grads, self.cfg, lam.numpy(), auxk=aux
+                )
             terms = [res.loss.tolist(), res.recon.tolist(), res.penalty.tolist(), res.l0.tolist()]
             return terms, torch.from_numpy(res.fired)
         auxk = None if dead is None else AuxK(dead=dead, k=tc.aux_k, coef=tc.aux_coef)
@@ -71,9 +74,6 @@ class FastPath:
     def adam_moments(self) -> list[dict[str, Tensor]]:
         """Adam's exp_avg and exp_avg_sq as views by parameter name (none before a step)."""
         state = self.optimizer.state.get(self.flat, {})
-        return [views_like(state[key], self.params) for key in ("exp_avg", "exp_avg_sq") if key in state]
-
-
-def as_numpy_batch(x: Tensor) -> np.ndarray:
-    """A CPU tensor's NumPy view (no copy)."""
-    return x.numpy()
+        return [
+            views_like(state[key], self.params) for key in ("exp_avg", "exp_avg_sq") if key in state
+        ]

@@ -30,6 +30,9 @@ class ScenarioResult:
     dataset: Dataset
     show: TrainResult  # the model the other pages then display
     extra_models: dict[str, SparseAutoencoder] = field(default_factory=dict)
+    # how to load ``dataset`` again: load_dataset(data_spec, **data_options)
+    data_spec: str = "digits"
+    data_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,12 +119,15 @@ def dead_latents() -> ScenarioResult:
 
 
 def gabor() -> ScenarioResult:
-    data = load_dataset("patches", whitening="zca", n_patches=10000)
+    options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000}
+    data = load_dataset("patches", **options)
     cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=16, unit_norm_decoder=True)
     result = train(cfg, data, TrainConfig(epochs=15, batch_size=256, lr=3e-3))
     return ScenarioResult(
         table=pd.DataFrame([_row("TopK k=16 on ZCA-whitened 8×8 patches", result)]),
         dataset=data,
+        data_spec="patches",
+        data_options=options,
         show=result,
         headline={"FVE": result.metrics.fve, "L0": result.metrics.l0},
         conclusion=(
@@ -168,7 +174,8 @@ def shrinkage() -> ScenarioResult:
 
 
 def superposition() -> ScenarioResult:
-    data = load_dataset("synthetic", n_features=64, d_in=32, mean_active=3, n_samples=8192)
+    options: dict[str, Any] = {"n_features": 64, "d_in": 32, "mean_active": 3, "n_samples": 8192}
+    data = load_dataset("synthetic", **options)
     results = {}
     for h in (32, 64, 256):
         cfg = SAEConfig(d_in=32, d_sae=h, method="topk", k=3)
@@ -178,6 +185,8 @@ def superposition() -> ScenarioResult:
     return ScenarioResult(
         table=table,
         dataset=data,
+        data_spec="synthetic",
+        data_options=options,
         show=results[256],
         headline={
             "MMCS d_sae=32": small.mmcs or 0.0,

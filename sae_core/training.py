@@ -25,13 +25,8 @@ from torch import Tensor
 from sae_core.config import SAEConfig, TrainConfig, check_compatible
 from sae_core.device import apply_threads, resolve_device
 from sae_core.errors import ConfigError, DataError, TrainingDivergedError
-from sae_core.fast_step import (
-    AuxK,
-    fast_step_applies,
-    flatten_params,
-    forward_backward,
-    views_like,
-)
+from sae_core.fast_path import FastPath, make_adam
+from sae_core.fast_step import fast_step_applies
 from sae_core.model import (
     SparseAutoencoder,
     activate,
@@ -82,7 +77,8 @@ class Trainer:
     """Trains N ≥ 1 sparse autoencoders of one shape on ``x_train`` [n, d_in].
 
     ``sae_configs`` may differ only in ``lam``; ``seeds`` (default: ``train_config.seed`` for
-    every model) sets each model's initial weights and batch order.
+    every model) sets each model's initial weights and batch order. ``fast=False`` keeps
+    autograd even where the hand-written step applies (for comparisons and benchmarks).
     """
 
     def __init__(
@@ -93,6 +89,7 @@ class Trainer:
         *,
         seeds: Sequence[int] | None = None,
         log_every: int = 1,
+        fast: bool = True,
     ) -> None:
         cfgs = [sae_configs] if isinstance(sae_configs, SAEConfig) else list(sae_configs)
         if not cfgs:
@@ -109,6 +106,7 @@ class Trainer:
             raise ConfigError(f"{len(self.seeds)} seeds for {len(cfgs)} models: give one seed each")
         self.n_models = len(cfgs)
         self.log_every = max(1, int(log_every))
+        self._use_fast = fast
         apply_threads(train_config.threads)
         self.device = resolve_device(train_config.device)
         self.x = self._check_data(x_train)
@@ -145,22 +143,21 @@ class Trainer:
         names = ["W_dec", "b_enc", "b_dec"] + ([] if self.cfg.tied else ["W_enc"])
         stacked = {name: torch.stack([w[name] for w in inits]).to(self.device) for name in names}
         self.lams = torch.tensor([c.lam for c in self.configs], device=self.device)
-        # ReLU methods take the hand-written step (sae_core/fast_step.py): parameters, gradients
-        # and Adam's moments then live in single flat buffers updated by one fused kernel.
-        self.fast = fast_step_applies(self.cfg, self.train_config)
+        # ReLU methods take the hand-written step on flat buffers (sae_core/fast_path.py)
+        self._fast: FastPath | None = None
         self.params: dict[str, Tensor]
-        if self.fast:
-            self._flat, self.params = flatten_params(stacked)
-            self._flat.grad = torch.zeros_like(self._flat)
-            self._grads = views_like(self._flat.grad, self.params)
-            self.optimizer = _make_adam([self._flat], self.train_config.lr)
+        if self._use_fast and fast_step_applies(self.cfg, self.train_config):
+            self._fast = FastPath(stacked, self.cfg, self.train_config)
+            self.params, self.optimizer = self._fast.params, self._fast.optimizer
         else:
             self.params = {name: t.requires_grad_(True) for name, t in stacked.items()}
-            self.optimizer = _make_adam(list(self.params.values()), self.train_config.lr)
+            self.optimizer = make_adam(list(self.params.values()), self.train_config.lr)
         # steps since each latent last fired: [N, d_sae]; drives "dead" in training and remedies
         self.steps_since_fired = torch.zeros(
             self.n_models, self.cfg.d_sae, dtype=torch.long, device=self.device
         )
+        # on the CPU, bookkeeping runs on NumPy views: these tiny ops cost a third of torch's
+        self._host_views = self.device.type == "cpu"
         self.step_count = 0
         self._perms: Tensor | None = None
         self._rows: list[tuple[float, ...]] = []
@@ -175,6 +172,11 @@ class Trainer:
         self._init_state()
 
     # ---------------------------------------------------------------- state
+    @property
+    def fast(self) -> bool:
+        """Whether steps take the hand-written path (sae_core/fast_path.py) instead of autograd."""
+        return self._fast is not None
+
     @property
     def done(self) -> bool:
         return self.step_count >= self.total_steps
@@ -251,15 +253,9 @@ class Trainer:
             loss = loss + self.train_config.aux_coef * self._auxk_loss(x, x_hat, pre, W_dec)
         return loss.reshape(-1), recon.reshape(-1), penalty.reshape(-1), latents, pre
 
-    def _auxk(self) -> AuxK | None:
-        if self.train_config.dead_remedy != "auxk":
-            return None
-        dead = self.steps_since_fired >= self.train_config.dead_window
-        return AuxK(dead=dead, k=self.train_config.aux_k, coef=self.train_config.aux_coef)
-
     def _auxk_loss(self, x: Tensor, x_hat: Tensor, pre: Tensor, W_dec: Tensor) -> Tensor:
         """Gao et al. 2024: dead latents' top-k_aux pre-activations model the residual."""
-        dead = self.steps_since_fired >= self.train_config.dead_window  # [N, d_sae]
+        dead = self._dead()  # [N, d_sae]
         if not bool(dead.any()):
             return x.new_zeros(())
         if pre.ndim == 2:
@@ -276,17 +272,13 @@ class Trainer:
         if self.done:
             raise ConfigError("training is finished: reset, or create a trainer with more steps")
         start = time.perf_counter()
-        x = self._batch()
-        if self.fast:
-            out = forward_backward(
-                x, self.params, self._grads, self.cfg, self._lam_now(), auxk=self._auxk()
-            )
-            loss, recon, penalty, latents = out.loss, out.recon, out.penalty, out.latents
+        x, lam = self._batch(), self._lam_now()
+        if self._fast is not None:
+            auxk = self.train_config.dead_remedy == "auxk"
+            terms, fired = self._fast.loss_and_grads(x, lam, self._dead() if auxk else None)
         else:
-            loss, recon, penalty, latents, _ = self._forward(x)
-        fired = (latents > 0).reshape(self.n_models, -1, self.cfg.d_sae)
-        l0 = fired.sum(-1).float().mean(-1)
-        stats = torch.stack([loss, recon, penalty, l0, self._lam_now()]).cpu().tolist()
+            terms, fired = self._autograd_loss_and_grads(x)
+        stats = [*terms, lam.tolist()]
         if not all(math.isfinite(v) for v in stats[0]):
             self._restore()
             raise TrainingDivergedError(
@@ -296,22 +288,47 @@ class Trainer:
         self._check_exploding(stats[1])
         if self.step_count % SNAPSHOT_EVERY == 0:
             self._good = self._snapshot()
-        if not self.fast:
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.sum().backward()
         self.optimizer.step()
         with torch.no_grad():
             if self.cfg.unit_norm_decoder:
                 W_dec = self.params["W_dec"]
                 W_dec.div_(W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12))
-            any_fired = fired.any(-2)
-            self.steps_since_fired = torch.where(any_fired, 0, self.steps_since_fired + 1)
+        self._mark_fired(fired)
         self.step_count += 1
         self._after_step(stats)
         self.train_seconds += time.perf_counter() - start
         return StepStats(
             step=self.step_count, loss=stats[0], mse=stats[1], penalty=stats[2], l0=stats[3]
         )
+
+    def _autograd_loss_and_grads(self, x: Tensor) -> tuple[list[list[float]], Tensor]:
+        """([loss, recon, penalty, l0] lists of N floats, fired [N, d_sae]); fills .grad."""
+        loss, recon, penalty, latents, _ = self._forward(x)
+        fired = (latents > 0).reshape(self.n_models, -1, self.cfg.d_sae)
+        l0 = fired.sum(-1).float().mean(-1)
+        terms = torch.stack([loss, recon, penalty, l0]).detach().cpu().tolist()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        return terms, fired.any(-2)
+
+    def _dead(self) -> Tensor:
+        """Latents that have not fired for dead_window steps: [N, d_sae] bool."""
+        return self.steps_since_fired >= self.train_config.dead_window
+
+    def _mark_fired(self, fired: Tensor) -> None:
+        """Count one more step for each latent, restarting at 0 where it ``fired`` [N, d_sae]."""
+        if self._host_views:
+            since = self.steps_since_fired.numpy()
+            since += 1
+            since[fired.numpy()] = 0
+        else:
+            self.steps_since_fired.add_(1).masked_fill_(fired, 0)
+
+    def _dead_fractions(self) -> list[float]:
+        if self._host_views:
+            window = self.train_config.dead_window
+            return (self.steps_since_fired.numpy() >= window).mean(-1).tolist()
+        return self._dead().float().mean(-1).cpu().tolist()
 
     def _after_step(self, stats: list[list[float]]) -> None:
         tc = self.train_config
@@ -321,7 +338,7 @@ class Trainer:
             self.resample_dead()
         if self.step_count % self.log_every and not self.done:
             return
-        dead = (self.steps_since_fired >= tc.dead_window).float().mean(-1).cpu().tolist()
+        dead = self._dead_fractions()
         d_in = self.cfg.d_in
         for i in range(self.n_models):
             self._rows.append(
@@ -421,9 +438,8 @@ class Trainer:
     def _adam_moments(self) -> list[dict[str, Tensor]]:
         """Adam's exp_avg and exp_avg_sq by parameter name (none before the first step)."""
         keys = ("exp_avg", "exp_avg_sq")
-        if self.fast:
-            state = self.optimizer.state.get(self._flat, {})
-            return [views_like(state[key], self.params) for key in keys if key in state]
+        if self._fast is not None:
+            return self._fast.adam_moments()
         states = {name: self.optimizer.state.get(p, {}) for name, p in self.params.items()}
         return [{n: st[key] for n, st in states.items() if key in st} for key in keys]
 
@@ -434,11 +450,3 @@ class Trainer:
                     moment[i, idx] = 0.0
                 elif name == "W_enc":
                     moment[i][:, idx] = 0.0
-
-
-def _make_adam(params: list[Tensor], lr: float) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where this torch build has it (one kernel for all params)."""
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)

@@ -7,7 +7,6 @@ import pytest
 import torch
 from torch import Tensor
 
-from sae_core import training
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.fast_step import (
     PARAM_ORDER,
@@ -17,6 +16,7 @@ from sae_core.fast_step import (
     forward_backward,
     views_like,
 )
+from sae_core.fast_step_numpy import NumpyAuxK, forward_backward_numpy, top_k_mask
 from sae_core.training import Trainer
 
 D_IN, D_SAE, BATCH = 12, 20, 16
@@ -50,7 +50,9 @@ def autograd_loss(
         loss = (x_hat - xi).square().sum(-1).mean()
         penalty = {"l1": f.abs().sum(-1).mean(), "l2": f.square().sum(-1).mean()}
         loss = loss + lam[i] * penalty.get(cfg.method, 0.0)
-        loss = loss + cfg.weight_decay * (p["W_enc"][i].square().sum() + p["W_dec"][i].square().sum())
+        loss = loss + cfg.weight_decay * (
+            p["W_enc"][i].square().sum() + p["W_dec"][i].square().sum()
+        )
         if auxk is not None and bool(auxk.dead[i].any()):
             masked = torch.where(auxk.dead[i], torch.relu(pre), torch.zeros_like(pre))
             top = masked.topk(min(auxk.k, D_SAE), dim=-1)
@@ -61,23 +63,49 @@ def autograd_loss(
     return total
 
 
+def fast_loss(
+    engine: str,
+    x: Tensor,
+    params: dict[str, Tensor],
+    grads: dict[str, Tensor],
+    cfg: SAEConfig,
+    lam: Tensor,
+    auxk: AuxK | None,
+) -> Tensor:
+    """Run one engine's hand-written step (gradients into ``grads``); returns the loss [N]."""
+    if engine == "torch":
+        return forward_backward(x, params, grads, cfg, lam, auxk=auxk).loss
+    aux = None if auxk is None else NumpyAuxK(dead=auxk.dead.numpy(), k=auxk.k, coef=auxk.coef)
+    res = forward_backward_numpy(
+        x.numpy(),
+        {n: t.numpy() for n, t in params.items()},
+        {n: t.numpy() for n, t in grads.items()},
+        cfg,
+        lam.numpy(),
+        auxk=aux,
+    )
+    assert res.loss.dtype == np.float32
+    return torch.from_numpy(res.loss)
+
+
 def compare_with_autograd(
     cfg: SAEConfig, n_models: int, shared_x: bool, auxk: AuxK | None = None
 ) -> None:
+    """Both engines' loss and gradients equal autograd's on random weights and inputs."""
     params = random_params(n_models)
     g = torch.Generator().manual_seed(1)
     shape = (BATCH, D_IN) if shared_x else (n_models, BATCH, D_IN)
     x = torch.randn(shape, generator=g)
     lam = torch.linspace(0.05, 0.5, n_models)
-    grads = {name: torch.full_like(t, float("nan")) for name, t in params.items()}
-    out = forward_backward(x, params, grads, cfg, lam, auxk=auxk)
-
     leaves = {name: t.clone().requires_grad_(True) for name, t in params.items()}
     expected = autograd_loss(x, leaves, cfg, lam, auxk)
     expected.backward()
-    torch.testing.assert_close(out.loss.sum(), expected.detach(), rtol=1e-5, atol=1e-5)
-    for name in PARAM_ORDER:
-        torch.testing.assert_close(grads[name], leaves[name].grad, rtol=1e-4, atol=1e-5)
+    for engine in ("torch", "numpy"):
+        grads = {name: torch.full_like(t, float("nan")) for name, t in params.items()}
+        loss = fast_loss(engine, x, params, grads, cfg, lam, auxk)
+        torch.testing.assert_close(loss.sum(), expected.detach(), rtol=1e-5, atol=1e-5)
+        for name in PARAM_ORDER:
+            torch.testing.assert_close(grads[name], leaves[name].grad, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("method", ["none", "l1", "l2", "topk"])
@@ -103,7 +131,9 @@ def test_fast_gradients_include_the_auxk_term_for_dead_latents(n_models: int) ->
     dead = torch.zeros(n_models, D_SAE, dtype=torch.bool)
     dead[:, ::3] = True
     auxk = AuxK(dead=dead, k=3, coef=0.5)
-    compare_with_autograd(SAEConfig(d_in=D_IN, d_sae=D_SAE, method="topk", k=4), n_models, True, auxk)
+    compare_with_autograd(
+        SAEConfig(d_in=D_IN, d_sae=D_SAE, method="topk", k=4), n_models, True, auxk
+    )
 
 
 def test_auxk_with_no_dead_latents_adds_nothing() -> None:
@@ -124,6 +154,15 @@ def test_flat_views_share_memory_with_the_buffer() -> None:
     assert float(again["b_dec"][1, 0]) == 7.0
 
 
+def test_top_k_mask_marks_the_k_largest_entries_of_each_row() -> None:
+    values = np.random.default_rng(0).random((5, 3, 9)).astype(np.float32)
+    mask = top_k_mask(values, 4)
+    assert (mask.sum(-1) == 4).all()
+    kth_largest = np.sort(values, axis=-1)[..., -4:-3]
+    np.testing.assert_array_equal(mask, values >= kth_largest)
+    assert top_k_mask(values, 9).all()
+
+
 def test_fast_step_applies_to_untied_relu_methods_only() -> None:
     tc = TrainConfig()
     for method in ("none", "l1", "l2", "topk"):
@@ -133,6 +172,7 @@ def test_fast_step_applies_to_untied_relu_methods_only() -> None:
     assert not fast_step_applies(SAEConfig(d_in=4, tied=True), tc)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
 @pytest.mark.parametrize(
     ("sae", "train"),
     [
@@ -148,18 +188,21 @@ def test_fast_step_applies_to_untied_relu_methods_only() -> None:
     ],
 )
 def test_trainer_with_the_fast_step_matches_the_autograd_trainer(
-    sae: SAEConfig, train: TrainConfig, monkeypatch: pytest.MonkeyPatch
+    engine: str, sae: SAEConfig, train: TrainConfig
 ) -> None:
     from sklearn.datasets import load_digits
 
     x = (load_digits().data[:600] / 16).astype(np.float32)
     fast = Trainer([sae, sae.replace(lam=sae.lam / 2)], train, x, seeds=[0, 1])
-    assert fast.fast
+    assert fast.fast and fast._fast is not None and fast._fast.use_numpy  # CPU: NumPy
+    if engine == "torch":  # the GPU code path, run on the CPU
+        fast._fast.use_numpy = fast._host_views = False
     fast.run()
-    monkeypatch.setattr(training, "fast_step_applies", lambda cfg, tc: False)
-    slow = Trainer([sae, sae.replace(lam=sae.lam / 2)], train, x, seeds=[0, 1])
+    slow = Trainer([sae, sae.replace(lam=sae.lam / 2)], train, x, seeds=[0, 1], fast=False)
     assert not slow.fast
     slow.run()
     for name in PARAM_ORDER:
-        torch.testing.assert_close(fast.params[name], slow.params[name].detach(), atol=2e-4, rtol=1e-3)
+        torch.testing.assert_close(
+            fast.params[name], slow.params[name].detach(), atol=2e-4, rtol=1e-3
+        )
     np.testing.assert_allclose(fast.history["loss"], slow.history["loss"], rtol=1e-3)

@@ -104,3 +104,13 @@ def test_numpy_helpers_agree_with_torch_in_chunks() -> None:
     torch.testing.assert_close(
         torch.from_numpy(model.encode_numpy(x.numpy(), chunk=5)), model.encode(x).detach()
     )
+
+
+def test_numpy_scalars_are_accepted_as_plain_numbers() -> None:
+    import json
+
+    import numpy as np
+
+    cfg = SAEConfig(d_in=np.int64(8), d_sae=np.int32(16), lam=np.float32(0.5), tied=np.bool_(True))
+    assert type(cfg.d_in) is int and type(cfg.lam) is float and cfg.tied is True
+    json.dumps(cfg.to_dict())

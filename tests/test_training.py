@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import pytest
@@ -128,7 +127,7 @@ def test_an_absurd_learning_rate_raises_diverged_not_nan_weights(digits: np.ndar
     t = Trainer(
         SAEConfig(d_in=64, d_sae=16, lam=1e6), TrainConfig(steps=300, lr=10.0), digits * 1e3
     )
-    with contextlib.suppress(TrainingDivergedError):
+    with pytest.raises(TrainingDivergedError, match="lower the learning rate"):
         t.run()
     assert torch.isfinite(t.model().W_dec).all()
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, check_compatible
 from sae_core.ui.keep import remember, seed
+from sae_core.ui.teacher import visible
 
 # 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
 LAM_GRID: tuple[float, ...] = (
@@ -99,89 +100,103 @@ def _fmt(value: float) -> str:
 
 def _method_and_sparsity() -> tuple[str, float, int, float]:
     """Method, λ, k and ρ widgets (k for TopK, ρ for KL; λ disabled where it does nothing)."""
+    # A control hidden by teacher mode is not drawn; remember() still returns its value.
     seed("train_method", _SAE.method)
-    method = st.selectbox(
-        "Method", METHODS, key="train_method", format_func=lambda m: METHOD_LABELS[m]
-    )
-    remember("train_method")
+    if visible("method"):
+        st.selectbox("Method", METHODS, key="train_method", format_func=lambda m: METHOD_LABELS[m])
+    method = remember("train_method")
     seed("train_lam", _SAE.lam)
     idle = LAM_IDLE_REASON.get(method)
-    lam = st.select_slider(
-        "λ (sparsity weight, log scale)",
-        LAM_GRID,
-        key="train_lam",
-        format_func=_fmt,
-        disabled=idle is not None,
-        help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
-    )
-    remember("train_lam")
+    if visible("lam"):
+        st.select_slider(
+            "λ (sparsity weight, log scale)",
+            LAM_GRID,
+            key="train_lam",
+            format_func=_fmt,
+            disabled=idle is not None,
+            help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
+        )
+    lam = remember("train_lam")
     k, rho = _SAE.k, _SAE.rho
     if method == "topk":
         seed("train_k", _SAE.k)
-        k = st.slider("k (latents kept per sample)", 1, K_MAX, key="train_k")
-        remember("train_k")
+        if visible("k"):
+            st.slider("k (latents kept per sample)", 1, K_MAX, key="train_k")
+        k = remember("train_k")
     if method == "kl":
         seed("train_rho", _SAE.rho)
-        rho = st.slider(
-            "ρ (target mean activation)", 0.001, 0.5, step=0.001, key="train_rho", format="%.3f"
-        )
-        remember("train_rho")
+        if visible("rho"):
+            st.slider(
+                "ρ (target mean activation)", 0.001, 0.5, step=0.001, key="train_rho", format="%.3f"
+            )
+        rho = remember("train_rho")
     return str(method), float(lam), int(k), float(rho)
 
 
 def _schedule() -> tuple[int, int, float, int, int]:
     """Hidden size, epochs, learning rate, batch size, seed."""
     seed("train_d_sae", _SAE.d_sae)
-    d_sae = st.select_slider("Hidden size d_sae", D_SAE_GRID, key="train_d_sae")
-    remember("train_d_sae")
-    c1, c2 = st.columns(2)
+    if visible("hidden"):
+        st.select_slider("Hidden size d_sae", D_SAE_GRID, key="train_d_sae")
+    d_sae = remember("train_d_sae")
+    c1, c2 = st.columns(2) if visible("epochs") and visible("seed") else (st, st)
     seed("train_epochs", _TRAIN.epochs)
-    epochs = c1.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
-    remember("train_epochs")
+    if visible("epochs"):
+        c1.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
+    epochs = remember("train_epochs")
     seed("train_seed", _TRAIN.seed)
-    seed_value = c2.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
-    remember("train_seed")
+    if visible("seed"):
+        c2.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
+    seed_value = remember("train_seed")
     seed("train_lr", _TRAIN.lr)
-    lr = st.select_slider("Learning rate (Adam)", LR_GRID, key="train_lr", format_func=_fmt)
-    remember("train_lr")
+    if visible("lr"):
+        st.select_slider("Learning rate (Adam)", LR_GRID, key="train_lr", format_func=_fmt)
+    lr = remember("train_lr")
     seed("train_batch", _TRAIN.batch_size)
-    batch = st.select_slider("Batch size", BATCH_GRID, key="train_batch")
-    remember("train_batch")
+    if visible("batch"):
+        st.select_slider("Batch size", BATCH_GRID, key="train_batch")
+    batch = remember("train_batch")
     return int(d_sae), int(epochs), float(lr), int(batch), int(seed_value)
 
 
 def _advanced() -> tuple[bool, bool, float, int, str]:
     """Tied weights, unit-norm decoder, weight decay, λ warm-up, dead-latent remedy."""
+    seed("train_tied", _SAE.tied)
+    seed("train_unit_norm", _SAE.unit_norm_decoder)
+    seed("train_wd", _SAE.weight_decay)
+    seed("train_warmup", _TRAIN.lam_warmup_steps)
+    seed("train_dead", _TRAIN.dead_remedy)
+    if visible("advanced"):
+        _advanced_widgets()
+    return (
+        bool(remember("train_tied")),
+        bool(remember("train_unit_norm")),
+        float(remember("train_wd")),
+        int(remember("train_warmup")),
+        str(remember("train_dead")),
+    )
+
+
+def _advanced_widgets() -> None:
     with st.expander("Advanced"):
-        seed("train_tied", _SAE.tied)
-        tied = st.checkbox("Tied weights (W_dec = W_encᵀ)", key="train_tied")
-        remember("train_tied")
-        seed("train_unit_norm", _SAE.unit_norm_decoder)
-        unit = st.checkbox(
+        st.checkbox("Tied weights (W_dec = W_encᵀ)", key="train_tied")
+        st.checkbox(
             "Unit-norm decoder rows",
             key="train_unit_norm",
             help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
         )
-        remember("train_unit_norm")
-        seed("train_wd", _SAE.weight_decay)
-        wd = st.select_slider(
+        st.select_slider(
             "Weight decay λ_w Σ W²", WEIGHT_DECAY_GRID, key="train_wd", format_func=_fmt
         )
-        remember("train_wd")
-        seed("train_warmup", _TRAIN.lam_warmup_steps)
-        warmup = st.number_input(
+        st.number_input(
             "λ warm-up steps (λ ramps up from 0)", 0, 100_000, step=50, key="train_warmup"
         )
-        remember("train_warmup")
-        seed("train_dead", _TRAIN.dead_remedy)
-        dead = st.selectbox(
+        st.selectbox(
             "Dead-latent remedy",
             DEAD_REMEDIES,
             key="train_dead",
             help="resample: penalty methods (Anthropic 2023); auxk: TopK (Gao et al. 2024).",
         )
-        remember("train_dead")
-    return bool(tied), bool(unit), float(wd), int(warmup), str(dead)
 
 
 def render_config_form() -> FormValues:

@@ -17,6 +17,7 @@ from sae_core.figures import make_data_preview_figure
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import remember, seed
 from sae_core.ui.state import DataChoice, load_choice, make_choice
+from sae_core.ui.teacher import visible
 
 UPLOAD_KEY = "upload_bytes"  # (file name, bytes) of this session's upload, read by load_choice
 FOLDER_SOURCES = ("mnist", "fashion-mnist", "idx")
@@ -37,9 +38,13 @@ MNIST_HELP = (
 
 
 def _widget(key: str, default: Any, draw: Any, *args: Any, **kwargs: Any) -> Any:
-    """Draw a kept widget (value survives page switches) and return its value."""
+    """Draw a kept widget (value survives page switches) and return its value.
+
+    In teacher mode with the data hidden the widget is not drawn but keeps its value.
+    """
     seed(key, default)
-    draw(*args, key=key, **kwargs)
+    if visible("data"):
+        draw(*args, key=key, **kwargs)
     return remember(key)
 
 
@@ -100,7 +105,8 @@ def _folder_options(source: str) -> tuple[str, dict[str, Any]]:
     folder = _widget(
         f"train_folder_{source}", default, st.text_input, label, placeholder="/path/to/mnist"
     )
-    st.caption(MNIST_HELP)
+    if visible("data"):
+        st.caption(MNIST_HELP)
     cap = _widget(
         "train_max_samples",
         10_000,
@@ -166,7 +172,8 @@ def choose_data() -> DataChoice | None:
         names,
         format_func=lambda s: SOURCES[s].title,
     )
-    st.caption(SOURCES[source].description)
+    if visible("data"):
+        st.caption(SOURCES[source].description)
     if source == "patches":
         return make_choice("patches", **_patch_options())
     if source == "synthetic":

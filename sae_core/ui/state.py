@@ -21,6 +21,7 @@ import streamlit as st
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset, load_file_bytes
 from sae_core.dataset import Dataset
+from sae_core.fit import TrainResult
 from sae_core.metrics import EvalMetrics, evaluate
 from sae_core.model import SparseAutoencoder
 from sae_core.training import Trainer
@@ -200,6 +201,21 @@ def snapshot(state: AppState, data: DataChoice, dataset: Dataset, *, finished: b
         train_seconds=trainer.train_seconds,
         steps=trainer.step_count,
         finished=finished,
+    )
+
+
+def current_from_result(data: DataChoice, dataset: Dataset, result: TrainResult) -> Current:
+    """A :class:`Current` for a model trained outside the Train page (``fit.train``, scenarios)."""
+    return Current(
+        data=data,
+        dataset=dataset,
+        sae_config=result.sae_config,
+        train_config=result.train_config,
+        model=result.model,
+        history=result.history,
+        metrics=result.metrics,
+        train_seconds=result.train_seconds,
+        steps=result.steps,
     )
 
 

@@ -1,0 +1,41 @@
+"""Start: what the app does, a one-click quick start, and the guided scenarios."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sae_core.scenarios import SCENARIOS
+from sae_core.ui.scenario_view import render_quick_start, render_scenario
+from sae_core.ui.state import get_state
+
+state = get_state()
+st.title("SAE Explorer")
+st.markdown(
+    "Train **sparse autoencoders** on small data in seconds and watch what sparsity does: "
+    "which latents fire, what their decoder atoms look like, what λ buys and what it costs."
+)
+
+st.subheader("Quick start")
+st.caption(
+    "Digits (8×8 images), an L1 SAE with 128 latents, λ = 0.1, 20 epochs: about a second. "
+    "Then open any page on the left; **Train** lets you change everything."
+)
+render_quick_start(state)
+if state.current is not None:
+    m = state.current.metrics
+    st.success(
+        f"Shown model: FVE {m.fve:.3f}, L0 {m.l0:.1f} of {state.current.sae_config.d_sae} latents.",
+        icon=":material/check_circle:",
+    )
+c1, c2, c3 = st.columns(3)
+c1.page_link("pages/train.py", icon=":material/model_training:")
+c2.page_link("pages/filters.py", icon=":material/grid_view:")
+c3.page_link("pages/learn.py", icon=":material/school:")
+
+st.subheader("Guided scenarios")
+st.caption(
+    "Each trains in a few seconds and shows one idea with numbers computed now. The model it "
+    "names becomes the shown model, so its page (linked below its result) shows the effect."
+)
+for scenario in SCENARIOS.values():
+    render_scenario(state, scenario)

@@ -1,0 +1,253 @@
+"""A set-up as a link: URL query values <-> validated control values, with teacher-mode flags.
+
+Pure (no Streamlit): the app's registry of fields lives in ``sae_core/ui/url_state.py``. Parsing
+never raises: unknown names, wrong types and out-of-range values are dropped or clamped, and
+every change is reported as a one-line notice. Encoding writes only values that differ from
+their defaults, so a default set-up is an empty query.
+
+    fields = (Field(name="lam", key="train_lam", kind="grid", default=0.1, choices=LAM_GRID),)
+    parsed = parse_setup({"lam": "0.15", "x": "1"}, fields)  # lam -> 0.2, x ignored, 2 notices
+    encode_setup(parsed.values, fields)                       # {"lam": "0.2"}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+KINDS = ("choice", "grid", "int", "float", "bool", "text")
+TEXT_MAX = 300  # characters kept from a text value (folder paths, label columns)
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+# Teacher mode: groups of Train-page controls a link can hide ("explain": the explanatory text).
+GROUPS: tuple[str, ...] = (
+    "data",
+    "method",
+    "lam",
+    "k",
+    "rho",
+    "hidden",
+    "epochs",
+    "seed",
+    "lr",
+    "batch",
+    "advanced",
+    "explain",
+)
+TEACHER_NAMES = ("teacher", "hide", "only")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One control in the URL: its query name, widget key, kind, default and allowed values.
+
+    ``choices`` lists a choice's options or a grid's slider values; ``lo``/``hi`` bound ints and
+    floats; ``decimals`` rounds floats. ``when = (other, values)`` writes the field only while
+    field ``other`` has one of ``values`` (k only for TopK), though it is always read.
+    """
+
+    name: str
+    key: str
+    kind: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+    lo: float | None = None
+    hi: float | None = None
+    decimals: int | None = None
+    when: tuple[str, tuple[Any, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """Teacher mode: on or off, and the control groups hidden from students."""
+
+    enabled: bool = False
+    hidden: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParsedSetup:
+    values: dict[str, Any]  # field name -> valid value (only the fields the query set)
+    notices: list[str] = field(default_factory=list)
+    teacher: Teacher = Teacher()
+
+
+def format_value(value: Any) -> str:
+    """Compact text that reads back to exactly ``value`` (``1e-05``, ``4``, ``0.3``, ``1``)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def snap_to_grid(value: float, grid: Iterable[float]) -> Any:
+    """The grid value nearest ``value`` on a log scale (0 and below: the smallest value)."""
+    values = sorted(grid)
+    positive = [g for g in values if g > 0]
+    if value <= 0 or not positive:
+        return values[0]
+    return min(positive, key=lambda g: abs(math.log(g) - math.log(value)))
+
+
+def _number(raw: str) -> float | None:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _clamp(f: Field, value: float) -> float:
+    lo = -math.inf if f.lo is None else f.lo
+    hi = math.inf if f.hi is None else f.hi
+    return min(max(value, lo), hi)
+
+
+def _parse_numeric(f: Field, raw: str) -> tuple[Any, str | None]:
+    number = _number(raw)
+    if number is None:
+        return None, f"{f.name}={raw!r} is not a number: ignored"
+    if f.kind == "grid":
+        value: Any = snap_to_grid(number, f.choices)
+        return value, None if value == number else f"{f.name}={raw} → {format_value(value)}"
+    if f.kind == "int":
+        if not number.is_integer():
+            return None, f"{f.name}={raw} is not a whole number: ignored"
+        value = int(_clamp(f, number))
+    else:
+        value = _clamp(f, number)
+        if f.decimals is not None:
+            value = round(value, f.decimals)
+    note = None if value == number else f"{f.name}={raw} is out of range: using {value}"
+    return value, note
+
+
+def _parse_text(f: Field, raw: str) -> tuple[Any, str | None]:
+    if f.kind == "bool":
+        word = raw.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS, None
+        return None, f"{f.name}={raw!r} is not on/off (1 or 0): ignored"
+    if f.kind == "choice":
+        match = [c for c in f.choices if str(c).lower() == raw.strip().lower()]
+        if match:
+            return match[0], None
+        allowed = ", ".join(str(c) for c in f.choices)
+        return None, f"{f.name}={raw!r} is not one of {allowed}: ignored"
+    text = "".join(c for c in raw if c.isprintable()).strip()
+    note = None if text == raw else f"{f.name}: cleaned to {text[:TEXT_MAX]!r}"
+    if len(text) > TEXT_MAX:
+        note = f"{f.name}: longer than {TEXT_MAX} characters, cut"
+    return text[:TEXT_MAX], note
+
+
+def parse_value(f: Field, raw: str) -> tuple[Any, str | None]:
+    """(valid value or None, notice or None) for one raw query value."""
+    if f.kind in ("grid", "int", "float"):
+        return _parse_numeric(f, raw)
+    return _parse_text(f, raw)
+
+
+def is_valid(f: Field, value: Any) -> bool:
+    """Whether ``value`` could be this field's widget value."""
+    if f.kind in ("choice", "grid"):
+        return value in f.choices
+    if f.kind == "bool":
+        return isinstance(value, bool)
+    if f.kind == "text":
+        return isinstance(value, str) and len(value) <= TEXT_MAX
+    kind_ok = isinstance(value, int) if f.kind == "int" else isinstance(value, float)
+    return kind_ok and not isinstance(value, bool) and _clamp(f, value) == value
+
+
+def _last(raw: Any) -> str:
+    """A repeated query name keeps its last value (as ``st.query_params`` does)."""
+    if isinstance(raw, (list, tuple)):
+        return str(raw[-1]) if raw else ""
+    return str(raw)
+
+
+def _groups(raw: str, notices: list[str], name: str) -> set[str]:
+    words = {w.strip().lower() for w in raw.split(",") if w.strip()}
+    unknown = sorted(words - set(GROUPS))
+    if unknown:
+        notices.append(f"{name}: unknown control(s) {', '.join(unknown)} ignored")
+    return words & set(GROUPS)
+
+
+def parse_teacher(query: Mapping[str, Any], notices: list[str]) -> Teacher:
+    """``teacher=1``, ``hide=data,method`` and/or ``only=lam`` (hide all but these)."""
+    hidden: set[str] = set()
+    if "hide" in query:
+        hidden |= _groups(_last(query["hide"]), notices, "hide")
+    if "only" in query:
+        hidden |= set(GROUPS) - _groups(_last(query["only"]), notices, "only")
+    flag = _last(query.get("teacher", "0")).strip().lower()
+    if flag not in TRUE_WORDS + FALSE_WORDS:
+        notices.append(f"teacher={flag!r} is not on/off (1 or 0): ignored")
+    return Teacher(enabled=flag in TRUE_WORDS or bool(hidden), hidden=frozenset(hidden))
+
+
+def parse_setup(query: Mapping[str, Any], fields: Iterable[Field]) -> ParsedSetup:
+    """Valid values for the fields ``query`` names; notices for everything dropped or changed."""
+    by_name = {f.name: f for f in fields}
+    values: dict[str, Any] = {}
+    notices: list[str] = []
+    unknown = sorted(str(n) for n in query if n not in by_name and n not in TEACHER_NAMES)
+    if unknown:
+        notices.append(f"unknown setting(s) ignored: {', '.join(unknown)}")
+    for name, raw in query.items():
+        f = by_name.get(name)
+        if f is None:
+            continue
+        value, note = parse_value(f, _last(raw))
+        if note:
+            notices.append(note)
+        if value is not None:
+            values[name] = value
+    return ParsedSetup(values=values, notices=notices, teacher=parse_teacher(query, notices))
+
+
+def _applies(f: Field, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
+    if f.when is None:
+        return True
+    other, allowed = f.when
+    return values.get(other, defaults.get(other)) in allowed
+
+
+def encode_teacher(teacher: Teacher) -> dict[str, str]:
+    """``teacher=1`` and ``hide=…`` or ``only=…``, whichever is shorter."""
+    if not teacher.enabled:
+        return {}
+    params = {"teacher": "1"}
+    if teacher.hidden:
+        hide = ",".join(g for g in GROUPS if g in teacher.hidden)
+        only = ",".join(g for g in GROUPS if g not in teacher.hidden)
+        params.update({"hide": hide} if len(hide) <= len(only) else {"only": only})
+    return params
+
+
+def encode_setup(
+    values: Mapping[str, Any], fields: Iterable[Field], teacher: Teacher | None = None
+) -> dict[str, str]:
+    """Query values for the fields that differ from their defaults (and apply), in field order."""
+    fields = tuple(fields)
+    defaults = {f.name: f.default for f in fields}
+    params: dict[str, str] = {}
+    for f in fields:
+        if f.name not in values or values[f.name] == f.default:
+            continue
+        if _applies(f, values, defaults):
+            params[f.name] = format_value(values[f.name])
+    return {**params, **encode_teacher(teacher or Teacher())}
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """``method=topk&k=16&hide=data,method``: commas, colons and slashes left readable."""
+    return urlencode(dict(params), safe=",:/")

@@ -1,0 +1,205 @@
+"""Shareable set-ups: every control that defines an experiment lives in the URL query.
+
+On a session's first run :func:`apply_url_once` reads the link: valid values seed the Train
+page's widgets (through the shadow keys of :mod:`sae_core.ui.keep`, as if the user had set them),
+the rest become one notice. Every run :func:`sync_url` writes the controls' values back (only those
+that differ from their defaults), so the address bar always holds the current set-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig
+from sae_core.data import SOURCES
+from sae_core.setup_url import (
+    GROUPS,
+    Field,
+    Teacher,
+    encode_setup,
+    encode_teacher,
+    is_valid,
+    parse_setup,
+    query_string,
+)
+from sae_core.ui.config_form import (
+    BATCH_GRID,
+    D_SAE_GRID,
+    K_MAX,
+    LAM_GRID,
+    LR_GRID,
+    WEIGHT_DECAY_GRID,
+)
+from sae_core.ui.data_picker import (
+    FOLDER_ENV,
+    FOLDER_SOURCES,
+    N_PATCHES,
+    PATCH_SIZES,
+    SAMPLE_CAPS,
+    WHITENINGS,
+)
+from sae_core.ui.keep import SHADOW_PREFIX
+from sae_core.ui.teacher import GROUP_LABELS, current_teacher, set_teacher
+
+PAGE_NAMES = (
+    "home",
+    "train",
+    "reconstructions",
+    "activations",
+    "filters",
+    "compare",
+    "ground_truth",
+    "learn",
+)
+APPLIED_KEY = "_url_applied"  # set once the link has been read in this session
+NOTICE_KEY = "_url_notices"  # what the link had that was ignored or adjusted, shown once
+PENALTY_METHODS = tuple(m for m in METHODS if m not in ("none", "topk"))
+
+
+def _data_fields() -> tuple[Field, ...]:
+    def src(*names: str) -> tuple[str, tuple[Any, ...]]:
+        return ("src", names)
+
+    def folder(name: str, source: str) -> Field:
+        env = FOLDER_ENV.get(source)
+        default = os.environ.get(env, "") if env else ""
+        return Field(
+            name=name, key=f"train_folder_{source}", kind="text", default=default, when=src(source)
+        )
+
+    patches, synthetic = src("patches"), src("synthetic")
+    return (
+        Field(name="src", key="train_source", kind="choice", default="digits", choices=tuple(SOURCES)),
+        Field(name="ps", key="train_patch_size", kind="grid", default=8, choices=PATCH_SIZES, when=patches),
+        Field(name="wh", key="train_whitening", kind="choice", default="none", choices=WHITENINGS, when=patches),
+        Field(name="np", key="train_n_patches", kind="grid", default=10_000, choices=N_PATCHES, when=patches),
+        Field(name="nf", key="train_n_features", kind="int", default=64, lo=1, hi=4096, when=synthetic),
+        Field(name="din", key="train_syn_d_in", kind="int", default=32, lo=1, hi=4096, when=synthetic),
+        Field(name="act", key="train_mean_active", kind="float", default=4.0, lo=0.1, hi=4096.0, when=synthetic),
+        Field(name="noise", key="train_noise", kind="float", default=0.0, lo=0.0, hi=10.0, when=synthetic),
+        Field(name="ns", key="train_n_samples", kind="int", default=8192, lo=16, hi=200_000, when=synthetic),
+        Field(name="dseed", key="train_data_seed", kind="int", default=0, lo=0, hi=2**31 - 1, when=synthetic),
+        folder("mdir", "mnist"),
+        folder("fdir", "fashion-mnist"),
+        folder("idir", "idx"),
+        Field(name="cap", key="train_max_samples", kind="grid", default=10_000, choices=SAMPLE_CAPS, when=src(*FOLDER_SOURCES)),
+        Field(name="dl", key="train_download", kind="bool", default=False, when=src(*FOLDER_ENV)),
+        Field(name="lbl", key="train_label_column", kind="text", default="", when=src("file")),
+        Field(name="shape", key="train_image_shape", kind="text", default="", when=src("file")),
+    )  # fmt: skip
+
+
+def _model_fields() -> tuple[Field, ...]:
+    sae, train = SAEConfig(d_in=1), TrainConfig()
+    return (
+        Field(name="method", key="train_method", kind="choice", default=sae.method, choices=METHODS),
+        Field(name="lam", key="train_lam", kind="grid", default=sae.lam, choices=LAM_GRID, when=("method", PENALTY_METHODS)),
+        Field(name="k", key="train_k", kind="int", default=sae.k, lo=1, hi=K_MAX, when=("method", ("topk",))),
+        Field(name="rho", key="train_rho", kind="float", default=sae.rho, lo=0.001, hi=0.5, decimals=3, when=("method", ("kl",))),
+        Field(name="h", key="train_d_sae", kind="grid", default=sae.d_sae, choices=D_SAE_GRID),
+        Field(name="ep", key="train_epochs", kind="int", default=train.epochs, lo=1, hi=1000),
+        Field(name="seed", key="train_seed", kind="int", default=train.seed, lo=0, hi=2**31 - 1),
+        Field(name="lr", key="train_lr", kind="grid", default=train.lr, choices=LR_GRID),
+        Field(name="bs", key="train_batch", kind="grid", default=train.batch_size, choices=BATCH_GRID),
+        Field(name="tied", key="train_tied", kind="bool", default=sae.tied),
+        Field(name="unit", key="train_unit_norm", kind="bool", default=sae.unit_norm_decoder),
+        Field(name="wd", key="train_wd", kind="grid", default=sae.weight_decay, choices=WEIGHT_DECAY_GRID),
+        Field(name="warm", key="train_warmup", kind="int", default=train.lam_warmup_steps, lo=0, hi=100_000),
+        Field(name="dead", key="train_dead", kind="choice", default=train.dead_remedy, choices=DEAD_REMEDIES),
+    )  # fmt: skip
+
+
+def setup_fields(pages: tuple[str, ...] = PAGE_NAMES) -> tuple[Field, ...]:
+    """The app's URL registry: the page, then data, model and training controls."""
+    page = Field(name="page", key="", kind="choice", default=pages[0], choices=pages)
+    return (page, *_data_fields(), *_model_fields())
+
+
+def current_values(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Each control's value now: the drawn widget's, else the remembered one, else the default."""
+    state = st.session_state
+    values: dict[str, Any] = {}
+    for f in fields:
+        if not f.key:
+            continue
+        value = state[f.key] if f.key in state else state.get(SHADOW_PREFIX + f.key, f.default)
+        if is_valid(f, value):
+            values[f.name] = value
+    return values
+
+
+def apply_url_once(pages: Mapping[str, Any], current: str) -> None:
+    """First run of a session: seed the controls from the link and open the page it names."""
+    if st.session_state.get(APPLIED_KEY):
+        return
+    st.session_state[APPLIED_KEY] = True
+    fields = setup_fields(tuple(pages))
+    parsed = parse_setup(st.query_params.to_dict(), fields)
+    for f in fields:
+        if f.key and f.name in parsed.values:
+            st.session_state[SHADOW_PREFIX + f.key] = parsed.values[f.name]
+    set_teacher(parsed.teacher)
+    if parsed.notices:
+        st.session_state[NOTICE_KEY] = parsed.notices
+    target = parsed.values.get("page")
+    if target is not None and target != current:
+        st.switch_page(pages[target])
+
+
+def sync_url(pages: Mapping[str, Any], current: str) -> dict[str, str]:
+    """Write the current set-up into the address bar (when it changed); return its query."""
+    fields = setup_fields(tuple(pages))
+    values = {**current_values(fields), "page": current}
+    params = encode_setup(values, fields, current_teacher())
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    return params
+
+
+def show_url_notices() -> None:
+    """Once: what the opened link had that was ignored or adjusted."""
+    notices = st.session_state.pop(NOTICE_KEY, None)
+    if notices:
+        st.warning(
+            "Some settings in the link were ignored or adjusted: " + "; ".join(notices) + ".",
+            icon=":material/link_off:",
+        )
+
+
+def share_link(params: Mapping[str, str]) -> str:
+    """The full link where the browser's address is known, else ``?query`` to append to it."""
+    query = query_string(params)
+    base = st.context.url or ""
+    return f"{base}?{query}" if query else (base or "?")
+
+
+def _teacher_link(params: Mapping[str, str]) -> str:
+    shown = st.multiselect(
+        "Teacher link: what students see and may change",
+        GROUPS,
+        default=["lam", "explain"],
+        format_func=lambda g: GROUP_LABELS[g],
+        key="share_students",
+    )
+    teacher = Teacher(enabled=True, hidden=frozenset(GROUPS) - set(shown))
+    plain = {k: v for k, v in params.items() if k not in ("teacher", "hide", "only")}
+    return share_link({**plain, "page": "train", **encode_teacher(teacher)})
+
+
+def render_share(params: Mapping[str, str]) -> None:
+    """The sidebar's "Share this set-up": the link to copy and a teacher-link builder."""
+    with st.sidebar.expander("Share this set-up", icon=":material/link:"):
+        st.code(share_link(params), language=None, wrap_lines=True)
+        where = "" if st.context.url else " Append it to the app's address (after the page path)."
+        st.caption(
+            "Copy it with the button at its top right: the link opens this page with the same "
+            "data, method and settings; with the same seed, Train gives the same metrics. "
+            "Uploaded files are not part of a link." + where
+        )
+        if not current_teacher().enabled:
+            st.code(_teacher_link(params), language=None, wrap_lines=True)
+            st.caption("Hand this to students: the Train page shows only what you picked.")
