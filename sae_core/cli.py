@@ -24,28 +24,25 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{self.prog}: {message} (see --help)")
 
 
-def _floats(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of numbers"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("give at least one number")
-    return values
+def _number_list(cast: Callable[[str], Any], kind: str) -> Callable[[str], list[Any]]:
+    """An argparse type for ``"0.01,0.1,1"``-style lists of ``cast`` values."""
+
+    def parse(text: str) -> list[Any]:
+        try:
+            values = [cast(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a comma-separated list of {kind}s"
+            ) from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"give at least one {kind}")
+        return values
+
+    return parse
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of integers"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("give at least one integer")
-    return values
+_floats = _number_list(float, "number")
+_ints = _number_list(int, "integer")
 
 
 def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:

@@ -42,30 +42,7 @@ NUMERIC_COLUMNS: tuple[str, ...] = (
     "steps",
     "train_seconds",
 )
-SHOWN_COLUMNS: tuple[str, ...] = (
-    "name",
-    "source",
-    "data",
-    "method",
-    "lam",
-    "d_sae",
-    "k",
-    "seed",
-    "l0",
-    "fvu",
-    "fve",
-    "mse",
-    "dead_fraction",
-    "dense_fraction",
-    "gamma",
-    "probe_accuracy",
-    "mmcs",
-    "mcc",
-    "epochs",
-    "steps",
-    "train_seconds",
-    "created",
-)
+SHOWN_COLUMNS: tuple[str, ...] = ("name", "source", "data", "method", *NUMERIC_COLUMNS, "created")
 
 
 @dataclass(frozen=True, kw_only=True)
