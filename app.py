@@ -24,14 +24,17 @@ PAGES = {
     "compare": st.Page(
         "pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"
     ),
-    "ground_truth": st.Page("pages/ground_truth.py", title="Ground truth", icon=":material/verified:"),
+    "ground_truth": st.Page(
+        "pages/ground_truth.py", title="Ground truth", icon=":material/verified:"
+    ),
     "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 }
 
 page = st.navigation(list(PAGES.values()))
 name = next((n for n, p in PAGES.items() if p is page or p.url_path == page.url_path), "home")
-apply_url_once(PAGES, name)  # first run only: the link's set-up seeds the controls
-render_share(sync_url(PAGES, name))
+apply_url_once(name, tuple(PAGES))  # first run only: the link's set-up seeds the controls
+params = sync_url(name, tuple(PAGES))  # the address bar holds the current set-up
 render_sidebar(get_state())
+render_share(params)
 show_url_notices()
 page.run()

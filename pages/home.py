@@ -28,9 +28,9 @@ if state.current is not None:
         icon=":material/check_circle:",
     )
 c1, c2, c3 = st.columns(3)
-c1.page_link("pages/train.py", icon=":material/model_training:")
-c2.page_link("pages/filters.py", icon=":material/grid_view:")
-c3.page_link("pages/learn.py", icon=":material/school:")
+c1.page_link("pages/train.py", label="Open Train", icon=":material/model_training:")
+c2.page_link("pages/filters.py", label="See its filters", icon=":material/grid_view:")
+c3.page_link("pages/learn.py", label="Learn the maths", icon=":material/school:")
 
 st.subheader("Guided scenarios")
 st.caption(

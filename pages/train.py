@@ -9,16 +9,21 @@ from sae_core.ui.data_picker import choose_data, load_and_preview
 from sae_core.ui.downloads import render_downloads, render_save_run
 from sae_core.ui.guard import user_errors
 from sae_core.ui.metrics_panel import render_metrics, render_objective
+from sae_core.ui.reproduce import render_reproduce
 from sae_core.ui.state import get_state
+from sae_core.ui.teacher import render_teacher_note, visible
 from sae_core.ui.training_loop import apply_actions, make_request, trainer_status
 from sae_core.ui.training_view import LiveView, live_allowance, render_controls
+from sae_core.ui.url_state import sync_url
 
 state = get_state()
 st.title("Train a sparse autoencoder")
-st.caption(
-    "Pick data, a sparsity method and λ, then Train (or Play / Step to watch it learn). "
-    "The other pages show the model trained here."
-)
+if visible("explain"):
+    st.caption(
+        "Pick data, a sparsity method and λ, then Train (or Play / Step to watch it learn). "
+        "The other pages show the model trained here."
+    )
+render_teacher_note()
 
 data_col, preview_col = st.columns([2, 3], gap="large")
 with data_col:
@@ -31,6 +36,7 @@ st.subheader("Model and training")
 form_col, run_col = st.columns([2, 3], gap="large")
 with form_col:
     values = render_config_form()
+sync_url("train")  # the address bar holds the set-up just chosen
 
 request = None
 if picked is not None:
@@ -61,11 +67,13 @@ if current is None:
     )
 else:
     render_metrics(current)
-    st.markdown("**Objective minimised**")
-    render_objective(current)
+    if visible("explain"):
+        st.markdown("**Objective minimised**")
+        render_objective(current)
     st.markdown("**Download or save**")
     render_downloads(current)
     render_save_run(state, current)
+    render_reproduce(current)
 
 if state.playing:
     st.rerun()  # Play: the next time slice

@@ -115,17 +115,20 @@ def _parse_numeric(f: Field, raw: str) -> tuple[Any, str | None]:
         return None, f"{f.name}={raw!r} is not a number: ignored"
     if f.kind == "grid":
         value: Any = snap_to_grid(number, f.choices)
-        return value, None if value == number else f"{f.name}={raw} → {format_value(value)}"
-    if f.kind == "int":
-        if not number.is_integer():
-            return None, f"{f.name}={raw} is not a whole number: ignored"
-        value = int(_clamp(f, number))
+        snapped = f"{f.name}={raw} is not a slider value: using {format_value(value)}"
+        return value, None if value == number else snapped
+    if f.kind == "int" and not number.is_integer():
+        return None, f"{f.name}={raw} is not a whole number: ignored"
+    clamped = _clamp(f, number)
+    if clamped != number:
+        note: str | None = f"{f.name}={raw} is out of range: using {format_value(clamped)}"
+    elif f.decimals is not None and round(number, f.decimals) != number:
+        note = f"{f.name}={raw} rounded to {f.decimals} decimals"
     else:
-        value = _clamp(f, number)
-        if f.decimals is not None:
-            value = round(value, f.decimals)
-    note = None if value == number else f"{f.name}={raw} is out of range: using {value}"
-    return value, note
+        note = None
+    if f.kind == "int":
+        return int(clamped), note
+    return clamped if f.decimals is None else round(clamped, f.decimals), note
 
 
 def _parse_text(f: Field, raw: str) -> tuple[Any, str | None]:

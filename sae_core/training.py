@@ -25,7 +25,7 @@ from torch import Tensor
 from sae_core.config import SAEConfig, TrainConfig, check_compatible
 from sae_core.device import apply_threads, resolve_device
 from sae_core.errors import ConfigError, DataError, TrainingDivergedError
-from sae_core.fast_path import FastPath, make_adam
+from sae_core.fast_path import FastPath, FlatAdam, make_adam
 from sae_core.fast_step import fast_step_applies
 from sae_core.model import (
     SparseAutoencoder,
@@ -146,6 +146,7 @@ class Trainer:
         # ReLU methods take the hand-written step on flat buffers (sae_core/fast_path.py)
         self._fast: FastPath | None = None
         self.params: dict[str, Tensor]
+        self.optimizer: torch.optim.Optimizer | FlatAdam
         if self._use_fast and fast_step_applies(self.cfg, self.train_config):
             self._fast = FastPath(stacked, self.cfg, self.train_config)
             self.params, self.optimizer = self._fast.params, self._fast.optimizer
@@ -307,7 +308,8 @@ class Trainer:
         fired = (latents > 0).reshape(self.n_models, -1, self.cfg.d_sae)
         l0 = fired.sum(-1).float().mean(-1)
         terms = torch.stack([loss, recon, penalty, l0]).detach().cpu().tolist()
-        self.optimizer.zero_grad(set_to_none=True)
+        for p in self.params.values():
+            p.grad = None
         loss.sum().backward()
         return terms, fired.any(-2)
 

@@ -183,23 +183,31 @@ async def nav_titles(page: Any) -> list[str]:
     return titles
 
 
+async def _heading(page: Any) -> str:
+    text: str = await page.evaluate(
+        f"() => (document.querySelector({MAIN + ' h1'!r}) || {{textContent: ''}}).textContent"
+    )
+    return text
+
+
 async def go_to(page: Any, title: str, timeout_s: float = 60) -> None:
     """Open page ``title`` through its sidebar link (same session) and wait for its run to end.
 
-    Streamlit switches pages in place: the new run shows the page's ``h1`` (every page's title
-    begins with its navigation title's first word), then the run ends.
+    Streamlit switches pages in place, so "done" is: the main ``h1`` (every page has a different
+    title) is no longer the previous page's, and the run has ended with nothing left stale.
     """
     link = page.locator(NAV_LINKS).filter(has_text=title).first
     if await link.get_attribute("aria-current") != "page":
+        before = await _heading(page)
         await link.click()
         await page.wait_for_function(
-            "(el) => el.getAttribute('aria-current') === 'page'",
-            arg=await link.element_handle(),
+            """([selector, before]) => {
+                const h = document.querySelector(selector);
+                return h !== null && h.textContent !== before;
+            }""",
+            arg=[f"{MAIN} h1", before],
             timeout=timeout_s * 1000,
         )
-    first_word = title.split()[0]
-    heading = page.locator(f"{MAIN} h1").filter(has_text=first_word)
-    await heading.first.wait_for(timeout=timeout_s * 1000)
     await wait_ready(page, timeout_s)
 
 
@@ -293,3 +301,24 @@ async def screenshot(page: Any, path: Path, max_height: int = 6000) -> None:
     await page.wait_for_timeout(300)  # one layout pass for the taller window; nothing reruns
     await page.screenshot(path=str(path))
     await page.set_viewport_size(size)
+
+
+# What each page must show once a digits model is trained (default: a drawn plotly chart).
+PAGE_TEXT = {
+    "Start": "Shown model: FVE",
+    "Ground truth": "has no ground truth",  # digits have no true features: a note, no chart
+    "Learn": "Sparsity methods",
+}
+
+
+async def check_page(page: Any, title: str) -> None:
+    """The page shows its content for a trained digits model and no traceback or error box."""
+    tracebacks = await exception_texts(page)
+    assert not tracebacks, f"traceback on {title}: {tracebacks[0][:500]}"
+    errors = await error_texts(page)
+    assert not errors, f"error on {title}: {errors}"
+    text = PAGE_TEXT.get(title)
+    if text is None:
+        assert await chart_count(page) >= 1, f"no plotly chart drawn on {title}"
+    else:
+        assert await page.locator(MAIN).get_by_text(text).count() >= 1, f"{title}: no {text!r}"

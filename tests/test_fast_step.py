@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from sae_core.config import SAEConfig, TrainConfig
+from sae_core.fast_path import FlatAdam, make_flat_adam
 from sae_core.fast_step import (
     PARAM_ORDER,
     AuxK,
@@ -140,6 +141,35 @@ def test_auxk_with_no_dead_latents_adds_nothing() -> None:
     cfg = SAEConfig(d_in=D_IN, d_sae=D_SAE, method="topk", k=4)
     none_dead = AuxK(dead=torch.zeros(1, D_SAE, dtype=torch.bool), k=3, coef=0.5)
     compare_with_autograd(cfg, 1, True, none_dead)
+
+
+def test_flat_adam_matches_torch_fused_adam_bit_for_bit() -> None:
+    g = torch.Generator().manual_seed(0)
+    mine = torch.randn(50, generator=g)
+    theirs = mine.clone()
+    flat_adam = FlatAdam(mine, lr=0.01)
+    torch_adam = torch.optim.Adam([theirs], lr=0.01, fused=True)
+    for _ in range(5):
+        grad = torch.randn(50, generator=g)
+        mine.grad, theirs.grad = grad.clone(), grad.clone()
+        flat_adam.step()
+        torch_adam.step()
+        assert torch.equal(mine, theirs)
+    assert torch.equal(flat_adam.state[mine]["exp_avg_sq"], torch_adam.state[theirs]["exp_avg_sq"])
+    flat_adam.state.clear()  # a restart: the next step is a first step again
+    mine.grad = torch.ones(50)
+    before = mine.clone()
+    flat_adam.step()
+    torch.testing.assert_close(before - mine, torch.full((50,), 0.01))  # Adam's first step = lr
+
+
+def test_make_flat_adam_falls_back_to_torch_optim_without_the_fused_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    flat = torch.zeros(4)
+    assert isinstance(make_flat_adam(flat, 0.1), FlatAdam)
+    monkeypatch.delattr(torch, "_fused_adam_")
+    assert isinstance(make_flat_adam(flat, 0.1), torch.optim.Adam)
 
 
 def test_flat_views_share_memory_with_the_buffer() -> None:

@@ -46,32 +46,61 @@ METHOD_NOTES: dict[str, str] = {
 
 METRIC_NOTES: dict[str, tuple[str, str]] = {
     "mse": ("MSE", "Squared error per element on held-out samples, in the data's units."),
-    "fve": ("FVE", "Share of the held-out variance the reconstruction explains: 1 is perfect, "
-            "0 is no better than predicting the mean x̄."),
-    "fvu": ("FVU", "What is left unexplained: the vertical axis of the sparsity–fidelity "
-            "frontier."),
+    "fve": (
+        "FVE",
+        "Share of the held-out variance the reconstruction explains: 1 is perfect, "
+        "0 is no better than predicting the mean x̄.",
+    ),
+    "fvu": (
+        "FVU",
+        "What is left unexplained: the vertical axis of the sparsity–fidelity frontier.",
+    ),
     "l0": ("L0", "How many latents are active per sample, on average: the sparsity itself."),
-    "firing_frequency": ("Firing frequency", "How often latent j fires; the histogram shows "
-                         "log10(p_j + 1e-10), so dead latents sit at −10."),
-    "dead_fraction": ("Dead latents", "Latents that never fire on the held-out split: wasted "
-                      "capacity."),
-    "dense_fraction": ("Dense latents", "Latents firing on more than half the samples: rarely "
-                       "a feature, often a bias in disguise."),
-    "gamma": ("γ (shrinkage)", "Relative reconstruction bias: 1 when reconstructions have the "
-              "right size, below 1 when codes are shrunk (L1)."),
-    "norm_ratio": ("Norm ratio", "Mean reconstruction norm over mean input norm: a second view "
-                   "of shrinkage."),
-    "mmcs": ("MMCS", "Synthetic data: for each true feature, the best cosine with any decoder "
-             "atom, averaged."),
-    "mcc": ("MCC", "Synthetic data: the same, but one-to-one (Hungarian matching), so one atom "
-            "cannot stand in for two features."),
-    "recovered": ("Recovered", "Synthetic data: true features that some atom matches at "
-                  "cosine ≥ 0.9."),
-    "probe_accuracy": ("Probe accuracy", "Labelled data: a logistic-regression probe trained on "
-                       "the codes, scored on held-out codes. Does sparsity keep the class?"),
-    "probe_accuracy_input": ("Probe accuracy (inputs)", "The same probe on the raw inputs, "
-                             "for comparison."),
-}  # fmt: skip
+    "firing_frequency": (
+        "Firing frequency",
+        "How often latent j fires; the histogram shows "
+        "log10(p_j + 1e-10), so dead latents sit at −10.",
+    ),
+    "dead_fraction": (
+        "Dead latents",
+        "Latents that never fire on the held-out split: wasted capacity.",
+    ),
+    "dense_fraction": (
+        "Dense latents",
+        "Latents firing on more than half the samples: rarely a feature, often a bias in disguise.",
+    ),
+    "gamma": (
+        "γ (shrinkage)",
+        "Relative reconstruction bias: 1 when reconstructions have the "
+        "right size, below 1 when codes are shrunk (L1).",
+    ),
+    "norm_ratio": (
+        "Norm ratio",
+        "Mean reconstruction norm over mean input norm: a second view of shrinkage.",
+    ),
+    "mmcs": (
+        "MMCS",
+        "Synthetic data: for each true feature, the best cosine with any decoder atom, averaged.",
+    ),
+    "mcc": (
+        "MCC",
+        "Synthetic data: the same, but one-to-one (Hungarian matching), so one atom "
+        "cannot stand in for two features.",
+    ),
+    "recovered": (
+        "Recovered",
+        "Synthetic data: true features that some atom matches at cosine ≥ 0.9.",
+    ),
+    "probe_accuracy": (
+        "Probe accuracy",
+        "Labelled data: a logistic-regression probe trained on "
+        "the codes, scored on held-out codes. Does sparsity keep the class?",
+    ),
+    "probe_accuracy_input": (
+        "Probe accuracy (inputs)",
+        "The same probe on the raw inputs, for comparison.",
+    ),
+}
 
 KERAS_LATEX = (
     r"\mathcal{L}_{\mathrm{Keras}} = \frac{1}{B}\sum_b \frac{1}{d_{\mathrm{in}}}"

@@ -15,6 +15,13 @@ from sae_core.ui.guard import user_errors
 from sae_core.ui.state import AppState, current_from_result, load_choice, make_choice, set_current
 
 RESULTS_KEY = "home_results"  # scenario key -> ScenarioResult of this session
+PAGE_TITLES = {
+    "pages/reconstructions.py": "Reconstructions",
+    "pages/activations.py": "Activations & sparsity",
+    "pages/filters.py": "Filters & latents",
+    "pages/compare.py": "Compare & sweep",
+    "pages/ground_truth.py": "Ground truth",
+}
 
 
 def results() -> dict[str, ScenarioResult]:
@@ -68,7 +75,8 @@ def _render_result(scenario: Scenario, result: ScenarioResult) -> None:
         "The shown model is now this scenario's: every page displays it. Numbers computed just "
         "now on the held-out split."
     )
-    st.page_link(scenario.page, icon=":material/arrow_forward:")
+    title = PAGE_TITLES.get(scenario.page, "its page")
+    st.page_link(scenario.page, label=f"See it on {title}", icon=":material/arrow_forward:")
 
 
 def render_scenario(state: AppState, scenario: Scenario) -> None:

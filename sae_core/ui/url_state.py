@@ -60,6 +60,10 @@ NOTICE_KEY = "_url_notices"  # what the link had that was ignored or adjusted, s
 PENALTY_METHODS = tuple(m for m in METHODS if m not in ("none", "topk"))
 
 
+def _f(name: str, key: str, kind: str, default: Any, **extra: Any) -> Field:
+    return Field(name=name, key=key, kind=kind, default=default, **extra)
+
+
 def _data_fields() -> tuple[Field, ...]:
     def src(*names: str) -> tuple[str, tuple[Any, ...]]:
         return ("src", names)
@@ -67,50 +71,49 @@ def _data_fields() -> tuple[Field, ...]:
     def folder(name: str, source: str) -> Field:
         env = FOLDER_ENV.get(source)
         default = os.environ.get(env, "") if env else ""
-        return Field(
-            name=name, key=f"train_folder_{source}", kind="text", default=default, when=src(source)
-        )
+        return _f(name, f"train_folder_{source}", "text", default, when=src(source))
 
-    patches, synthetic = src("patches"), src("synthetic")
+    patches, synthetic, folders = src("patches"), src("synthetic"), src(*FOLDER_SOURCES)
     return (
-        Field(name="src", key="train_source", kind="choice", default="digits", choices=tuple(SOURCES)),
-        Field(name="ps", key="train_patch_size", kind="grid", default=8, choices=PATCH_SIZES, when=patches),
-        Field(name="wh", key="train_whitening", kind="choice", default="none", choices=WHITENINGS, when=patches),
-        Field(name="np", key="train_n_patches", kind="grid", default=10_000, choices=N_PATCHES, when=patches),
-        Field(name="nf", key="train_n_features", kind="int", default=64, lo=1, hi=4096, when=synthetic),
-        Field(name="din", key="train_syn_d_in", kind="int", default=32, lo=1, hi=4096, when=synthetic),
-        Field(name="act", key="train_mean_active", kind="float", default=4.0, lo=0.1, hi=4096.0, when=synthetic),
-        Field(name="noise", key="train_noise", kind="float", default=0.0, lo=0.0, hi=10.0, when=synthetic),
-        Field(name="ns", key="train_n_samples", kind="int", default=8192, lo=16, hi=200_000, when=synthetic),
-        Field(name="dseed", key="train_data_seed", kind="int", default=0, lo=0, hi=2**31 - 1, when=synthetic),
+        _f("src", "train_source", "choice", "digits", choices=tuple(SOURCES)),
+        _f("ps", "train_patch_size", "grid", 8, choices=PATCH_SIZES, when=patches),
+        _f("wh", "train_whitening", "choice", "none", choices=WHITENINGS, when=patches),
+        _f("np", "train_n_patches", "grid", 10_000, choices=N_PATCHES, when=patches),
+        _f("nf", "train_n_features", "int", 64, lo=1, hi=4096, when=synthetic),
+        _f("din", "train_syn_d_in", "int", 32, lo=1, hi=4096, when=synthetic),
+        _f("act", "train_mean_active", "float", 4.0, lo=0.1, hi=4096.0, when=synthetic),
+        _f("noise", "train_noise", "float", 0.0, lo=0.0, hi=10.0, when=synthetic),
+        _f("ns", "train_n_samples", "int", 8192, lo=16, hi=200_000, when=synthetic),
+        _f("dseed", "train_data_seed", "int", 0, lo=0, hi=2**31 - 1, when=synthetic),
         folder("mdir", "mnist"),
         folder("fdir", "fashion-mnist"),
         folder("idir", "idx"),
-        Field(name="cap", key="train_max_samples", kind="grid", default=10_000, choices=SAMPLE_CAPS, when=src(*FOLDER_SOURCES)),
-        Field(name="dl", key="train_download", kind="bool", default=False, when=src(*FOLDER_ENV)),
-        Field(name="lbl", key="train_label_column", kind="text", default="", when=src("file")),
-        Field(name="shape", key="train_image_shape", kind="text", default="", when=src("file")),
-    )  # fmt: skip
+        _f("cap", "train_max_samples", "grid", 10_000, choices=SAMPLE_CAPS, when=folders),
+        _f("dl", "train_download", "bool", False, when=src(*FOLDER_ENV)),
+        _f("lbl", "train_label_column", "text", "", when=src("file")),
+        _f("shape", "train_image_shape", "text", "", when=src("file")),
+    )
 
 
 def _model_fields() -> tuple[Field, ...]:
     sae, train = SAEConfig(d_in=1), TrainConfig()
+    kl = ("method", ("kl",))
     return (
-        Field(name="method", key="train_method", kind="choice", default=sae.method, choices=METHODS),
-        Field(name="lam", key="train_lam", kind="grid", default=sae.lam, choices=LAM_GRID, when=("method", PENALTY_METHODS)),
-        Field(name="k", key="train_k", kind="int", default=sae.k, lo=1, hi=K_MAX, when=("method", ("topk",))),
-        Field(name="rho", key="train_rho", kind="float", default=sae.rho, lo=0.001, hi=0.5, decimals=3, when=("method", ("kl",))),
-        Field(name="h", key="train_d_sae", kind="grid", default=sae.d_sae, choices=D_SAE_GRID),
-        Field(name="ep", key="train_epochs", kind="int", default=train.epochs, lo=1, hi=1000),
-        Field(name="seed", key="train_seed", kind="int", default=train.seed, lo=0, hi=2**31 - 1),
-        Field(name="lr", key="train_lr", kind="grid", default=train.lr, choices=LR_GRID),
-        Field(name="bs", key="train_batch", kind="grid", default=train.batch_size, choices=BATCH_GRID),
-        Field(name="tied", key="train_tied", kind="bool", default=sae.tied),
-        Field(name="unit", key="train_unit_norm", kind="bool", default=sae.unit_norm_decoder),
-        Field(name="wd", key="train_wd", kind="grid", default=sae.weight_decay, choices=WEIGHT_DECAY_GRID),
-        Field(name="warm", key="train_warmup", kind="int", default=train.lam_warmup_steps, lo=0, hi=100_000),
-        Field(name="dead", key="train_dead", kind="choice", default=train.dead_remedy, choices=DEAD_REMEDIES),
-    )  # fmt: skip
+        _f("method", "train_method", "choice", sae.method, choices=METHODS),
+        _f("lam", "train_lam", "grid", sae.lam, choices=LAM_GRID, when=("method", PENALTY_METHODS)),
+        _f("k", "train_k", "int", sae.k, lo=1, hi=K_MAX, when=("method", ("topk",))),
+        _f("rho", "train_rho", "float", sae.rho, lo=0.001, hi=0.5, decimals=3, when=kl),
+        _f("h", "train_d_sae", "grid", sae.d_sae, choices=D_SAE_GRID),
+        _f("ep", "train_epochs", "int", train.epochs, lo=1, hi=1000),
+        _f("seed", "train_seed", "int", train.seed, lo=0, hi=2**31 - 1),
+        _f("lr", "train_lr", "grid", train.lr, choices=LR_GRID),
+        _f("bs", "train_batch", "grid", train.batch_size, choices=BATCH_GRID),
+        _f("tied", "train_tied", "bool", sae.tied),
+        _f("unit", "train_unit_norm", "bool", sae.unit_norm_decoder),
+        _f("wd", "train_wd", "grid", sae.weight_decay, choices=WEIGHT_DECAY_GRID),
+        _f("warm", "train_warmup", "int", train.lam_warmup_steps, lo=0, hi=100_000),
+        _f("dead", "train_dead", "choice", train.dead_remedy, choices=DEAD_REMEDIES),
+    )
 
 
 def setup_fields(pages: tuple[str, ...] = PAGE_NAMES) -> tuple[Field, ...]:
@@ -132,12 +135,12 @@ def current_values(fields: tuple[Field, ...]) -> dict[str, Any]:
     return values
 
 
-def apply_url_once(pages: Mapping[str, Any], current: str) -> None:
+def apply_url_once(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> None:
     """First run of a session: seed the controls from the link and open the page it names."""
     if st.session_state.get(APPLIED_KEY):
         return
     st.session_state[APPLIED_KEY] = True
-    fields = setup_fields(tuple(pages))
+    fields = setup_fields(pages)
     parsed = parse_setup(st.query_params.to_dict(), fields)
     for f in fields:
         if f.key and f.name in parsed.values:
@@ -147,12 +150,17 @@ def apply_url_once(pages: Mapping[str, Any], current: str) -> None:
         st.session_state[NOTICE_KEY] = parsed.notices
     target = parsed.values.get("page")
     if target is not None and target != current:
-        st.switch_page(pages[target])
+        st.switch_page(f"pages/{target}.py")
 
 
-def sync_url(pages: Mapping[str, Any], current: str) -> dict[str, str]:
-    """Write the current set-up into the address bar (when it changed); return its query."""
-    fields = setup_fields(tuple(pages))
+def sync_url(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> dict[str, str]:
+    """Write the current set-up into the address bar (when it changed); return its query.
+
+    app.py calls it before each page; the Train page again after its controls, so a change made
+    there is in the address at once (and under AppTest, which runs pages without app.py after
+    the first run when a ``pages/`` folder exists).
+    """
+    fields = setup_fields(pages)
     values = {**current_values(fields), "page": current}
     params = encode_setup(values, fields, current_teacher())
     if params != st.query_params.to_dict():

@@ -1,0 +1,69 @@
+"""Run in a fresh process by benchmarks/app_latency.py: drives the app with AppTest, prints JSON.
+
+    python -m benchmarks.app_probe
+
+Times (wall clock, seconds): the first run of app.py (a cold start: torch, pandas, plotly and
+the core imported for the first time), Train clicked on the default digits set-up (twice: the
+first click also pays one-off imports), and every page switch with a trained model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+START = time.perf_counter()
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+TRAIN_PAGE = "pages/train.py"
+
+
+def timed_run(action: object) -> float:
+    start = time.perf_counter()
+    action.run()  # type: ignore[attr-defined]
+    return time.perf_counter() - start
+
+
+def problems(at: object) -> list[str]:
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]  # type: ignore[attr-defined]
+
+
+def main() -> dict[str, object]:
+    harness = time.perf_counter()
+    from streamlit.testing.v1 import AppTest
+
+    out: dict[str, object] = {"harness_import_s": time.perf_counter() - harness}
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    out["cold_start_s"] = timed_run(at)
+    out["cold_start_problems"] = problems(at)
+    out["process_to_first_page_s"] = time.perf_counter() - START
+    out["train_page_first_s"] = timed_run(at.switch_page(TRAIN_PAGE))
+    clicks = []
+    for _ in range(3):
+        clicks.append(timed_run(at.button(key="train_go").click()))
+    out["train_click_s"] = clicks
+    out["train_problems"] = problems(at)
+    out["charts_after_train"] = len(at.get("plotly_chart"))
+    out["has_history_chart"] = any(
+        getattr(c, "key", None) == "train_history" or "train_history" in str(getattr(c, "proto", ""))
+        for c in at.get("plotly_chart")
+    )
+    switches: dict[str, list[float]] = {page: [] for page in PAGES}
+    for _ in range(3):
+        for page in PAGES:
+            switches[page].append(timed_run(at.switch_page(page)))
+    out["page_switch_s"] = switches
+    out["switch_problems"] = problems(at)
+    return out
+
+
+if __name__ == "__main__":
+    json.dump(main(), sys.stdout)

@@ -1,0 +1,163 @@
+"""Classroom: links that carry a set-up, teacher mode, guided scenarios, explanations, snippets."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sae_core.config import METHODS, SAEConfig, TrainConfig
+from sae_core.data import load_dataset
+from sae_core.fit import train
+from sae_core.metrics import METRIC_LATEX
+from sae_core.penalties import PENALTY_LATEX
+from sae_core.scenarios import SCENARIOS
+from tests.ui_helpers import APP, TIMEOUT, TRAIN_PAGE, app_state, click, open_app, set_widgets
+
+LINK = {"page": "train", "method": "topk", "k": "6", "h": "32", "ep": "2", "seed": "3"}
+LINK_SAE = SAEConfig(d_in=64, d_sae=32, method="topk", k=6)
+LINK_TRAIN = TrainConfig(epochs=2, seed=3)
+TEACHER_HIDES = ["data", "advanced", "method", "hidden", "epochs", "lr", "batch", "seed", "explain"]
+HIDDEN_KEYS = [
+    "train_source",
+    "train_method",
+    "train_d_sae",
+    "train_epochs",
+    "train_seed",
+    "train_lr",
+    "train_batch",
+    "train_tied",
+    "train_dead",
+]
+
+
+def open_link(**query: str) -> AppTest:
+    """A fresh session opened with ``query`` in its URL."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def widget_keys(at: AppTest) -> set[str]:
+    kinds = ("selectbox", "select_slider", "slider", "number_input", "checkbox", "text_input")
+    return {w.key for kind in kinds for w in at.get(kind)}
+
+
+def sidebar_codes(at: AppTest) -> list[str]:
+    return [str(c.value) for c in at.sidebar.get("code")]
+
+
+@pytest.fixture(scope="module")
+def linked() -> AppTest:
+    """The app opened from ``LINK`` and trained with the Train button."""
+    at = open_link(**LINK)
+    click(at, "train_go")
+    return at
+
+
+def test_a_link_sets_the_controls_and_names_itself_in_the_address(linked: AppTest) -> None:
+    values = {k: linked.get_by_key(k).value for k in ("train_method", "train_k", "train_d_sae")}
+    assert values == {"train_method": "topk", "train_k": 6, "train_d_sae": 32}
+    assert (
+        linked.get_by_key("train_epochs").value == 2 and linked.get_by_key("train_seed").value == 3
+    )
+    assert linked.query_params == LINK
+
+
+def test_a_link_trains_the_same_model_as_fit_train_with_the_same_configs(linked: AppTest) -> None:
+    current = app_state(linked).current
+    assert current.sae_config == LINK_SAE and current.train_config == LINK_TRAIN
+    expected = train(LINK_SAE, load_dataset("digits"), LINK_TRAIN).metrics
+    assert current.metrics.l0 == pytest.approx(expected.l0, rel=1e-6)
+    assert current.metrics.mse == pytest.approx(expected.mse, rel=1e-5)
+    assert current.metrics.fve == pytest.approx(expected.fve, rel=1e-5)
+
+
+def test_the_reproduce_snippet_shows_the_current_method(linked: AppTest) -> None:
+    expander = next(e for e in linked.expander if e.label == "Reproduce in Python")
+    code = "\n".join(str(c.value) for c in expander.get("code"))
+    assert "method='topk'" in code and "k=6" in code and "d_sae=32" in code
+
+
+def test_changing_a_control_writes_it_into_the_url_and_defaults_stay_out() -> None:
+    at = open_app(TRAIN_PAGE)
+    assert at.query_params == {"page": "train"}
+    set_widgets(at, train_method="kl", train_lam=0.5).run()
+    assert at.query_params == {"page": "train", "method": "kl", "lam": "0.5"}
+    set_widgets(at, train_method="l1", train_lam=0.1).run()
+    assert at.query_params == {"page": "train"}
+    for source in ("patches", "synthetic"):  # their option widgets start at the URL defaults
+        set_widgets(at, train_source=source).run()
+        assert at.query_params == {"page": "train", "src": source}, source
+
+
+def test_bad_link_values_give_a_notice_and_fall_back_to_valid_ones() -> None:
+    at = open_link(page="train", lam="abc", h="-5", method="magic", unknownkey="1")
+    notice = " ".join(str(w.value) for w in at.warning)
+    for name in ("lam", "h=-5", "method", "unknownkey"):
+        assert name in notice, name
+    assert at.get_by_key("train_lam").value == 0.1  # the default
+    assert at.get_by_key("train_method").value == "l1"
+    assert at.get_by_key("train_d_sae").value == 1  # clamped to the smallest hidden size
+    assert at.query_params == {"page": "train", "h": "1"}
+
+
+@pytest.mark.parametrize("style", ["hide", "only"])
+def test_teacher_mode_hides_the_controls_it_names_and_keeps_lambda(style: str) -> None:
+    groups = {"hide": ",".join(TEACHER_HIDES), "only": "lam,k,rho"}[style]
+    at = open_link(page="train", teacher="1", h="32", lam="0.5", **{style: groups})
+    shown = widget_keys(at)
+    assert "train_lam" in shown and at.get_by_key("train_lam").value == 0.5
+    assert not shown & set(HIDDEN_KEYS), shown & set(HIDDEN_KEYS)
+    assert any("Teacher mode" in str(c.value) for c in at.caption)
+    click(at, "train_go")  # hidden controls keep the link's values
+    assert app_state(at).current.sae_config.d_sae == 32
+    assert at.query_params["teacher"] == "1"
+
+
+def test_the_share_panel_shows_the_link_and_a_teacher_link() -> None:
+    at = open_link(method="topk", k="5")
+    link, teacher_link = sidebar_codes(at)
+    assert link == "?method=topk&k=5"
+    assert "teacher=1" in teacher_link and "only=lam,explain" in teacher_link
+
+
+def test_a_link_naming_a_page_opens_that_page() -> None:
+    at = open_link(page="learn")
+    assert at.title[0].value.startswith("Learn")
+
+
+def test_the_learn_page_shows_every_method_and_metric_formula() -> None:
+    at = open_link(page="learn")
+    latex = [str(e.value).strip("$\n") for e in at.latex]
+    for method in METHODS:
+        assert PENALTY_LATEX[method] in latex, method
+    for formula in METRIC_LATEX.values():
+        assert formula in latex
+    assert len(latex) >= 2 * len(METHODS) + len(METRIC_LATEX)
+    assert any("d_in · λ_Keras" in str(m.value) for m in at.markdown)
+
+
+def test_quick_start_trains_the_default_model_in_one_click() -> None:
+    at = open_app()
+    click(at, "home_quick")
+    current = app_state(at).current
+    assert current.sae_config == SAEConfig(d_in=64) and current.train_config == TrainConfig()
+    assert current.metrics.fve >= 0.9
+
+
+def test_every_scenario_button_shows_live_numbers_and_sets_the_shown_model() -> None:
+    at = open_app()
+    for key in SCENARIOS:
+        click(at, f"home_run_{key}")
+        result = at.session_state["home_results"][key]
+        current = app_state(at).current
+        assert current.model is result.show.model
+        assert current.dataset is result.dataset
+        labels = [m.label for m in at.metric]
+        assert all(label in labels for label in result.headline), key
+        shown = " ".join(str(m.value) for m in at.markdown)
+        assert result.conclusion in shown and SCENARIOS[key].look_at in shown
+        targets = [f"pages/{link.proto.page}.py" for link in at.get("page_link")]
+        assert SCENARIOS[key].page in targets, key

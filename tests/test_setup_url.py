@@ -1,0 +1,125 @@
+"""A set-up as a link: parsing never fails, keeps only valid values, and round-trips exactly."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import parse_qs
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sae_core.setup_url import (
+    GROUPS,
+    Field,
+    Teacher,
+    encode_setup,
+    encode_teacher,
+    is_valid,
+    parse_setup,
+    query_string,
+    snap_to_grid,
+)
+from sae_core.ui.config_form import LAM_GRID
+from sae_core.ui.url_state import PAGE_NAMES, setup_fields
+from tests.ui_helpers import ROOT
+
+FIELDS = setup_fields()
+BY_NAME = {f.name: f for f in FIELDS}
+NAMES = [f.name for f in FIELDS]
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+def valid_value(f: Field) -> st.SearchStrategy[Any]:
+    """Any value the field's widget could hold."""
+    if f.kind in ("choice", "grid"):
+        return st.sampled_from(f.choices)
+    if f.kind == "bool":
+        return st.booleans()
+    if f.kind == "int":
+        return st.integers(int(f.lo or 0), int(f.hi or 10**6))
+    if f.kind == "float":
+        floats = st.floats(f.lo, f.hi, allow_nan=False)
+        return floats.map(lambda v: round(v, f.decimals)) if f.decimals else floats
+    printable = TEXT.map(lambda s: "".join(c for c in s if c.isprintable()).strip())
+    return printable.filter(lambda s: len(s) <= 300)
+
+
+VALID_SETUPS = st.fixed_dictionaries({}, optional={f.name: valid_value(f) for f in FIELDS}).filter(
+    lambda v: all(is_valid(BY_NAME[n], x) for n, x in v.items())
+)
+RAW_QUERIES = st.dictionaries(
+    st.one_of(st.sampled_from([*NAMES, "teacher", "hide", "only"]), TEXT),
+    st.one_of(TEXT, st.lists(TEXT, max_size=3), st.sampled_from(["nan", "inf", "-5", "1e400"])),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RAW_QUERIES)
+def test_any_query_parses_to_valid_values_without_raising(query: dict[str, Any]) -> None:
+    parsed = parse_setup(query, FIELDS)
+    for name, value in parsed.values.items():
+        assert is_valid(BY_NAME[name], value), (name, value)
+    assert parsed.teacher.hidden <= set(GROUPS)
+    unknown = [n for n in query if n not in BY_NAME and n not in ("teacher", "hide", "only")]
+    if unknown:
+        assert any("unknown setting" in n for n in parsed.notices)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALID_SETUPS)
+def test_a_valid_setup_survives_encoding_and_the_url_exactly(values: dict[str, Any]) -> None:
+    params = encode_setup(values, FIELDS)
+    from_url = {k: v[-1] for k, v in parse_qs(query_string(params), keep_blank_values=True).items()}
+    assert from_url == params
+    parsed = parse_setup(from_url, FIELDS)
+    assert parsed.notices == []
+    for name in params:
+        assert parsed.values[name] == values[name]
+    assert encode_setup(parsed.values, FIELDS) == params
+
+
+def test_the_default_setup_is_an_empty_query() -> None:
+    assert encode_setup({f.name: f.default for f in FIELDS}, FIELDS) == {}
+
+
+def test_only_changed_values_that_apply_are_written() -> None:
+    values = {"method": "topk", "k": 16, "lam": 0.5, "rho": 0.1, "h": 64}
+    assert encode_setup(values, FIELDS) == {"method": "topk", "k": "16", "h": "64"}
+
+
+@given(st.floats(min_value=1e-9, max_value=1e3))
+def test_snapping_picks_the_nearest_grid_value_on_a_log_scale(value: float) -> None:
+    nearest = min(LAM_GRID, key=lambda g: abs(math.log10(g) - math.log10(value)))
+    snapped = snap_to_grid(value, LAM_GRID)
+    assert abs(math.log10(snapped / value)) <= abs(math.log10(nearest / value)) + 1e-12
+
+
+def test_bad_values_are_dropped_or_clamped_with_a_notice_each() -> None:
+    query = {"lam": "abc", "h": "-5", "method": "magic", "unknownkey": "1", "ep": "2.5", "k": "999"}
+    parsed = parse_setup(query, FIELDS)
+    assert parsed.values == {"h": 1, "k": 256}
+    assert len(parsed.notices) == 6
+    for name in ("lam", "h", "method", "unknownkey", "ep", "k"):
+        assert any(name in n for n in parsed.notices), name
+
+
+def test_teacher_only_hides_every_other_group_and_encodes_compactly() -> None:
+    teacher = parse_setup({"teacher": "1", "only": "lam"}, FIELDS).teacher
+    assert teacher.enabled and teacher.hidden == frozenset(GROUPS) - {"lam"}
+    assert encode_teacher(teacher) == {"teacher": "1", "only": "lam"}
+    assert encode_teacher(Teacher(enabled=True, hidden=frozenset({"seed"}))) == {
+        "teacher": "1",
+        "hide": "seed",
+    }
+
+
+def test_unknown_teacher_groups_are_reported_and_ignored() -> None:
+    parsed = parse_setup({"hide": "data,bogus"}, FIELDS)
+    assert parsed.teacher == Teacher(enabled=True, hidden=frozenset({"data"}))
+    assert any("bogus" in n for n in parsed.notices)
+
+
+def test_every_page_file_has_a_link_name() -> None:
+    assert {p.stem for p in (ROOT / "pages").glob("*.py")} == set(PAGE_NAMES)
