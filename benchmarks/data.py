@@ -26,7 +26,8 @@ def mnist_size(rows: int = MNIST_ROWS) -> tuple[np.ndarray, np.ndarray, str]:
         base = read_idx(images).reshape(-1, MNIST_DIM)
         base_y = read_idx(labels).astype(np.int64)
         reps = -(-rows // base.shape[0])
-        x = np.tile(base, (reps, 1))[:rows].astype(np.float32) / 255.0
+        x = np.tile(base, (reps, 1))[:rows].astype(np.float32)
+        x /= 255.0  # in place: no second 188 MB array
         y = np.tile(base_y, reps)[:rows]
         return x, y, f"MNIST test split tiled to {rows}×{MNIST_DIM}"
     rng = np.random.default_rng(0)

@@ -24,8 +24,9 @@ from sae_core.metrics import compute_fve, compute_l0, evaluate
 from sae_core.training import Trainer
 
 K = 6
-SKLEARN_OPTIONS = {
-    "n_components": 128,
+N_ATOMS = 128
+SKLEARN_OPTIONS: dict[str, object] = {
+    "n_components": N_ATOMS,
     "batch_size": 256,
     "max_iter": 5,
     "transform_algorithm": "omp",
@@ -61,7 +62,7 @@ def sklearn_side(ds: Dataset, repeats: int) -> Side:
     codes = encodes[0][1]
     fve = compute_fve(ds.x_test, codes @ model.components_ + mean)
     return Side(
-        d_sae=int(SKLEARN_OPTIONS["n_components"]),
+        d_sae=N_ATOMS,
         label=f"MiniBatchDictionaryLearning({', '.join(f'{k}={v}' for k, v in SKLEARN_OPTIONS.items())})",
         fve=fve,
         l0=float(np.count_nonzero(codes, axis=1).mean()),

@@ -123,7 +123,7 @@ def forward_backward(
     x_c = x - b_dec.unsqueeze(-2)
     pre = torch.baddbmm(b_enc.unsqueeze(-2), x_c, W_enc) if not squeeze else x_c @ W_enc + b_enc
     latents = activate(pre, cfg)
-    err = latents @ W_dec + b_dec.unsqueeze(-2) - x  # x̂ − x
+    err = latents @ W_dec - x_c  # x̂ − x = f W_dec + b_dec − x
     recon = _per_model(err.square()) / batch
     penalty = _penalty(latents, cfg) / batch
     loss = recon + lam.reshape(recon.shape) * penalty

@@ -93,9 +93,8 @@ def forward_backward_numpy(
     if cfg.method == "topk" and cfg.k < latents.shape[-1]:
         latents *= top_k_mask(latents, cfg.k)
     fired = latents > 0
-    err = np.matmul(latents, W_dec)  # becomes x̂ − x
-    err += b_dec[..., None, :]
-    err -= x
+    err = np.matmul(latents, W_dec)
+    err -= x_c  # x̂ − x = f W_dec + b_dec − x = f W_dec − x_c
     recon = _sum_squares(err) / batch
     penalty = _penalty(latents, cfg) / batch
     loss = recon + lam * penalty

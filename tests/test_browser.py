@@ -20,6 +20,7 @@ import pytest
 from sae_core.config import SAEConfig
 from sae_core.ui.config_form import LAM_GRID
 from tests import browser_kit as kit
+from tests import browser_pages as ui
 
 pytestmark = pytest.mark.browser
 
@@ -54,29 +55,29 @@ async def _train_with_lam_one_step_up(page: Any) -> str:
     """On the Train page: λ one grid step above the default (by keyboard), then Train."""
     default = SAEConfig(d_in=1).lam
     expected = f"{LAM_GRID[LAM_GRID.index(default) + 1]:g}"
-    shown = await kit.nudge_slider(page, LAM_LABEL, +1)
+    shown = await ui.nudge_slider(page, LAM_LABEL, +1)
     assert shown == expected, f"λ slider shows {shown!r} after one ArrowRight, not {expected!r}"
-    await kit.click_train(page, f"λ = {expected}")
+    await ui.click_train(page, f"λ = {expected}")
     return expected
 
 
 async def _check_train_page(page: Any) -> None:
     """The training curves are drawn and the metrics are numbers that agree with the sidebar."""
-    assert await kit.chart_count(page) >= 1
-    shown = await kit.metrics(page)
+    assert await ui.chart_count(page) >= 1
+    shown = await ui.metrics(page)
     fve = float(shown["FVE (variance explained)"])
     l0 = float(shown["L0 (active latents)"])
     assert 0.0 < fve <= 1.0 and l0 > 0.0, shown
-    sidebar = await kit.sidebar_numbers(page)
+    sidebar = await ui.sidebar_numbers(page)
     assert abs(float(sidebar["FVE"]) - fve) < 1e-3, (sidebar, shown)
 
 
 async def _check_page(page: Any, title: str, lam: str) -> None:
     """A page shows its content for the trained model, no traceback, no error, the same model."""
-    await kit.check_page(page, title)
+    await ui.check_page(page, title)
     if title == "Learn":
-        assert await page.locator(f"{kit.MAIN} .katex").count() >= 3, "Learn shows no formulas"
-    assert f"λ = {lam}" in await kit.sidebar_text(page), title
+        assert await page.locator(f"{ui.MAIN} .katex").count() >= 3, "Learn shows no formulas"
+    assert f"λ = {lam}" in await ui.sidebar_text(page), title
 
 
 async def _walk_every_page(url: str) -> list[str]:
@@ -86,24 +87,24 @@ async def _walk_every_page(url: str) -> list[str]:
         browser = await kit.launch_chromium(playwright)
         page = await browser.new_page(viewport=kit.VIEWPORT)
         try:
-            await kit.open_app(page, url)
-            await kit.go_to(page, "Train")
-            assert "No model yet" in await kit.sidebar_text(page)
+            await ui.open_app(page, url)
+            await ui.go_to(page, "Train")
+            assert "No model yet" in await ui.sidebar_text(page)
             lam = await _train_with_lam_one_step_up(page)
             await _check_train_page(page)
-            await kit.screenshot(page, ARTIFACTS / "train.png")
+            await ui.screenshot(page, ARTIFACTS / "train.png")
             visited = ["Train"]
-            for title in await kit.nav_titles(page):
+            for title in await ui.nav_titles(page):
                 if title == "Train":
                     continue
-                await kit.go_to(page, title)
+                await ui.go_to(page, title)
                 await _check_page(page, title, lam)
-                await kit.screenshot(page, ARTIFACTS / _shot_name(title))
+                await ui.screenshot(page, ARTIFACTS / _shot_name(title))
                 visited.append(title)
             return visited
         except BaseException:
             with contextlib.suppress(Exception):  # the evidence must not hide the failure
-                await kit.screenshot(page, ARTIFACTS / "failure.png")
+                await ui.screenshot(page, ARTIFACTS / "failure.png")
             raise
         finally:
             await browser.close()

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from tests import browser_kit as kit
+from tests import browser_pages as ui
 
 pytestmark = pytest.mark.browser
 
 SETUP = "page=train&method=topk&k=5&h=64&ep=3"
-CODE = f"{kit.SIDEBAR} [data-testid='stCode']"
+CODE = f"{ui.SIDEBAR} [data-testid='stCode']"
 WARNING = "[data-testid='stAlertContentWarning']"
 
 
@@ -38,12 +39,12 @@ async def _fresh_page(browser: Any, url: str) -> Any:
     """A new browser context (no shared session or cookies) opened at ``url``."""
     context = await browser.new_context(viewport=kit.VIEWPORT)
     page = await context.new_page()
-    await kit.open_app(page, url)
+    await ui.open_app(page, url)
     return page
 
 
 async def _share_links(page: Any) -> list[str]:
-    await page.locator(kit.SIDEBAR).get_by_text("Share this set-up").click()
+    await page.locator(ui.SIDEBAR).get_by_text("Share this set-up").click()
     await page.locator(CODE).first.wait_for()
     return [text.strip() for text in await page.locator(CODE).all_inner_texts()]
 
@@ -57,18 +58,18 @@ async def _classroom(url: str) -> dict[str, Any]:
             first = await _fresh_page(browser, f"{url}/?{SETUP}&lam=abc")
             await first.locator(WARNING).first.wait_for()
             warning = await first.locator(WARNING).all_inner_texts()
-            await kit.click_train(first, "k = 5")
+            await ui.click_train(first, "k = 5")
             link, teacher_link = await _share_links(first)
             second = await _fresh_page(browser, link)
-            await kit.click_train(second, "k = 5")
+            await ui.click_train(second, "k = 5")
             student = await _fresh_page(browser, teacher_link)
-            await student.locator(kit.MAIN).get_by_text("λ (sparsity weight").first.wait_for()
+            await student.locator(ui.MAIN).get_by_text("λ (sparsity weight").first.wait_for()
             return {
                 "warning": " ".join(warning),
                 "link": link,
-                "first": await kit.sidebar_numbers(first),
-                "second": await kit.sidebar_numbers(second),
-                "student_labels": await student.locator(f"{kit.MAIN} label").all_inner_texts(),
+                "first": await ui.sidebar_numbers(first),
+                "second": await ui.sidebar_numbers(second),
+                "student_labels": await student.locator(f"{ui.MAIN} label").all_inner_texts(),
             }
         finally:
             await browser.close()

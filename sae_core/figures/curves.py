@@ -58,7 +58,7 @@ def make_history_figure(
         rows=rows,
         cols=cols,
         subplot_titles=[label.split(" (")[0] for _, label in panels],
-        horizontal_spacing=0.1,
+        horizontal_spacing=0.16,  # room for the right-hand panels' y titles
         vertical_spacing=0.2,
     )
     groups = history.groupby("model", sort=True) if "model" in history.columns else [(0, history)]

@@ -135,12 +135,13 @@ def make_firing_frequency_figure(
     dense_name = f"dense (p > {dense_threshold:g})"
     fig = go.Figure(
         [
-            _dead_bar(n_dead),
+            # no dead latents: mark "0 dead" at the left edge instead of stretching the axis to -10
+            _dead_bar(n_dead, float(np.log10(LOG_FLOOR)) if n_dead else float(edges[0])),
             histogram_bar(log_p[~dead & ~dense], edges, name="alive"),
             histogram_bar(log_p[dense], edges, name=dense_name, colour=DENSE_COLOUR),
         ]
     )
-    _mark_dead_and_dense(fig, cut, n_dead, n_dense)
+    _mark_dead_and_dense(fig, cut, n_dead, n_dense, float(fig.data[0].x[0]))
     legend = {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.08, "yanchor": "bottom"}
     fig.update_layout(barmode="overlay", legend=legend)
     n = max(p.size, 1)
@@ -156,10 +157,10 @@ def make_firing_frequency_figure(
     )
 
 
-def _dead_bar(n_dead: int) -> go.Bar:
-    """All dead latents in one bar at log10(0 + 1e-10) = -10."""
+def _dead_bar(n_dead: int, x: float) -> go.Bar:
+    """All dead latents in one bar, at log10(0 + 1e-10) = -10 when there are any."""
     return go.Bar(
-        x=[np.log10(LOG_FLOOR)],
+        x=[x],
         y=[n_dead],
         width=[0.25],
         name="dead (p = 0)",
@@ -168,12 +169,14 @@ def _dead_bar(n_dead: int) -> go.Bar:
     )
 
 
-def _mark_dead_and_dense(fig: go.Figure, cut: float, n_dead: int, n_dense: int) -> None:
+def _mark_dead_and_dense(
+    fig: go.Figure, cut: float, n_dead: int, n_dense: int, dead_x: float
+) -> None:
     """Shade the dense region (log10 p > cut) and write both counts above the plot."""
     if cut < 0:
         fig.add_vrect(x0=cut, x1=0.0, fillcolor=DENSE_COLOUR, opacity=0.12, line_width=0)
     for x, text, colour in (
-        (np.log10(LOG_FLOOR), f"{n_dead} dead", DEAD_COLOUR),
+        (dead_x, f"{n_dead} dead", DEAD_COLOUR),
         (cut, f"{n_dense} dense", DENSE_COLOUR),
     ):
         fig.add_annotation(

@@ -25,7 +25,7 @@ DIVERGING_SCALE = "RdBu_r"  # signed values: blue < 0 < red, white at 0 (always 
 # Sparse codes are mostly exact zeros: make zero white so the few active cells stand out.
 ACTIVATION_SCALE: list[list[float | str]] = [[0.0, "#ffffff"], [0.15, "#c6dbef"], [1.0, "#08306b"]]
 # Log axes label every tick in full (0.05, 0.1, 0.2) rather than plotly's bare minor digits.
-LOG_AXIS = {"type": "log", "tickformat": ".2~g"}
+LOG_AXIS = {"type": "log", "tickformat": ".2~g", "dtick": "D2"}  # 1, 2, 5 per decade
 DEAD_COLOUR = "#D55E00"
 DENSE_COLOUR = "#CC79A7"
 MARK_COLOUR = "#444444"

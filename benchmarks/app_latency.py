@@ -1,0 +1,108 @@
+"""Target 5: app latency through AppTest, each probe in a fresh process (benchmarks/app_probe.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Row, median, skipped, status_of
+
+ROOT = Path(__file__).resolve().parents[1]
+COLD_START_S = 5.0
+PAGE_SWITCH_S = 0.2
+TRAIN_CLICK_S = 1.0
+
+
+def probe() -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.app_probe"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"app probe failed ({done.returncode}): {tail[0]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _med(pairs: Any) -> tuple[float, float]:
+    """Median (CPU, wall) of [wall, cpu] pairs."""
+    pairs = list(pairs)
+    return median([p[1] for p in pairs]), median([p[0] for p in pairs])
+
+
+def run(quick: bool = False) -> list[Row]:
+    targets = (
+        "5a cold start to first page",
+        "5b page switch, trained model",
+        "5c Train click to charts",
+    )
+    try:
+        probes = [probe() for _ in range(1 if quick else 2)]
+    except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+        return [skipped(name, "", f"probe failed: {exc}") for name in targets]
+    cold, cold_wall = _med(p["process_to_first_page_s"] for p in probes)
+    first_click, first_click_wall = _med(p["train_click_s"][0] for p in probes)
+    warm_clicks, _ = _med(t for p in probes for t in p["train_click_s"][1:])
+    pages = probes[0]["page_switch_s"].keys()
+    # the first visit of a page also imports its modules: count the later switches
+    switch, switch_wall = {}, {}
+    for page in pages:
+        switch[page], switch_wall[page] = _med(
+            t for p in probes for t in p["page_switch_s"][page][1:]
+        )
+    first_visit = {page: max(p["page_switch_s"][page][0][1] for p in probes) for page in pages}
+    slowest = max(switch, key=lambda page: switch[page])
+    over = [
+        f"{Path(p).stem} {t * 1e3:.0f} ms" for p, t in sorted(switch.items()) if t > PAGE_SWITCH_S
+    ]
+    problems = sorted({m for p in probes for k in p if k.endswith("problems") for m in p[k]})
+    charts_ok = all(p["has_history_chart"] for p in probes)
+    return [
+        Row(
+            name=targets[0],
+            measured=f"{cold:.2f} s CPU ({cold_wall:.2f} s wall)",
+            target=f"≤ {COLD_START_S:g} s",
+            margin=COLD_START_S / cold,
+            status=status_of(cold <= COLD_START_S and not problems),
+            details=(
+                f"CPU time of the probe process (wall clock beside it), median of {len(probes)} "
+                "fresh processes: from the probe's first line (before importing torch) to "
+                "app.py's first page drawn by AppTest; the script run itself took "
+                f"{_med(p['cold_start_s'] for p in probes)[0]:.2f} s",
+                "page switches with a trained model (CPU time of the script run, median of later "
+                "visits; first visit in brackets): "
+                + ", ".join(
+                    f"{Path(p).stem} {switch[p] * 1e3:.0f} ms ({first_visit[p] * 1e3:.0f})"
+                    for p in sorted(switch)
+                ),
+                f"Train on the default digits set-up: first click {first_click:.2f} s, later clicks "
+                f"{warm_clicks:.2f} s; history chart drawn: {charts_ok}; "
+                f"{probes[0]['charts_after_train']} plotly charts on the page",
+                "errors shown: " + ("; ".join(problems) if problems else "none"),
+            ),
+        ),
+        Row(
+            name=targets[1],
+            measured=f"{switch[slowest] * 1e3:.0f} ms ({Path(slowest).stem}), "
+            f"{switch_wall[slowest] * 1e3:.0f} ms wall",
+            target=f"≤ {PAGE_SWITCH_S * 1e3:.0f} ms on every page",
+            margin=PAGE_SWITCH_S / switch[slowest],
+            status=status_of(not over),
+            details=(f"over the limit: {', '.join(over)}",) if over else (),
+        ),
+        Row(
+            name=targets[2],
+            measured=f"{first_click:.2f} s CPU ({first_click_wall:.2f} s wall), first click",
+            target=f"≤ {TRAIN_CLICK_S:g} s to all default charts",
+            margin=TRAIN_CLICK_S / first_click,
+            status=status_of(first_click <= TRAIN_CLICK_S and charts_ok),
+        ),
+    ]

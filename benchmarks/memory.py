@@ -1,0 +1,46 @@
+"""Target 8: peak resident memory of MNIST-size training and evaluation (fresh process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.common import Row, skipped, status_of
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMIT_MB = 1536.0
+
+
+def run(quick: bool = False) -> list[Row]:
+    name, target = "8 peak RSS, MNIST-size train + evaluate", f"≤ {LIMIT_MB / 1024:g} GB"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory_probe"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr or "no output").strip().splitlines()[-1]
+        return [skipped(name, target, f"probe failed: {tail}")]
+    r = json.loads(done.stdout)
+    peak = r["after_evaluate_mb"]
+    return [
+        Row(
+            name=name,
+            measured=f"{peak:.0f} MB",
+            target=target,
+            margin=LIMIT_MB / peak,
+            status=status_of(peak <= LIMIT_MB),
+            details=(
+                f"peak RSS (VmHWM) after imports {r['after_imports_mb']:.0f} MB, after loading "
+                f"{r['data_mb']:.0f} MB of float32 data {r['after_data_mb']:.0f} MB, after 20 steps "
+                f"of a d_sae 1024 SAE {r['after_training_mb']:.0f} MB, after evaluate() with "
+                f"probes {peak:.0f} MB; getrusage's ru_maxrss {r['ru_maxrss_mb']:.0f} MB (on Linux "
+                "it includes the launching process's peak, carried through fork and exec)",
+            ),
+        )
+    ]
