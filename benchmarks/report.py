@@ -40,7 +40,9 @@ NOTES = """
   the fallback) skips torch.optim's per-step Python and the ~0.8 s of `torch._dynamo` imports
   that constructing the first `torch.optim.Adam` in a process costs: the app's first Train click
   went from 1.2 s to 0.3 s (development measurement, 2026-11-25).
-- **Threads.** `TrainConfig.threads` now limits NumPy's BLAS threads as well as torch's.
+- **Threads.** On the CPU fast path `TrainConfig.threads` goes to NumPy's BLAS and torch keeps
+  one thread: with both libraries' pools at two threads their spinning workers fought over the
+  two cores (a digits step took 8 ms instead of 0.18 ms; development measurement, 2026-11-25).
 - **Memory.** The Trainer's NaN check and divergence threshold no longer build whole-dataset
   temporaries (`torch.isfinite` on all of MNIST peaked ~300 MB above the data; now checked in row
   blocks; `x.square()` replaced by `vector_norm`).
@@ -51,14 +53,16 @@ NOTES = """
 ## Why the default is one thread
 
 Rows 6a–6c measure a training step with 1 and 2 threads, alone and beside one process spinning
-a core. On this 2-core machine two threads never won: with anything else running, a thread of
-ours waits for the busy core at every synchronisation, and small steps (digits: ~0.2 ms) are
-nothing but synchronisation — the run above measured two threads many times slower. Where two
-threads can pay (MNIST-size steps on an idle machine: ≈ 1.7× in ../shared/RECIPES.md), the gain
-disappears as soon as one other process runs, and the app serves several sessions from one
-process, each of which is another busy thread. One thread is therefore the default
-(`TrainConfig.threads = 1`, also applied to NumPy's BLAS); `--threads` on the CLI or
-`TrainConfig(threads=None)` (torch's choice) serve a large model on an otherwise idle workstation.
+a core (wall clock). At the app's default model size (digits, 6a) a second thread makes no
+useful difference on a free core (0.8–1.2× across runs) and runs at 0.5–0.7× the speed
+beside one busy process. At MNIST size (6b) two threads gained ~1.75× on a quiet machine, and in the final run
+still a little beside one busy process; but during development, while other jobs loaded this
+2-core machine (load average ≥ 10), two threads were 2–50× slower than one at both sizes. The
+app's models are small, and one server process trains for every session, each of which is
+another busy thread; tests and CI run side by side too. So one thread stays the default
+(`TrainConfig.threads = 1`, row 6c checks the default-size case); `TrainConfig(threads=2)` (CLI
+`--threads 2`) is worth it for MNIST-size and larger models on a machine that is otherwise
+quiet, and `threads=None` leaves the libraries' defaults.
 
 ## Targets not met, and why
 

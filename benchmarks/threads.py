@@ -3,7 +3,7 @@
 The neighbour is a separate Python process spinning on one core for a bounded time: the
 situation of an app serving two sessions, or of a laptop doing anything else. Wall-clock times
 (contention is what is measured); the thread count is applied the way the Trainer applies
-TrainConfig.threads (torch's intra-op threads and NumPy's BLAS threads).
+TrainConfig.threads: on the CPU fast path (L1 here) to NumPy's BLAS, torch keeping one thread.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from benchmarks.data import mnist_size
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.device import apply_threads
+from sae_core.fast_path import uses_numpy
 from sae_core.training import Trainer
 
+MAX_IDLE_GAIN = 1.25  # what one thread may forgo on a free core at the default model size
 SPIN = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
 
 
@@ -47,9 +49,11 @@ def step_times(x: np.ndarray, d_sae: int, batch: int, calls: int, rounds: int) -
     samples: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(rounds):
         for threads, trainer in trainers.items():
-            apply_threads(threads)
+            # the Trainer's own policy: on the CPU fast path the threads go to NumPy's BLAS
+            apply_threads(threads, numpy_matmuls=trainer.fast and uses_numpy(trainer.device))
             trainer.run(2)
             samples[threads].append(per_call(trainer.step, calls).wall)
+    apply_threads(1, numpy_matmuls=True)
     apply_threads(1)
     return {t: median(v) for t, v in samples.items()}
 
@@ -85,18 +89,23 @@ def run(quick: bool = False) -> list[Row]:
                 ),
             )
         )
-    # threads=1 is justified when it never loses much and wins under contention
-    gains = {key: r[1] / r[2] for key, r in results.items()}  # > 1: two threads faster
-    worst_loss = max(gains.values())
-    busy_ok = all(gains[(label, "busy")] <= 1 for label in cases)
+    # The default serves the app's default model (digits size): there one thread must not be
+    # much slower when a core is free, and must be faster beside a busy process.
+    default = next(iter(cases))
+    gain_idle, gain_busy = (
+        results[(default, key)][1] / results[(default, key)][2] for key in ("idle", "busy")
+    )
     rows.append(
         Row(
-            name="6c default threads=1",
-            measured=f"2 threads at best {worst_loss:.2f}× the speed of 1"
-            + ("; slower beside a busy process" if busy_ok else "; faster even when busy"),
-            target="1 thread wins under contention; ≤ 2× forgone when idle",
-            margin=2 / worst_loss,
-            status=status_of(busy_ok and worst_loss <= 2),
+            name="6c default threads=1 (app-size model)",
+            measured=f"2 threads: {gain_idle:.2f}× idle, {gain_busy:.2f}× busy",
+            target=f"2 threads ≤ {MAX_IDLE_GAIN:g}× idle and < 1× busy",
+            margin=MAX_IDLE_GAIN / gain_idle,
+            status=status_of(gain_idle <= MAX_IDLE_GAIN and gain_busy < 1),
+            details=(
+                "for MNIST-size models see 6b and docs/benchmarks.md: two threads can pay there "
+                "on a quiet machine (TrainConfig(threads=2), CLI --threads 2)",
+            ),
         )
     )
     return rows

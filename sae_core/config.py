@@ -203,7 +203,7 @@ class TrainConfig:
                 _is_int(self.threads) and 1 <= self.threads <= 256,
                 "threads",
                 self.threads,
-                "choose a thread count in 1..256, or leave it unset for torch's default",
+                "choose a thread count in 1..256, or leave it unset to keep the process's setting",
             )
         _check(
             _is_int(self.lam_warmup_steps) and self.lam_warmup_steps >= 0,

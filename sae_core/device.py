@@ -28,16 +28,20 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def apply_threads(threads: int | None) -> None:
-    """Set torch's and NumPy's BLAS thread counts (process-wide) when asked.
+def apply_threads(threads: int | None, *, numpy_matmuls: bool = False) -> None:
+    """Set the thread counts of torch and of NumPy's BLAS (process-wide) when asked.
 
     One thread is the default: on small SAEs a second thread buys nothing and, with any other
-    process busy, two threads run 3–100× slower (docs/benchmarks.md). NumPy's BLAS is limited
-    too because the Trainer's CPU fast path multiplies matrices with NumPy.
+    process busy, two threads run many times slower (docs/benchmarks.md). With
+    ``numpy_matmuls`` (the Trainer's CPU fast path multiplies in NumPy) the threads go to BLAS
+    and torch keeps one whatever ``threads`` says: two thread pools spinning on the same cores
+    slowed a step 2–40× in our measurements. ``None`` leaves the libraries' defaults.
     """
+    if numpy_matmuls and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
     if threads is None:
         return
-    if torch.get_num_threads() != threads:
+    if not numpy_matmuls and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     _blas_threads(threads)
 

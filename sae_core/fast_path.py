@@ -25,6 +25,11 @@ BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
 EPS = 1e-8
 
 
+def uses_numpy(device: torch.device) -> bool:
+    """Whether the fast path's step runs in NumPy (on the CPU) rather than torch."""
+    return device.type == "cpu"
+
+
 def make_adam(params: list[Tensor], lr: float) -> torch.optim.Optimizer:
     """Adam with the fused kernel where this torch build has it (one kernel for all params)."""
     try:
@@ -100,7 +105,7 @@ class FastPath:
         self.flat.grad = torch.zeros_like(self.flat)
         self.grads = views_like(self.flat.grad, self.params)
         self.optimizer = make_flat_adam(self.flat, train_config.lr)
-        self.use_numpy = self.flat.device.type == "cpu"
+        self.use_numpy = uses_numpy(self.flat.device)
         if self.use_numpy:
             self._np_params = {name: t.numpy() for name, t in self.params.items()}
             self._np_grads = {name: t.numpy() for name, t in self.grads.items()}

@@ -28,7 +28,7 @@ from torch import Tensor
 from sae_core.config import SAEConfig, TrainConfig, check_compatible
 from sae_core.device import apply_threads, resolve_device
 from sae_core.errors import ConfigError, DataError, TrainingDivergedError
-from sae_core.fast_path import FastPath, FlatAdam, make_adam
+from sae_core.fast_path import FastPath, FlatAdam, make_adam, uses_numpy
 from sae_core.fast_step import fast_step_applies
 from sae_core.model import (
     SparseAutoencoder,
@@ -115,9 +115,11 @@ class Trainer:
             raise ConfigError(f"{len(self.seeds)} seeds for {len(cfgs)} models: give one seed each")
         self.n_models = len(cfgs)
         self.log_every = max(1, int(log_every))
-        self._use_fast = fast
-        apply_threads(train_config.threads)
         self.device = resolve_device(train_config.device)
+        self._use_fast = fast and fast_step_applies(self.cfg, train_config)
+        apply_threads(
+            train_config.threads, numpy_matmuls=self._use_fast and uses_numpy(self.device)
+        )
         self.x = self._check_data(x_train)
         self.n_samples = int(self.x.shape[0])
         if train_config.batch_size > self.n_samples:
@@ -156,7 +158,7 @@ class Trainer:
         self._fast: FastPath | None = None
         self.params: dict[str, Tensor]
         self.optimizer: torch.optim.Optimizer | FlatAdam
-        if self._use_fast and fast_step_applies(self.cfg, self.train_config):
+        if self._use_fast:
             self._fast = FastPath(stacked, self.cfg, self.train_config)
             self.params, self.optimizer = self._fast.params, self._fast.optimizer
         else:
@@ -232,7 +234,7 @@ class Trainer:
         bs = self.train_config.batch_size
         idx = self._perms[:, pos * bs : (pos + 1) * bs]
         if len(set(self.seeds)) == 1:
-            return self.x[idx[0]]
+            return torch.index_select(self.x, 0, idx[0])  # ~1/3 faster than x[idx[0]] on the CPU
         return self.x[idx]
 
     def _lam_now(self) -> Tensor:

@@ -27,6 +27,7 @@ from sae_core.model import SparseAutoencoder
 from sae_core.training import Trainer
 
 STATE_KEY = "sae_explorer_state"
+MAX_DERIVED = 64  # per-model cached analyses and figures (oldest dropped first)
 MAX_SESSION_RUNS = 200  # frontier points kept per session (each a small dict)
 
 
@@ -116,6 +117,9 @@ class Current:
     def cached(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per model and name; later calls return the stored result."""
         if name not in self._derived:
+            # bounded: figures of every latent a user clicks through would otherwise pile up
+            while len(self._derived) >= MAX_DERIVED:
+                self._derived.pop(next(iter(self._derived)))
             self._derived[name] = compute()
         return self._derived[name]
 
