@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-
 from streamlit.testing.v1 import AppTest
 
 from sae_core.tabular import MAX_FILE_BYTES
