@@ -100,7 +100,7 @@ def export_saelens(
     existing = [name for name in files if os.path.lexists(folder / name)]
     if existing and not overwrite:
         raise RunError(
-            f"{folder} already holds {', '.join(existing)}: choose an empty folder or pass overwrite=True"
+            f"{folder} already holds {', '.join(existing)}: choose an empty folder, or overwrite them (CLI: --overwrite)"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -69,10 +69,10 @@ def test_health_always_answers_and_usually_at_once(report: load_test.LoadReport)
 
 @pytest.mark.xfail(
     strict=False,
-    reason="target not met on 2 shared cores: the event loop that answers /_stcore/health shares "
-    "the GIL with the sessions' script threads, which hold it in Streamlit's gc.collect(2) after "
-    "every run (runner.postScriptGC) and in plotly figure building; measured max 0.7-2.4 s with "
-    "4 sessions (a trivial server beside it: 0.2-0.7 s)",
+    reason="not guaranteed on 2 shared cores, where the browsers run beside the server: with "
+    "runner.postScriptGC off (.streamlit/config.toml) 4 sessions stayed under 1 s in the runs "
+    "measured, 10 sessions peaked at 2.7 s while a trivial server beside it peaked at 0.8 s "
+    "(docs/robustness.md, Load test)",
 )
 def test_health_answers_within_one_second_throughout(report: load_test.LoadReport) -> None:
     assert report.health_max_s < load_test.HEALTH_LIMIT_S, report.slowest_health()
