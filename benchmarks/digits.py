@@ -18,7 +18,7 @@ from benchmarks.common import (
     warm_up,
 )
 from benchmarks.mnist_step import numpy_matmuls
-from benchmarks.tutorial import TutorialSAE, reconstruct, train_tutorial
+from benchmarks.tutorial import TutorialSAE, reconstruct, seconds_to_fve, train_tutorial
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.metrics import compute_fve, evaluate
@@ -60,7 +60,13 @@ def run(quick: bool = False) -> list[Row]:
     fve = evaluate(trainer.model(), ds, probe=False).fve
     fve_tutorial = compute_fve(ds.x_test, reconstruct(tutorial(), ds.x_test))
     t_ours, t_tut = cpu(times["ours"]), wall(times["tutorial"])
-    speedup = cpu_ratio(times["tutorial"], times["ours"])
+    same_epochs = cpu_ratio(times["tutorial"], times["ours"])
+    # "at equal FVE": how long the tutorial loop needs to reach the FVE our default reaches
+    reach_s, reach_epochs, reach_fve = seconds_to_fve(
+        ds.x_train, ds.x_test, fve, d_sae=cfg.d_sae, lam=cfg.lam, batch_size=tc.batch_size
+    )
+    torch.set_num_threads(threads)
+    speedup = reach_s / t_ours
     details = [
         f"digits {ds.n_train}×{ds.d_in}, d_sae {cfg.d_sae}, L1 λ {cfg.lam}, {tc.epochs} epochs of "
         f"batch {tc.batch_size} = {steps} steps, lr {tc.lr}, {threads} thread; medians of CPU "
@@ -69,7 +75,9 @@ def run(quick: bool = False) -> list[Row]:
         f"{t_ours / steps * 1e6:.0f} µs per step), test FVE {fve:.4f}",
         f"tutorial loop, {threads} thread: {cpu(times['tutorial']) * 1e3:.1f} ms ({t_tut * 1e3:.1f}"
         f" ms wall, {cpu(times['tutorial']) / steps * 1e6:.0f} µs per step), test FVE "
-        f"{fve_tutorial:.4f}",
+        f"{fve_tutorial:.4f}: {same_epochs:.1f}× ours at the same number of epochs",
+        f"tutorial loop, {threads} thread, to the same test FVE: {reach_epochs} epochs "
+        f"(checked every 5), {reach_s:.3f} s CPU, FVE {reach_fve:.4f}",
         f"the five matmuls of a step alone take {floor.cpu * 1e6:.0f} µs: no implementation of "
         f"this step beats the tutorial by more than {cpu(times['tutorial']) / (steps * floor.cpu):.1f}×",
     ]
@@ -92,9 +100,9 @@ def run(quick: bool = False) -> list[Row]:
         ),
         Row(
             name="1b speed-up over a tutorial loop",
-            measured=f"{speedup:.1f}× (FVE {fve:.3f} vs {fve_tutorial:.3f})",
+            measured=f"{speedup:.1f}× to FVE {fve:.3f} ({same_epochs:.1f}× at equal epochs)",
             target=f"≥ {MIN_SPEEDUP:g}× at equal or better FVE",
             margin=speedup / MIN_SPEEDUP,
-            status=status_of(speedup >= MIN_SPEEDUP and fve >= fve_tutorial),
+            status=status_of(speedup >= MIN_SPEEDUP and reach_fve >= fve),
         ),
     ]
