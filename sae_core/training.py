@@ -56,7 +56,6 @@ SNAPSHOT_EVERY = 50  # steps between copies of the last good weights (restored o
 # predicting zeros, and the first step's error) counts as divergence: lr 10 reaches 1e10×,
 # healthy runs stay under 1e3× (digits, every method, lr ≤ 0.3).
 EXPLODE_FACTOR = 1e4
-RESAMPLE_SAMPLES = 2048  # inputs scored when choosing new directions for dead latents
 
 StepCallback = Callable[["Trainer"], "bool | None"]
 
@@ -410,44 +409,11 @@ class Trainer:
             p.copy_(self._good[name])
         self.optimizer.state.clear()
 
-    @torch.no_grad()
     def resample_dead(self) -> int:
-        """Re-initialise dead latents towards badly reconstructed inputs (Anthropic 2023).
+        """Re-initialise dead latents (see :func:`sae_core.resampling.resample_dead`)."""
+        from sae_core.resampling import resample_dead
 
-        Each dead latent's atom becomes the direction of an input drawn with probability ∝ its
-        squared loss; its encoder column is that direction scaled to 0.2 × the mean alive encoder
-        norm; its bias and Adam moments are zeroed. Returns how many latents were resampled.
-        """
-        dead = self.steps_since_fired >= self.train_config.dead_window  # [N, d_sae]
-        if not bool(dead.any()):
-            return 0
-        gen = torch.Generator().manual_seed(self.seeds[0] + self.step_count)
-        n_score = min(self.n_samples, RESAMPLE_SAMPLES)
-        sample = self.x[torch.randperm(self.n_samples, generator=gen)[:n_score].to(self.device)]
-        W_enc, W_dec = self._W_enc(), self.params["W_dec"]
-        latents = activate(
-            compute_pre_acts(sample, W_enc, self.params["b_enc"], self.params["b_dec"]), self.cfg
-        )
-        err = (decode_latents(latents, W_dec, self.params["b_dec"]) - sample).square().sum(-1)
-        total = 0
-        for i in range(self.n_models):
-            idx = dead[i].nonzero().flatten()
-            if idx.numel() == 0:
-                continue
-            weights = err[i].square() + 1e-12
-            picks = torch.multinomial(weights.cpu(), idx.numel(), replacement=True, generator=gen)
-            dirs = sample[picks.to(self.device)] - self.params["b_dec"][i]
-            dirs = dirs / dirs.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # [n_dead, d_in]
-            alive = ~dead[i]
-            enc_norm = W_enc[i][:, alive].norm(dim=0).mean() if bool(alive.any()) else 1.0
-            W_dec[i, idx] = dirs
-            if not self.cfg.tied:
-                self.params["W_enc"][i][:, idx] = (dirs * 0.2 * enc_norm).t()
-            self.params["b_enc"][i, idx] = 0.0
-            self._zero_adam(i, idx)
-            self.steps_since_fired[i, idx] = 0
-            total += idx.numel()
-        return total
+        return resample_dead(self)
 
     def _adam_moments(self) -> list[dict[str, Tensor]]:
         """Adam's exp_avg and exp_avg_sq by parameter name (none before the first step)."""
@@ -456,11 +422,3 @@ class Trainer:
             return self._fast.adam_moments()
         states = {name: self.optimizer.state.get(p, {}) for name, p in self.params.items()}
         return [{n: st[key] for n, st in states.items() if key in st} for key in keys]
-
-    def _zero_adam(self, i: int, idx: Tensor) -> None:
-        for moments in self._adam_moments():
-            for name, moment in moments.items():
-                if name in ("W_dec", "b_enc"):
-                    moment[i, idx] = 0.0
-                elif name == "W_enc":
-                    moment[i][:, idx] = 0.0
