@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Row, median, skipped, status_of
+from benchmarks.common import Row, median, run_probe, skipped, status_of
 
 ROOT = Path(__file__).resolve().parents[1]
 COLD_START_S = 5.0
@@ -17,19 +16,7 @@ TRAIN_CLICK_S = 1.0
 
 
 def probe() -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.app_probe"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"app probe failed ({done.returncode}): {tail[0]}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return run_probe("benchmarks.app_probe")
 
 
 def _med(pairs: Any) -> tuple[float, float]:

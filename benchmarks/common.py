@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -170,3 +174,26 @@ def markdown_table(rows: list[Row]) -> str:
         for r in rows
     ]
     return "\n".join(lines)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_probe(module: str, timeout: float = 600) -> dict[str, Any]:
+    """Run ``python -m module`` in a fresh process and parse the JSON it prints.
+
+    Raises RuntimeError with the probe's last line of output when it fails.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"{module} failed ({done.returncode}): {tail[0]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
-from benchmarks.common import Row, skipped, status_of
+from benchmarks.common import Row, run_probe, skipped, status_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT_MB = 1536.0
@@ -15,18 +13,10 @@ LIMIT_MB = 1536.0
 
 def run(quick: bool = False) -> list[Row]:
     name, target = "8 peak RSS, MNIST-size train + evaluate", f"≤ {LIMIT_MB / 1024:g} GB"
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory_probe"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        tail = (done.stderr or "no output").strip().splitlines()[-1]
-        return [skipped(name, target, f"probe failed: {tail}")]
-    r = json.loads(done.stdout)
+    try:
+        r = run_probe("benchmarks.memory_probe")
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        return [skipped(name, target, f"probe failed: {exc}")]
     peak = r["after_evaluate_mb"]
     return [
         Row(

@@ -42,13 +42,20 @@ def train_tutorial(
         TensorDataset(torch.from_numpy(x_train)), batch_size=batch_size, shuffle=True
     )
     for _ in range(epochs):
-        for (x,) in loader:
-            x_hat, latents = model(x)
-            loss = (x_hat - x).pow(2).sum(dim=1).mean() + lam * latents.abs().sum(dim=1).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        _epoch(model, optimizer, loader, lam)
     return model
+
+
+def _epoch(
+    model: TutorialSAE, optimizer: torch.optim.Optimizer, loader: DataLoader, lam: float
+) -> None:
+    """One pass over the loader, as tutorials write it."""
+    for (x,) in loader:
+        x_hat, latents = model(x)
+        loss = (x_hat - x).pow(2).sum(dim=1).mean() + lam * latents.abs().sum(dim=1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
 
 @torch.no_grad()
@@ -87,12 +94,7 @@ def seconds_to_fve(
     spent, fve = 0.0, float("-inf")
     for epoch in range(1, max_epochs + 1):
         start = time.process_time()
-        for (x,) in loader:
-            x_hat, latents = model(x)
-            loss = (x_hat - x).pow(2).sum(dim=1).mean() + lam * latents.abs().sum(dim=1).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        _epoch(model, optimizer, loader, lam)
         spent += time.process_time() - start
         if epoch % check_every == 0:
             x_hat = reconstruct(model, x_test)
