@@ -34,7 +34,14 @@ from sae_core.ui.compare_sweep import (
     progress_callback,
     sweep_base,
 )
-from sae_core.ui.state import STATE_KEY, AppState, Current, make_choice, set_current
+from sae_core.ui.state import (
+    STATE_KEY,
+    AppState,
+    Current,
+    current_from_result,
+    make_choice,
+    set_current,
+)
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,17 +85,7 @@ def digits_current(d_sae: int = 16) -> Current:
     result = train(
         SAEConfig(d_in=dataset.d_in, d_sae=d_sae), dataset, TrainConfig(epochs=1), probe=False
     )
-    return Current(
-        data=make_choice("digits"),
-        dataset=dataset,
-        sae_config=result.sae_config,
-        train_config=result.train_config,
-        model=result.model,
-        history=result.history,
-        metrics=result.metrics,
-        train_seconds=result.train_seconds,
-        steps=result.steps,
-    )
+    return current_from_result(make_choice("digits"), dataset, result)
 
 
 def saved_run(name: str, *, d_sae: int = 16, d_in: int = 64, data: str = "digits") -> Path:

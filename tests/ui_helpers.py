@@ -21,7 +21,14 @@ from streamlit.testing.v1 import AppTest
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.fit import train
-from sae_core.ui.state import STATE_KEY, AppState, Current, make_choice, set_current
+from sae_core.ui.state import (
+    STATE_KEY,
+    AppState,
+    Current,
+    current_from_result,
+    make_choice,
+    set_current,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -114,17 +121,7 @@ def make_current(
     )
     train_cfg = TrainConfig(epochs=epochs)
     result = train(sae_cfg, dataset, train_cfg, probe=False)
-    return Current(
-        data=make_choice(spec, **options),
-        dataset=dataset,
-        sae_config=sae_cfg,
-        train_config=train_cfg,
-        model=result.model,
-        history=result.history,
-        metrics=result.metrics,
-        train_seconds=result.train_seconds,
-        steps=result.steps,
-    )
+    return current_from_result(make_choice(spec, **options), dataset, result)
 
 
 def app_with_model(current: Current, page: str | None = None) -> AppTest:
