@@ -117,17 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Every ``load_dataset`` keyword the command line gave (split, preprocessing, --opt)."""
+    return {
+        "test_fraction": args.test_fraction,
+        "seed": args.data_seed,
+        "max_samples": args.max_samples,
+        "preprocess": args.preprocess,
+        **_source_options(args.opt),
+    }
+
+
 def _load_data(args: argparse.Namespace, spec: str) -> Any:
     from sae_core.data import load_dataset
 
-    return load_dataset(
-        spec,
-        test_fraction=args.test_fraction,
-        seed=args.data_seed,
-        max_samples=args.max_samples,
-        preprocess=args.preprocess,
-        **_source_options(args.opt),
-    )
+    return load_dataset(spec, **_data_options(args))
 
 
 def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -215,6 +219,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             name=out.name,
             root=out.parent,
             train_seconds=result.train_seconds,
+            # how to load the very same split again (eval, the app's Load); keys as the app writes
+            extra={"data_spec": args.data, "data_options": _data_options(args)},
         )
     payload = {
         "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
@@ -285,7 +291,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from sae_core.runs import check_run_compatible, load_run
 
     run = load_run(Path(args.run_dir))
-    dataset = _load_data(args, args.data or run.data_name)
+    dataset = _run_data(args, run)
     check_run_compatible(run, dataset.d_in)
     metrics = evaluate(run.model, dataset).to_dict()
     if args.json:
@@ -307,6 +313,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         _print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
     return 0
+
+
+def _run_data(args: argparse.Namespace, run: Any) -> Any:
+    """``--data`` when given; otherwise the run's own data, loaded as it was for training."""
+    from sae_core.data import load_dataset
+
+    if args.data:
+        return _load_data(args, args.data)
+    spec, options = run.extra.get("data_spec"), run.extra.get("data_options")
+    if isinstance(spec, str) and isinstance(options, dict):
+        return load_dataset(spec, **options)
+    return _load_data(args, run.data_name)  # older runs: the name with default options
 
 
 def cmd_export(args: argparse.Namespace) -> int:

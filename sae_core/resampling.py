@@ -32,19 +32,20 @@ def resample_dead(trainer: Trainer) -> int:
     if not bool(dead.any()):
         return 0
     params, cfg = trainer.params, trainer.cfg
-    gen = torch.Generator().manual_seed(trainer.seeds[0] + trainer.step_count)
-    n_score = min(trainer.n_samples, RESAMPLE_SAMPLES)
-    order = torch.randperm(trainer.n_samples, generator=gen)[:n_score]
-    sample = trainer.x[order.to(trainer.device)]  # [n_score, d_in]
     W_enc, W_dec = trainer._W_enc(), params["W_dec"]
-    latents = activate(compute_pre_acts(sample, W_enc, params["b_enc"], params["b_dec"]), cfg)
-    err = (decode_latents(latents, W_dec, params["b_dec"]) - sample).square().sum(-1)  # [N, n]
+    n_score = min(trainer.n_samples, RESAMPLE_SAMPLES)
     total = 0
     for i in range(trainer.n_models):
         idx = dead[i].nonzero().flatten()
         if idx.numel() == 0:
             continue
-        weights = err[i].square() + 1e-12
+        # each model draws from its own seed, so a stacked sweep resamples exactly as a lone run
+        gen = torch.Generator().manual_seed(trainer.seeds[i] + trainer.step_count)
+        order = torch.randperm(trainer.n_samples, generator=gen)[:n_score]
+        sample = trainer.x[order.to(trainer.device)]  # [n_score, d_in]
+        pre = compute_pre_acts(sample, W_enc[i], params["b_enc"][i], params["b_dec"][i])
+        x_hat = decode_latents(activate(pre, cfg), W_dec[i], params["b_dec"][i])
+        weights = (x_hat - sample).square().sum(-1).square() + 1e-12  # ∝ squared loss
         picks = torch.multinomial(weights.cpu(), idx.numel(), replacement=True, generator=gen)
         dirs = sample[picks.to(trainer.device)] - params["b_dec"][i]
         dirs = dirs / dirs.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # [n_dead, d_in]

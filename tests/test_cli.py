@@ -164,3 +164,31 @@ def test_module_entry_point_runs_as_a_subprocess() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "lam=nan" in done.stderr
+
+
+def test_eval_without_data_replays_the_runs_own_split_and_preprocessing(capsys, tmp_path) -> None:
+    run_dir = tmp_path / "std"
+    trained = run_json(
+        capsys,
+        "train",
+        "--data",
+        "synthetic",
+        "--opt",
+        "n_features=16",
+        "--opt",
+        "d_in=8",
+        "--data-seed",
+        "1",
+        "--preprocess",
+        "standardise",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--out",
+        str(run_dir),
+        "--json",
+    )
+    evaluated = run_json(capsys, "eval", str(run_dir), "--json")
+    for key in ("mse", "fve", "l0", "mmcs"):
+        assert evaluated["metrics"][key] == pytest.approx(trained["metrics"][key], abs=1e-6)

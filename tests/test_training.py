@@ -217,3 +217,17 @@ def test_bad_training_data_is_refused_with_a_clear_message(x: np.ndarray, messag
 def test_batch_larger_than_the_data_is_refused(digits: np.ndarray) -> None:
     with pytest.raises(ConfigError, match="batch_size=5000 exceeds"):
         Trainer(SAEConfig(d_in=64), TrainConfig(batch_size=5000), digits)
+
+
+def test_stacked_models_resample_exactly_as_they_would_alone(digits: np.ndarray) -> None:
+    lams, seeds = [0.5, 1.0, 2.0], [3, 4, 5]
+    tc = TrainConfig(steps=80, dead_remedy="resample", dead_window=10, resample_every=30)
+    cfgs = [SAEConfig(d_in=64, d_sae=24, lam=lam) for lam in lams]
+    stacked = Trainer(cfgs, tc, digits, seeds=seeds)
+    stacked.run()
+    for i, cfg in enumerate(cfgs):
+        alone = Trainer(cfg, tc.replace(seed=seeds[i]), digits)
+        alone.run()
+        torch.testing.assert_close(
+            stacked.model(i).W_dec, alone.model().W_dec, atol=1e-4, rtol=1e-3
+        )
