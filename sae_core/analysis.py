@@ -190,3 +190,22 @@ def matched_similarity(
     row_order = np.concatenate([rows, rest_rows]).astype(np.int64)
     col_order = np.concatenate([cols, rest_cols]).astype(np.int64)
     return cos[np.ix_(row_order, col_order)], row_order, col_order
+
+
+def atom_smoothness(W_dec: np.ndarray, image_shape: tuple[int, int]) -> float:
+    """Mean correlation of horizontally and vertically neighbouring pixels over the atoms.
+
+    W_dec: [d_sae, h·w]. Localised edges and blobs score well above 0; pixel noise scores ≈ 0.
+    """
+    h, w = image_shape
+    atoms = W_dec.reshape(-1, h, w).astype(np.float64)
+    atoms = atoms - atoms.mean(axis=(1, 2), keepdims=True)
+
+    def corr(a: np.ndarray, b: np.ndarray) -> float:
+        num = (a * b).sum(axis=(1, 2))
+        den = np.sqrt((a * a).sum(axis=(1, 2)) * (b * b).sum(axis=(1, 2))) + 1e-12
+        return float(np.mean(num / den))
+
+    across = corr(atoms[:, :, :-1], atoms[:, :, 1:])
+    down = corr(atoms[:, :-1, :], atoms[:, 1:, :])
+    return (across + down) / 2

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sae_core.analysis import atom_smoothness
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.dataset import Dataset
@@ -119,21 +121,34 @@ def dead_latents() -> ScenarioResult:
 
 
 def gabor() -> ScenarioResult:
-    options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000}
+    options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000, "eps": 3.0}
     data = load_dataset("patches", **options)
-    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=16, unit_norm_decoder=True)
-    result = train(cfg, data, TrainConfig(epochs=15, batch_size=256, lr=3e-3))
+    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=8, unit_norm_decoder=True)
+    result = train(cfg, data, TrainConfig(epochs=40, batch_size=256, lr=3e-3), probe=False)
+    assert data.image_shape is not None
+    smooth = atom_smoothness(result.model.W_dec.detach().cpu().numpy(), data.image_shape)
+    rng = np.random.default_rng(0)
+    noise = atom_smoothness(rng.standard_normal((cfg.d_sae, data.d_in)), data.image_shape)
     return ScenarioResult(
-        table=pd.DataFrame([_row("TopK k=16 on ZCA-whitened 8×8 patches", result)]),
+        table=pd.DataFrame(
+            [_row("TopK k=8 on ZCA-whitened 8×8 patches", result, smoothness=smooth)]
+        ),
         dataset=data,
         data_spec="patches",
         data_options=options,
         show=result,
-        headline={"FVE": result.metrics.fve, "L0": result.metrics.l0},
+        headline={
+            "FVE": result.metrics.fve,
+            "L0": result.metrics.l0,
+            "atom smoothness": smooth,
+            "random atoms' smoothness": noise,
+        },
         conclusion=(
             f"With L0 = {result.metrics.l0:.1f} the dictionary explains "
-            f"{100 * result.metrics.fve:.0f}% of the whitened patches' variance; look at "
-            "the atoms: localised, oriented edges, like V1 simple cells' receptive fields."
+            f"{100 * result.metrics.fve:.0f}% of the whitened patches' variance. Neighbouring "
+            f"pixels of its atoms correlate at {smooth:.2f} (random atoms: {noise:.2f}): look at "
+            "them for oriented edges and gratings, like V1 simple cells' receptive fields. "
+            "Trained longer, on more patches, they sharpen."
         ),
     )
 

@@ -44,7 +44,7 @@ SOURCES: dict[str, DataSource] = {
                 "side of the square patch, 2..32 (default 8; 12, 16 common)",
                 "number of patches (default 10000)",
                 "none | zca | pca (default none)",
-                "added to each eigenvalue when whitening (default 0.1)",
+                "added to each eigenvalue when whitening (default 1; larger = smoother filters)",
             ),
             needs="nothing (scikit-learn's two sample photos; Pillow reads them)",
         ),

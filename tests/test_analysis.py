@@ -184,3 +184,15 @@ def test_matched_similarity_diagonal_averages_to_mcc(data: st.DataObject, fl: tu
     k = min(n_features, d_sae)
     diagonal = np.abs(np.diag(cos)[:k]).sum() / n_features
     assert diagonal == pytest.approx(compute_mcc(features, W_dec), abs=1e-9)
+
+
+def test_atom_smoothness_separates_smooth_atoms_from_pixel_noise() -> None:
+    from sae_core.analysis import atom_smoothness
+
+    yy, xx = np.mgrid[0:8, 0:8]
+    edges = np.stack([np.tanh(xx - 3.5), np.tanh(yy - 3.5)]).reshape(2, 64)
+    noise = np.random.default_rng(0).standard_normal((200, 64))
+    assert atom_smoothness(edges, (8, 8)) > 0.5
+    assert abs(atom_smoothness(noise, (8, 8))) < 0.05
+    # a checkerboard anti-correlates with its neighbours
+    assert atom_smoothness(((xx + yy) % 2 * 2 - 1.0).reshape(1, 64), (8, 8)) == pytest.approx(-1)

@@ -52,6 +52,8 @@ def test_l2_and_contractive_keep_l0_high(results) -> None:
 def test_gabor_scenario_learns_a_usable_dictionary_of_patches(results) -> None:
     r = results["gabor"]
     assert r.dataset.image_shape == (8, 8) and r.headline["FVE"] > 0.4
+    # structured atoms, not pixel noise (the review found noise with ε = 0.1)
+    assert r.headline["atom smoothness"] > 0.15 > abs(r.headline["random atoms' smoothness"])
 
 
 def test_conclusions_quote_the_live_numbers(results) -> None:

@@ -21,12 +21,13 @@ from sae_core.ui.compare_sweep import (
 )
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import AppState
+from sae_core.ui.views import sparsity_knob
 
 
 def describe_base(base: SweepBase, from_current: bool) -> str:
     cfg, tc = base.sae_config, base.train_config
     origin = "the current model" if from_current else "default settings (no model yet)"
-    knob = f"k = {cfg.k}" if cfg.method == "topk" else f"λ = {cfg.lam:.3g}"
+    knob = sparsity_knob(cfg.method, cfg.lam, cfg.k)
     return (
         f"Starts from {origin}: **{base.data.label}** · `{cfg.method}` · {knob} · "
         f"d_sae = {cfg.d_sae} · batch {tc.batch_size} · lr {tc.lr:g} · seed {tc.seed}"

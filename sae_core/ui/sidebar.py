@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sae_core.ui.state import AppState
+from sae_core.ui.views import sparsity_knob
 
 TRAIN_PAGE = "pages/train.py"
 
@@ -24,10 +25,8 @@ def render_sidebar(state: AppState) -> None:
             )
         else:
             cfg, m = current.sae_config, current.metrics
-            st.markdown(
-                f"**{current.data.label}** · `{cfg.method}` · λ = {cfg.lam:.3g} · "
-                f"d_sae = {cfg.d_sae}" + (f" · k = {cfg.k}" if cfg.method == "topk" else "")
-            )
+            knob = sparsity_knob(cfg.method, cfg.lam, cfg.k)
+            st.markdown(f"**{current.data.label}** · `{cfg.method}` · {knob} · d_sae = {cfg.d_sae}")
             # a markdown table, not st.metric: three metrics side by side truncate in a sidebar
             st.markdown(
                 "| FVE | L0 | dead |\n|---|---|---|\n"

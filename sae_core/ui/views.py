@@ -80,12 +80,19 @@ def fmt(value: float | None, pattern: str = "{:.3f}") -> str:
     return pattern.format(value)
 
 
+def sparsity_knob(method: str, lam: float, k: int | None) -> str:
+    """What sets the sparsity: ``k = 8`` for TopK, nothing for none, else ``λ = 0.1``."""
+    if method == "topk":
+        return f"k = {k}"
+    return "no penalty" if method == "none" else f"λ = {lam:.3g}"
+
+
 def model_caption(current: Current) -> None:
     """One line naming the model and the split the page analyses."""
     cfg = current.sae_config
     st.caption(
-        f"{current.data.label} · `{cfg.method}` · λ = {cfg.lam:.3g} · d_sae = {cfg.d_sae} · "
-        f"test split: {current.dataset.n_test} samples"
+        f"{current.data.label} · `{cfg.method}` · {sparsity_knob(cfg.method, cfg.lam, cfg.k)} · "
+        f"d_sae = {cfg.d_sae} · test split: {current.dataset.n_test} samples"
     )
 
 
