@@ -169,3 +169,24 @@ def sample_titles(samples: pd.DataFrame) -> list[str]:
         ("" if bins is None else f"q{int(bins[i]) + 1} ") + f"#{int(ids[i])} a={acts[i]:.2g}"
         for i in range(len(ids))
     ]
+
+
+def sparsity_advice(method: str, lam: float, d_sae: int, l0: float, dead: float) -> str | None:
+    """One hint when an L1 model's codes are far from a useful sparsity, else None.
+
+    Thresholds are rough rules of thumb, not a tuning procedure: codes using over half the
+    latents are hardly sparse; a third of the latents dead usually means λ (or lr) is too high.
+    """
+    if method != "l1" or d_sae < 8:
+        return None
+    if l0 > 0.5 * d_sae:
+        return (
+            f"L0 = {l0:.0f} of {d_sae}: these codes are dense. Raise λ (try {lam * 10:g}) for a "
+            "sparser code; watch FVU rise on Compare & sweep."
+        )
+    if dead > 1 / 3:
+        return (
+            f"{dead:.0%} of the latents are dead. Lower λ (try {lam / 10:g}) or the learning "
+            "rate, or use a λ warm-up or resampling (Advanced)."
+        )
+    return None

@@ -128,3 +128,12 @@ def test_a_table_pick_is_reported_once_until_cleared_or_the_model_changes() -> N
     assert pick([], "model-a") is None
     assert pick([2], "model-a") == 2  # picked again after clearing
     assert pick([2], "model-b") == 2  # same row, another model
+
+
+def test_sparsity_advice_speaks_only_for_dense_or_mostly_dead_l1_codes() -> None:
+    from sae_core.exploration import sparsity_advice
+
+    assert "Raise λ (try 1)" in sparsity_advice("l1", 0.1, 128, 106.4, 0.0)
+    assert "Lower λ (try 0.1)" in sparsity_advice("l1", 1.0, 128, 3.0, 0.7)
+    assert sparsity_advice("l1", 0.1, 128, 40.0, 0.0) is None
+    assert sparsity_advice("topk", 0.1, 128, 100.0, 0.0) is None

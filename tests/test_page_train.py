@@ -242,3 +242,9 @@ def test_a_run_interrupted_by_a_click_shows_its_partial_model_as_paused():
     at.run()
     assert app_state(at).current.steps == 5 and not app_state(at).current.finished
     assert any("Paused at step 5" in str(c.value) for c in at.caption)
+
+
+def test_dense_l1_codes_get_a_hint_to_raise_lambda() -> None:
+    at = trained_app(train_lam=0.001, train_epochs=2)
+    hints = [i.value for i in at.info if "dense" in i.value]
+    assert hints and "Raise λ (try 0.01)" in hints[0]

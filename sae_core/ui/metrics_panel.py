@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sae_core.exploration import sparsity_advice
 from sae_core.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.state import Current
@@ -116,6 +117,10 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
     _grid([r for r in rows if r.key in WIDE], max(1, columns - 1))
     if not current.finished:
         st.caption("Probe accuracy is computed when training finishes.")
+    m = current.metrics
+    advice = sparsity_advice(cfg.method, cfg.lam, cfg.d_sae, m.l0, m.dead_fraction)
+    if advice:
+        st.info(advice, icon=":material/lightbulb:")
 
 
 def render_objective(current: Current) -> None:
