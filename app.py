@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.ui.server import tune_interpreter
 from sae_core.ui.sidebar import render_sidebar
 from sae_core.ui.state import get_state
 from sae_core.ui.url_state import apply_url_once, render_share, show_url_notices, sync_url
 
+tune_interpreter()  # keeps /_stcore/health answering under load (sae_core/ui/server.py)
 st.set_page_config(page_title="SAE Explorer", page_icon=":material/blur_on:", layout="wide")
 
 # Keys are the page names a link's ``page=`` uses (sae_core/ui/url_state.py).

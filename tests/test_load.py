@@ -1,6 +1,6 @@
 """Several browser sessions at once against one server: each trains and browses its own model.
 
-The small version of ``python -m benchmarks.load_test``: 10 sessions take about 100–120 s on
+The small version of ``python -m benchmarks.load_test``: 10 sessions take about 60–90 s on
 2 shared cores, so the suite runs 4 (about 40 s). Without Chromium or playwright it skips,
 except in CI where it fails.
 """
@@ -8,6 +8,7 @@ except in CI where it fails.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,12 +68,10 @@ def test_health_always_answers_and_usually_at_once(report: load_test.LoadReport)
     assert report.health_median_s < TYPICAL_HEALTH_S, report.summary()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="not guaranteed on 2 shared cores, where the browsers run beside the server: with "
-    "runner.postScriptGC off (.streamlit/config.toml) 4 sessions stayed under 1 s in the runs "
-    "measured, 10 sessions peaked at 2.7 s while a trivial server beside it peaked at 0.8 s "
-    "(docs/robustness.md, Load test)",
-)
 def test_health_answers_within_one_second_throughout(report: load_test.LoadReport) -> None:
+    # The browsers run at idle priority (as on the students' own machines) and the app sets a
+    # short GIL switch interval (sae_core/ui/server.py); 10 sessions stay under 1 s too
+    # (docs/robustness.md, Load test).
+    if shutil.which("chrt") is not None:
+        assert report.idle_browsers
     assert report.health_max_s < load_test.HEALTH_LIMIT_S, report.slowest_health()

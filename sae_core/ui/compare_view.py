@@ -47,6 +47,7 @@ def lam_choice(base: SweepBase) -> list[float]:
         "λ values",
         LAM_GRID,
         key="cmp_lams",
+        **keep.start(st.multiselect, "cmp_lams"),
         format_func=lambda v: f"{v:g}",
         disabled=typed,
         help="A log grid; or type your own values below (they replace this choice)",
@@ -54,6 +55,7 @@ def lam_choice(base: SweepBase) -> list[float]:
     text = st.text_input(
         "…or type λ values",
         key="cmp_lam_text",
+        **keep.start(st.text_input, "cmp_lam_text"),
         placeholder="0.01, 0.1, 1",
         help="Comma-separated numbers ≥ 0; replaces the selection above",
     )
@@ -69,6 +71,7 @@ def width_choice(base: SweepBase) -> list[int]:
         "Hidden sizes (d_sae)",
         options,
         key="cmp_widths",
+        **keep.start(st.multiselect, "cmp_widths"),
         help=f"Leave empty to keep d_sae = {base.sae_config.d_sae}",
     )
     keep.remember("cmp_widths")
@@ -82,10 +85,13 @@ def schedule_choice(base: SweepBase) -> tuple[int, int]:
         1,
         MAX_SEEDS,
         key="cmp_seeds",
+        **keep.start(st.number_input, "cmp_seeds"),
         help="Several seeds show how much a result varies by chance",
     )
     keep.seed("cmp_epochs", min(base.train_config.epochs, 200))
-    epochs = st.number_input("Epochs per run", 1, 200, key="cmp_epochs")
+    epochs = st.number_input(
+        "Epochs per run", 1, 200, key="cmp_epochs", **keep.start(st.number_input, "cmp_epochs")
+    )
     keep.remember("cmp_seeds")
     keep.remember("cmp_epochs")
     return int(seeds), int(epochs)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, check_compatible
-from sae_core.ui.keep import remember, seed
+from sae_core.ui.keep import remember, seed, start
 from sae_core.ui.teacher import visible
 
 # 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
@@ -103,7 +103,13 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
     # A control hidden by teacher mode is not drawn; remember() still returns its value.
     seed("train_method", _SAE.method)
     if visible("method"):
-        st.selectbox("Method", METHODS, key="train_method", format_func=lambda m: METHOD_LABELS[m])
+        st.selectbox(
+            "Method",
+            METHODS,
+            key="train_method",
+            format_func=lambda m: METHOD_LABELS[m],
+            **start(st.selectbox, "train_method", METHODS),
+        )
     method = remember("train_method")
     seed("train_lam", _SAE.lam)
     idle = LAM_IDLE_REASON.get(method)
@@ -113,6 +119,7 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
             LAM_GRID,
             key="train_lam",
             format_func=_fmt,
+            **start(st.select_slider, "train_lam"),
             disabled=idle is not None,
             help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
         )
@@ -121,13 +128,25 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
     if method == "topk":
         seed("train_k", _SAE.k)
         if visible("k"):
-            st.slider("k (latents kept per sample)", 1, K_MAX, key="train_k")
+            st.slider(
+                "k (latents kept per sample)",
+                1,
+                K_MAX,
+                key="train_k",
+                **start(st.slider, "train_k"),
+            )
         k = remember("train_k")
     if method == "kl":
         seed("train_rho", _SAE.rho)
         if visible("rho"):
             st.slider(
-                "ρ (target mean activation)", 0.001, 0.5, step=0.001, key="train_rho", format="%.3f"
+                "ρ (target mean activation)",
+                0.001,
+                0.5,
+                step=0.001,
+                key="train_rho",
+                format="%.3f",
+                **start(st.slider, "train_rho"),
             )
         rho = remember("train_rho")
     return str(method), float(lam), int(k), float(rho)
@@ -137,24 +156,41 @@ def _schedule() -> tuple[int, int, float, int, int]:
     """Hidden size, epochs, learning rate, batch size, seed."""
     seed("train_d_sae", _SAE.d_sae)
     if visible("hidden"):
-        st.select_slider("Hidden size d_sae", D_SAE_GRID, key="train_d_sae")
+        st.select_slider(
+            "Hidden size d_sae",
+            D_SAE_GRID,
+            key="train_d_sae",
+            **start(st.select_slider, "train_d_sae"),
+        )
     d_sae = remember("train_d_sae")
     c1, c2 = st.columns(2) if visible("epochs") and visible("seed") else (st, st)
     seed("train_epochs", _TRAIN.epochs)
     if visible("epochs"):
-        c1.number_input("Epochs", 1, 1000, step=1, key="train_epochs")
+        c1.number_input(
+            "Epochs", 1, 1000, step=1, key="train_epochs", **start(st.number_input, "train_epochs")
+        )
     epochs = remember("train_epochs")
     seed("train_seed", _TRAIN.seed)
     if visible("seed"):
-        c2.number_input("Seed", 0, 2**31 - 1, step=1, key="train_seed")
+        c2.number_input(
+            "Seed", 0, 2**31 - 1, step=1, key="train_seed", **start(st.number_input, "train_seed")
+        )
     seed_value = remember("train_seed")
     seed("train_lr", _TRAIN.lr)
     if visible("lr"):
-        st.select_slider("Learning rate (Adam)", LR_GRID, key="train_lr", format_func=_fmt)
+        st.select_slider(
+            "Learning rate (Adam)",
+            LR_GRID,
+            key="train_lr",
+            format_func=_fmt,
+            **start(st.select_slider, "train_lr"),
+        )
     lr = remember("train_lr")
     seed("train_batch", _TRAIN.batch_size)
     if visible("batch"):
-        st.select_slider("Batch size", BATCH_GRID, key="train_batch")
+        st.select_slider(
+            "Batch size", BATCH_GRID, key="train_batch", **start(st.select_slider, "train_batch")
+        )
     batch = remember("train_batch")
     return int(d_sae), int(epochs), float(lr), int(batch), int(seed_value)
 
@@ -179,22 +215,35 @@ def _advanced() -> tuple[bool, bool, float, int, str]:
 
 def _advanced_widgets() -> None:
     with st.expander("Advanced"):
-        st.checkbox("Tied weights (W_dec = W_encᵀ)", key="train_tied")
+        st.checkbox(
+            "Tied weights (W_dec = W_encᵀ)", key="train_tied", **start(st.checkbox, "train_tied")
+        )
         st.checkbox(
             "Unit-norm decoder rows",
             key="train_unit_norm",
+            **start(st.checkbox, "train_unit_norm"),
             help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
         )
         st.select_slider(
-            "Weight decay λ_w Σ W²", WEIGHT_DECAY_GRID, key="train_wd", format_func=_fmt
+            "Weight decay λ_w Σ W²",
+            WEIGHT_DECAY_GRID,
+            key="train_wd",
+            format_func=_fmt,
+            **start(st.select_slider, "train_wd"),
         )
         st.number_input(
-            "λ warm-up steps (λ ramps up from 0)", 0, 100_000, step=50, key="train_warmup"
+            "λ warm-up steps (λ ramps up from 0)",
+            0,
+            100_000,
+            step=50,
+            key="train_warmup",
+            **start(st.number_input, "train_warmup"),
         )
         st.selectbox(
             "Dead-latent remedy",
             DEAD_REMEDIES,
             key="train_dead",
+            **start(st.selectbox, "train_dead", DEAD_REMEDIES),
             help="resample: penalty methods (Anthropic 2023); auxk: TopK (Gao et al. 2024).",
         )
 

@@ -15,7 +15,7 @@ from sae_core.data import SOURCES
 from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
 from sae_core.ui.guard import user_errors
-from sae_core.ui.keep import remember, seed
+from sae_core.ui.keep import remember, seed, start
 from sae_core.ui.state import DataChoice, load_choice, make_choice
 from sae_core.ui.teacher import visible
 
@@ -44,7 +44,8 @@ def _widget(key: str, default: Any, draw: Any, *args: Any, **kwargs: Any) -> Any
     """
     seed(key, default)
     if visible("data"):
-        draw(*args, key=key, **kwargs)
+        options = kwargs.get("options", args[1] if len(args) > 1 else None)
+        draw(*args, key=key, **kwargs, **start(draw, key, options))
     return remember(key)
 
 

@@ -2,12 +2,18 @@
 
 Streamlit forgets a widget's value in any run that does not draw it (another page, or a k slider
 hidden while the method is L1). Each kept widget mirrors its value into a shadow key that
-Streamlit never cleans up, and is seeded from it when drawn again. Seeding through
-``st.session_state`` (never ``value=``) avoids the "default and Session State" warning.
+Streamlit never cleans up, and is seeded from it when drawn again.
+
+Each kept widget is also drawn with its current value as its default (:func:`start`). The browser
+falls back to a widget's default whenever it holds no value of its own for it; after runs cut
+short by clicks it may not, and under a classroom's load (the 10-session load test) that reset
+Epochs to 1, the method to "none" and the select sliders to their first option, and sent those
+back as the user's choice. With the current value as the default, such a fallback changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -19,6 +25,27 @@ def seed(key: str, default: Any) -> None:
     """Before drawing widget ``key``: give it its remembered value, or ``default`` the first time."""
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(SHADOW_PREFIX + key, default)
+
+
+INDEX_WIDGETS = frozenset({"selectbox", "radio"})  # they take the default as a position
+LIST_WIDGETS = frozenset({"multiselect", "pills", "segmented_control"})  # as ``default=``
+
+
+def start(widget: Any, key: str, options: Sequence[Any] | None = None) -> dict[str, Any]:
+    """The keyword that makes ``widget`` (e.g. ``st.selectbox``) default to ``key``'s value now.
+
+    Pass it on: ``st.selectbox("Method", METHODS, key=k, **start(st.selectbox, k, METHODS))``,
+    after :func:`seed`. (Streamlit logs a warning about a default only in a run that also set the
+    value through Session State: the first seed, which sets the same value.)
+    """
+    value = st.session_state[key]
+    name = getattr(widget, "__name__", "")
+    if name in INDEX_WIDGETS:
+        choices = list(options or ())
+        return {"index": choices.index(value)} if value in choices else {}
+    if name in LIST_WIDGETS:
+        return {"default": value}
+    return {"value": value}
 
 
 def remember(key: str) -> Any:

@@ -14,7 +14,7 @@ from sae_core.dataset import Dataset
 from sae_core.figures import make_history_figure
 from sae_core.training import Trainer
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
-from sae_core.ui.keep import remember, seed
+from sae_core.ui.keep import remember, seed, start
 from sae_core.ui.state import AppState, Current
 
 REDRAW_SECONDS = 0.25  # live curves and progress redraw at most this often (not every step)
@@ -90,7 +90,11 @@ def render_controls(*, live_allowed: bool, live_reason: str) -> Actions:
     with top[1]:
         seed("train_live", False)
         live = st.toggle(
-            "Train as I move", key="train_live", disabled=not live_allowed, help=live_reason
+            "Train as I move",
+            key="train_live",
+            disabled=not live_allowed,
+            help=live_reason,
+            **start(st.toggle, "train_live"),
         )
         remember("train_live")
     seed("train_step_size", 10)

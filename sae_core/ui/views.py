@@ -41,7 +41,7 @@ def kept(widget: Callable[..., T], label: str, *, key: str, default: Any, **kwar
     """
     keep.seed(key, default)
     _repair(key, default, kwargs)
-    value = widget(label, key=key, **kwargs)
+    value = widget(label, key=key, **kwargs, **keep.start(widget, key, kwargs.get("options")))
     keep.remember(key)
     return value
 
