@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
 import statistics
 import sys
 import tempfile
@@ -237,7 +236,7 @@ def run_load(
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(kit.app_server(workdir / "runs", ARTIFACTS / "server.log"))
         probe = HealthProbe(url)
-        idle_in = workdir if idle_browsers and shutil.which("chrt") else None
+        idle_in = workdir if idle_browsers and kit.idle_chrt() else None
         start = time.perf_counter()
         probe.start()
         try:

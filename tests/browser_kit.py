@@ -141,14 +141,25 @@ def app_server(runs_dir: Path, log: Path, env: dict[str, str] | None = None) -> 
             _stop(process)
 
 
+def idle_chrt() -> str | None:
+    """``chrt`` where it may put a process under SCHED_IDLE here, else None."""
+    chrt = shutil.which("chrt")
+    if chrt is None:
+        return None
+    probe = subprocess.run([chrt, "--idle", "0", "true"], capture_output=True, check=False)
+    # a container may forbid changing the scheduling policy
+    return chrt if probe.returncode == 0 else None
+
+
 def idle_wrapper(executable: str, folder: Path) -> str | None:
-    """A script in ``folder`` that runs ``executable`` under SCHED_IDLE; None without ``chrt``.
+    """A script in ``folder`` that runs ``executable`` under SCHED_IDLE; None without
+    :func:`idle_chrt`.
 
     SCHED_IDLE processes (and every child they start) get a CPU only when no ordinary process
     wants it. ``nice`` is not enough: Chromium running as root gives its own processes nice 0
     or -8 again.
     """
-    chrt = shutil.which("chrt")
+    chrt = idle_chrt()
     if chrt is None:
         return None
     wrapper = folder / "chromium-idle"
