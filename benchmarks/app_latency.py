@@ -40,15 +40,20 @@ def run(quick: bool = False) -> list[Row]:
     warm_clicks, _ = _med(t for p in probes for t in p["train_click_s"][1:])
     pages = probes[0]["page_switch_s"].keys()
     # the first visit of a page also imports its modules: count the later switches
-    switch, switch_wall = {}, {}
+    switch: dict[str, float] = {}
     for page in pages:
-        switch[page], switch_wall[page] = _med(
-            t for p in probes for t in p["page_switch_s"][page][1:]
-        )
+        switch[page], _ = _med(t for p in probes for t in p["page_switch_s"][page][1:])
     first_visit = {page: max(p["page_switch_s"][page][0][1] for p in probes) for page in pages}
-    slowest = max(switch, key=lambda page: switch[page])
+    # after a new model each page is drawn afresh: that visit counts as well as the repeats
+    fresh = {
+        page: _med(p["new_model_switch_s"][page] for p in probes)
+        for page in pages
+        if page in probes[0]["new_model_switch_s"]
+    }
+    worst = {page: max(switch[page], fresh.get(page, (0.0, 0.0))[0]) for page in pages}
+    slowest = max(worst, key=lambda page: worst[page])
     over = [
-        f"{Path(p).stem} {t * 1e3:.0f} ms" for p, t in sorted(switch.items()) if t > PAGE_SWITCH_S
+        f"{Path(p).stem} {t * 1e3:.0f} ms" for p, t in sorted(worst.items()) if t > PAGE_SWITCH_S
     ]
     problems = sorted({m for p in probes for k in p if k.endswith("problems") for m in p[k]})
     charts_ok = all(p["has_history_chart"] for p in probes)
@@ -65,10 +70,15 @@ def run(quick: bool = False) -> list[Row]:
                 "app.py's first page drawn by AppTest; the script run itself took "
                 f"{_med(p['cold_start_s'] for p in probes)[0]:.2f} s",
                 "page switches with a trained model (CPU time of the script run, median of later "
-                "visits; first visit in brackets): "
+                "visits; the process's first visit, which imports the page's modules, in "
+                "brackets): "
                 + ", ".join(
                     f"{Path(p).stem} {switch[p] * 1e3:.0f} ms ({first_visit[p] * 1e3:.0f})"
                     for p in sorted(switch)
+                ),
+                "first visit of each page after training a new model (nothing of it cached yet): "
+                + ", ".join(
+                    f"{Path(p).stem} {t[0] * 1e3:.0f} ms" for p, t in sorted(fresh.items())
                 ),
                 f"Train on the default digits set-up: first click {first_click:.2f} s, later clicks "
                 f"{warm_clicks:.2f} s; history chart drawn: {charts_ok}; "
@@ -78,10 +88,10 @@ def run(quick: bool = False) -> list[Row]:
         ),
         Row(
             name=targets[1],
-            measured=f"{switch[slowest] * 1e3:.0f} ms ({Path(slowest).stem}), "
-            f"{switch_wall[slowest] * 1e3:.0f} ms wall",
-            target=f"≤ {PAGE_SWITCH_S * 1e3:.0f} ms on every page",
-            margin=PAGE_SWITCH_S / switch[slowest],
+            measured=f"{worst[slowest] * 1e3:.0f} ms ({Path(slowest).stem}), "
+            f"repeat visits ≤ {max(switch.values()) * 1e3:.0f} ms",
+            target=f"≤ {PAGE_SWITCH_S * 1e3:.0f} ms on every page, new model included",
+            margin=PAGE_SWITCH_S / worst[slowest],
             status=status_of(not over),
             details=(f"over the limit: {', '.join(over)}",) if over else (),
         ),

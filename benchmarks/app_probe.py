@@ -4,7 +4,8 @@
 
 Times in seconds, each a [wall clock, process CPU time] pair: the first run of app.py (a cold start: torch, pandas, plotly and
 the core imported for the first time), Train clicked on the default digits set-up (twice: the
-first click also pays one-off imports), and every page switch with a trained model.
+first click also pays one-off imports), every page switch with a trained model (three rounds),
+then each page once after training a new model.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def main() -> dict[str, object]:
         for page in PAGES:
             switches[page].append(timed_run(at.switch_page(page)))
     out["page_switch_s"] = switches
+    # The usual case: a new model, then each page once (its modules are imported by now, but
+    # nothing of this model is cached yet).
+    at.switch_page(TRAIN_PAGE).run()
+    at.number_input(key="train_seed").set_value(1)
+    at.button(key="train_go").click().run()
+    out["new_model_switch_s"] = {
+        page: timed_run(at.switch_page(page)) for page in PAGES if page != TRAIN_PAGE
+    }
     out["switch_problems"] = problems(at)
     return out
 

@@ -90,10 +90,12 @@ quiet, and `threads=None` leaves the libraries' defaults.
   faster than the OMP transform, not 100×: at d_sae 1024 the encoder's matmul alone (≈ 0.4 ms
   for digits' 359 test rows) takes longer than 1/100 of the transform, and torch.topk is most
   of the rest.
-- **5b, page switches ≤ 200 ms.** Measured on the second and later visits of each page with the
-  same model. The first visit of Filters & latents and of Compare & sweep after a training still
-  builds their atom grids (64 or 2×32 plotly subplots, 0.3–0.5 s); the figures are then kept on
-  the model (bounded), so switching back costs ≤ ~0.13 s.
+- **5b, page switches ≤ 200 ms.** Measured both on repeat visits with the same model and on the
+  first visit of each page after training a new model, when nothing of it is cached. That first
+  visit used to cost 0.3–0.5 s on Filters & latents and Compare & sweep, which drew their atom
+  grids as 64 (or 2×32) plotly subplots. Image grids are now one heat-map mosaic
+  (sae_core/figures/mosaic.py), built in about 10 ms instead of 0.28 s, and those first visits take
+  about 70 ms. Reconstructions (3 × 12 subplots, about 115 ms) is now the slowest page.
 
 ## Reproduce
 

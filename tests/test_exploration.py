@@ -99,7 +99,10 @@ def test_sample_titles_name_each_sample_its_activation_and_quartile() -> None:
 def test_samples_figure_draws_pictures_for_images_and_lines_otherwise() -> None:
     x = np.arange(12, dtype=float).reshape(3, 4)
     pictures = make_samples_figure(x, (2, 2), ["a", "b", "c"], "Examples")
-    assert [t.type for t in pictures.data] == ["heatmap"] * 3
+    assert [t.type for t in pictures.data] == ["heatmap"]  # one mosaic of the three
+    assert [note.text for note in pictures.layout.annotations] == ["a", "b", "c"]
+    z = np.asarray(pictures.data[0].z, dtype=float)
+    assert np.nansum(z) == x.sum() and np.isfinite(z).sum() == x.size
     lines = make_samples_figure(x, None, ["a", "b", "c"], "Examples")
     assert [(t.type, t.name) for t in lines.data] == [("scatter", n) for n in "abc"]
     np.testing.assert_array_equal(lines.data[1].y, x[1])

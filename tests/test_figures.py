@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from sae_core.errors import DataError
+from sae_core.figures.mosaic import Layout
 from sae_core.figures import (
     make_activation_histogram_figure,
     make_atom_grid_figure,
@@ -173,16 +174,45 @@ def test_history_figure_handles_an_empty_history_and_names_missing_columns() -> 
         make_history_figure(history().drop(columns="l0"))
 
 
+def cells(fig: go.Figure, n: int, cols: int, labelled: bool, field: str = "z") -> list[np.ndarray]:
+    """The ``n`` images of a mosaic figure (one heat-map), cut back out of its ``field``."""
+    (trace,) = heatmaps(fig)
+    layout = Layout.for_images(n, *SHAPE, cols, labelled)
+    mosaic = np.asarray(getattr(trace, field), dtype=float)
+    assert mosaic.shape == layout.shape
+    gaps = np.ones(layout.shape, bool)
+    for i in range(n):
+        top, left = layout.origin(i)
+        gaps[top : top + SHAPE[0], left : left + SHAPE[1]] = False
+    assert np.isnan(mosaic[gaps]).all()  # nothing drawn between the cells
+    return [layout.cell(mosaic, i) for i in range(n)]
+
+
 def test_image_grid_uses_grey_for_unsigned_and_a_symmetric_diverging_scale_for_signed() -> None:
     images = RNG.random((6, 20))
     grey = make_image_grid_figure(images, SHAPE, ncols=4)
-    assert len(heatmaps(grey)) == 6
-    assert all(t.colorscale[0][1] == "rgb(0, 0, 0)" for t in heatmaps(grey))  # grey: 0 is black
-    np.testing.assert_allclose(heatmaps(grey)[2].z, images[2].reshape(SHAPE), rtol=1e-6)
+    (trace,) = heatmaps(grey)  # one mosaic, not one subplot per image
+    assert trace.colorscale[0][1] == "rgb(0, 0, 0)"  # grey: 0 is black
+    shown = cells(grey, 6, 4, labelled=False)
+    for image, cell in zip(images, shown, strict=True):
+        np.testing.assert_allclose(cell, image.reshape(SHAPE), rtol=1e-6)
+    assert trace.zmin == images.min() and trace.zmax == images.max()  # one shared range
     signed = make_image_grid_figure(images - 0.5, SHAPE, signed=True)
-    for t in heatmaps(signed):
-        assert t.zmin == -t.zmax and t.zmid == 0
-    assert len(heatmaps(make_image_grid_figure(images, SHAPE, max_images=4))) == 4
+    (trace,) = heatmaps(signed)
+    assert trace.zmin == -trace.zmax and trace.zmid == 0
+    four = make_image_grid_figure(images, SHAPE, max_images=4, titles=list("abcdef"))
+    assert subplot_titles(four) == list("abcd")
+    assert len(cells(four, 4, 8, labelled=True)) == 4
+
+
+def test_image_grid_on_separate_scales_keeps_raw_values_for_the_hover() -> None:
+    images = RNG.random((3, 20)) * np.array([[1.0], [10.0], [100.0]])
+    fig = make_image_grid_figure(images, SHAPE, shared_scale=False)
+    for image, z, raw in zip(
+        images, cells(fig, 3, 8, False), cells(fig, 3, 8, False, "customdata"), strict=True
+    ):
+        assert z.min() == pytest.approx(0) and z.max() == pytest.approx(1)
+        np.testing.assert_allclose(raw, image.reshape(SHAPE), rtol=1e-6)
 
 
 def test_image_grid_rejects_a_shape_that_does_not_cover_the_row() -> None:
@@ -296,7 +326,7 @@ def test_atom_grid_shows_one_page_most_frequent_latent_first() -> None:
     W_dec = RNG.normal(size=(30, 20))
     freq = RNG.random(30)
     fig = make_atom_grid_figure(W_dec, SHAPE, "frequency", freq, page=0, per_page=9)
-    assert len(heatmaps(fig)) == 9
+    assert len(cells(fig, 9, 8, labelled=True)) == 9 and len(subplot_titles(fig)) == 9
     titles = subplot_titles(fig)
     assert titles[0].startswith(f"#{int(np.argmax(freq))} ")
     second = make_atom_grid_figure(W_dec, SHAPE, "frequency", freq, page=1, per_page=9)
@@ -306,10 +336,13 @@ def test_atom_grid_shows_one_page_most_frequent_latent_first() -> None:
 def test_atom_grid_scales_each_atom_symmetrically_about_zero() -> None:
     W_dec = RNG.normal(size=(8, 20))
     fig = make_atom_grid_figure(W_dec, SHAPE, "index")
-    for j, t in enumerate(heatmaps(fig)):
-        assert t.zmin == -t.zmax == -np.abs(W_dec[j]).max()
-        assert t.zmid == 0
-        np.testing.assert_allclose(t.z, W_dec[j].reshape(SHAPE), rtol=1e-6)
+    (trace,) = heatmaps(fig)
+    assert trace.zmin == -1 and trace.zmax == 1 and trace.zmid == 0
+    scaled, raw = cells(fig, 8, 8, True), cells(fig, 8, 8, True, "customdata")
+    for j in range(8):
+        limit = np.abs(W_dec[j]).max()
+        np.testing.assert_allclose(scaled[j], W_dec[j].reshape(SHAPE) / limit, rtol=1e-6)
+        np.testing.assert_allclose(raw[j], W_dec[j].reshape(SHAPE), rtol=1e-6)
 
 
 def test_atom_grid_orders_by_norm_or_index_and_accepts_encoder_layout() -> None:
@@ -320,13 +353,14 @@ def test_atom_grid_orders_by_norm_or_index_and_accepts_encoder_layout() -> None:
     by_index = make_atom_grid_figure(W_dec, SHAPE, "index", page=1, per_page=4)
     assert subplot_titles(by_index) == ["#4", "#5", "#6", "#7"]
     from_encoder = make_atom_grid_figure(W_dec.T, SHAPE, "index", per_page=4)  # W_enc [d_in, d_sae]
-    np.testing.assert_allclose(heatmaps(from_encoder)[1].z, W_dec[1].reshape(SHAPE), rtol=1e-6)
+    raw = cells(from_encoder, 4, 8, True, "customdata")
+    np.testing.assert_allclose(raw[1], W_dec[1].reshape(SHAPE), rtol=1e-6)
 
 
 def test_atom_grid_caps_atoms_per_call_and_clamps_the_page() -> None:
     W_dec = RNG.normal(size=(50, 20))
     capped = make_atom_grid_figure(W_dec, SHAPE, "index", per_page=40, max_atoms=16)
-    assert len(heatmaps(capped)) == 16
+    assert len(subplot_titles(capped)) == 16 and len(cells(capped, 16, 8, True)) == 16
     last = make_atom_grid_figure(W_dec, SHAPE, "index", page=99, per_page=16)
     assert subplot_titles(last) == ["#48", "#49"]
     with pytest.raises(DataError, match="freq"):
@@ -386,8 +420,10 @@ def test_ground_truth_figure_counts_recovered_features_over_the_whole_matrix() -
 
 
 def test_data_preview_shows_thumbnails_or_one_heatmap() -> None:
-    images = make_data_preview_figure(RNG.random((20, 20)), SHAPE, n=6, labels=list(range(20)))
-    assert len(heatmaps(images)) == 6
+    data = RNG.random((20, 20))
+    images = make_data_preview_figure(data, SHAPE, n=6, labels=list(range(20)))
+    for i, cell in enumerate(cells(images, 6, 6, labelled=True)):
+        np.testing.assert_allclose(cell, data[i].reshape(SHAPE), rtol=1e-6)
     assert subplot_titles(images)[0] == "label 0"
     x = RNG.normal(size=(20, 7))
     lines = make_data_preview_figure(x, None, n=5)

@@ -131,7 +131,7 @@ def test_atom_grid_shows_one_page_of_atoms_in_the_chosen_order(digits_model: Any
     assert not at.exception
     W_dec = digits_model.model.W_dec.detach().numpy()
     expected = np.argsort(-np.linalg.norm(W_dec, axis=1), kind="stable")[64:96]
-    names = [t["name"] for t in chart_spec(at, "filt_atoms")["data"]]
+    names = [note["text"] for note in chart_spec(at, "filt_atoms")["layout"]["annotations"]]
     assert [int(re.match(r"#(\d+)", n).group(1)) for n in names] == expected.tolist()
 
 
@@ -146,7 +146,7 @@ def test_selecting_a_latent_shows_its_atom_activations_examples_and_neighbours(
     hist = chart_spec(at, "filt_latent_hist")
     assert "#" + str(j) in hist["layout"]["title"]["text"]
     assert trace_sum(hist) == np.count_nonzero(latents[:, j])
-    top = [t["name"] for t in chart_spec(at, "filt_latent_top")["data"]]
+    top = [note["text"] for note in chart_spec(at, "filt_latent_top")["layout"]["annotations"]]
     expected = np.argsort(-latents[:, j], kind="stable")[: len(top)]
     assert [int(re.search(r"#(\d+)", n).group(1)) for n in top] == expected.tolist()
     labels = chart_spec(at, "filt_latent_labels")["data"][0]

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sae_core.errors import DataError
-from sae_core.figures.images import CELL_PX, grid_shape, image_trace, style_image_axes
+from sae_core.figures.images import CELL_PX, grid_shape
+from sae_core.figures.mosaic import make_mosaic_figure
 from sae_core.figures.theme import DIVERGING_SCALE, apply_theme, as_array, symmetric_limit
 
 ATOM_ORDERS: tuple[str, ...] = ("frequency", "norm", "index")
@@ -111,29 +111,16 @@ def make_atom_grid_figure(
             height=max(260, 16 * len(shown) + 140),
         )
     rows, cols = grid_shape(len(shown), ncols)
-    fig = _atom_images(atoms[shown], labels, (int(image_shape[0]), int(image_shape[1])), rows, cols)
+    fig = _atom_images(atoms[shown], labels, (int(image_shape[0]), int(image_shape[1])), cols)
     return apply_theme(fig, title, subtitle=subtitle, height=rows * CELL_PX + 90)
 
 
 def _atom_images(
-    atoms: np.ndarray, labels: list[str], shape: tuple[int, int], rows: int, cols: int
+    atoms: np.ndarray, labels: list[str], shape: tuple[int, int], cols: int
 ) -> go.Figure:
-    """atoms [m, h*w] as a rows × cols grid, each on its own symmetric scale."""
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=labels,
-        horizontal_spacing=0.01,
-        vertical_spacing=0.25 / rows,
-    )
-    for i, atom in enumerate(atoms):
-        limit = symmetric_limit(atom)
-        trace = image_trace(
-            atom.reshape(shape), signed=True, zmin=-limit, zmax=limit, name=labels[i]
-        )
-        fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
-    style_image_axes(fig)
-    fig.update_annotations(font_size=10)
+    """atoms [m, h*w] as a mosaic ``cols`` wide, each on its own symmetric scale."""
+    cells = atoms.reshape(len(atoms), *shape)
+    fig, _ = make_mosaic_figure(cells, labels, cols=cols, signed=True, zrange=None)
     return fig
 
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sae_core.errors import DataError
+from sae_core.figures.mosaic import make_mosaic_figure
 from sae_core.figures.theme import (
     DIVERGING_SCALE,
     IMAGE_SCALE,
@@ -82,23 +83,14 @@ def make_image_grid_figure(
     """
     arr = as_array(images, "images", 2)[:max_images]
     h, w = check_image_shape(image_shape, arr.shape[1]) or (0, 0)
-    rows, cols = grid_shape(len(arr), ncols)
-    names = [str(t) for t in titles[: len(arr)]] if titles is not None else [""] * len(arr)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=names if titles is not None else None,
-        horizontal_spacing=0.01,
-        vertical_spacing=0.25 / rows if titles is not None else 0.02,
-    )
-    for i, row in enumerate(arr):
-        zmin, zmax = _range(arr if shared_scale else row, signed)
-        trace = image_trace(row.reshape(h, w), signed=signed, zmin=zmin, zmax=zmax, name=names[i])
-        fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
-    style_image_axes(fig)
-    fig.update_annotations(font_size=10)
+    names = [str(t) for t in titles[: len(arr)]] if titles is not None else None
+    zrange = _range(arr, signed) if shared_scale else None
+    cells = arr.reshape(len(arr), h, w)
+    fig, layout = make_mosaic_figure(cells, names, cols=ncols, signed=signed, zrange=zrange)
     shown = f"{len(arr)} shown" if len(arr) == len(np.asarray(images)) else f"first {len(arr)}"
-    return apply_theme(fig, title, subtitle=f"{h}×{w} pixels, {shown}", height=rows * CELL_PX + 90)
+    return apply_theme(
+        fig, title, subtitle=f"{h}×{w} pixels, {shown}", height=layout.rows * CELL_PX + 90
+    )
 
 
 def _range(values: np.ndarray, signed: bool) -> tuple[float, float]:
