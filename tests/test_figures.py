@@ -13,7 +13,6 @@ import plotly.graph_objects as go
 import pytest
 
 from sae_core.errors import DataError
-from sae_core.figures.mosaic import Layout
 from sae_core.figures import (
     make_activation_histogram_figure,
     make_atom_grid_figure,
@@ -32,6 +31,7 @@ from sae_core.figures import (
     make_single_activation_histogram,
     make_sweep_figure,
 )
+from sae_core.figures.mosaic import Layout
 
 RNG = np.random.default_rng(0)
 SHAPE = (4, 5)  # small "images": 20 pixels
