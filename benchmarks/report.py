@@ -95,7 +95,8 @@ quiet, and `threads=None` leaves the libraries' defaults.
   visit used to cost 0.3–0.5 s on Filters & latents and Compare & sweep, which drew their atom
   grids as 64 (or 2×32) plotly subplots. Image grids are now one heat-map mosaic
   (sae_core/figures/mosaic.py), built in about 10 ms instead of 0.28 s, and those first visits take
-  about 70 ms. Reconstructions (3 × 12 subplots, about 115 ms) is now the slowest page.
+  about 70 ms. Reconstructions, formerly 3 × n image subplots at about 115 ms a visit, is two
+  mosaics now and takes about 32 ms.
 
 ## Reproduce
 

@@ -12,7 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sae_core.figures import apply_theme, make_image_grid_figure
-from sae_core.figures.images import image_trace, style_image_axes
+from sae_core.figures.images import image_trace
+from sae_core.figures.mosaic import style_image_axes
 from sae_core.figures.theme import (
     MARK_COLOUR,
     PALETTE,

@@ -224,14 +224,18 @@ def test_reconstruction_figure_has_original_reconstruction_and_difference_per_sa
     x, x_hat = RNG.random((4, 20)), RNG.random((4, 20))
     errors = ((x - x_hat) ** 2).mean(axis=1)
     fig = make_reconstruction_figure(x, x_hat, SHAPE, errors=errors, sample_ids=[7, 3, 9, 1])
-    maps = heatmaps(fig)
-    assert len(maps) == 3 * 4
-    by_axis = {t.xaxis: t for t in maps}
-    # subplot order is row-major: row 3 (differences) starts at axis 9
-    np.testing.assert_allclose(by_axis["x10"].z, (x_hat[1] - x[1]).reshape(SHAPE), atol=1e-6)
-    assert by_axis["x10"].zmin == -by_axis["x10"].zmax
-    heads = subplot_titles(fig)
-    assert heads[0].startswith("#7") and f"{errors[0]:.3g}" in heads[0]
+    pairs, diffs = heatmaps(fig)  # two mosaics, not 3·n subplots
+    top = Layout.for_images(8, *SHAPE, 4, labelled=True)  # originals, then reconstructions
+    bottom = Layout.for_images(4, *SHAPE, 4, labelled=False)
+    for i in range(4):
+        np.testing.assert_allclose(top.cell(pairs.z, i), x[i].reshape(SHAPE), rtol=1e-6)
+        np.testing.assert_allclose(top.cell(pairs.z, 4 + i), x_hat[i].reshape(SHAPE), rtol=1e-6)
+        diff = (x_hat[i] - x[i]).reshape(SHAPE)
+        np.testing.assert_allclose(bottom.cell(diffs.z, i), diff, atol=1e-6)
+    assert pairs.zmin == x.min() and pairs.zmax == x.max()  # reconstructions on x's scale
+    assert diffs.zmin == -diffs.zmax and diffs.zmid == 0
+    heads = [t for t in subplot_titles(fig) if t.startswith("#")]
+    assert len(heads) == 4 and heads[0].startswith("#7") and f"{errors[0]:.3g}" in heads[0]
 
 
 def test_reconstruction_figure_draws_lines_for_non_image_data() -> None:

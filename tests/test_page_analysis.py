@@ -15,6 +15,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from sae_core.figures.mosaic import Layout
 from sae_core.metrics import compute_mmcs, recovered_count
 from tests.ui_helpers import app_with_model, chart_spec, decode_array, make_current, open_app
 
@@ -72,9 +73,18 @@ def test_reconstruction_grid_shows_exactly_the_chosen_number_of_samples(digits_m
     at = page(digits_model, "reconstructions")
     at.slider(key="recon_n").set_value(5).run()
     assert not at.exception
-    traces = chart_spec(at, "recon_grid")["data"]
-    assert len(traces) == 3 * 5  # original, reconstruction, difference per sample
+    spec = chart_spec(at, "recon_grid")
+    pairs, diffs = (decode_array(t["z"]) for t in spec["data"])  # two mosaics
+    # originals over reconstructions, differences below: 5 cells of 8×8 in each row
+    assert pairs.shape[1] == diffs.shape[1] == Layout.for_images(5, 8, 8, 5, False).shape[1]
+    assert np.isfinite(diffs).sum() == 5 * 64 and np.isfinite(pairs).sum() == 2 * 5 * 64
+    assert len(recon_heads(spec)) == 5
     assert len(shown_samples(at)) == 5
+
+
+def recon_heads(spec: dict[str, Any]) -> list[str]:
+    """The per-sample headings ("#id MSE …") above the reconstruction mosaic."""
+    return [a["text"] for a in spec["layout"]["annotations"] if a["text"].startswith("#")]
 
 
 def test_worst_mode_shows_the_largest_error_samples(digits_model: Any) -> None:
@@ -86,7 +96,7 @@ def test_worst_mode_shows_the_largest_error_samples(digits_model: Any) -> None:
     expected = np.argsort(-errors, kind="stable")[:6]
     np.testing.assert_array_equal(shown_samples(at), expected)
     np.testing.assert_allclose(at.dataframe[0].value["mse"], errors[expected], rtol=1e-5)
-    titles = [t["name"] for t in chart_spec(at, "recon_grid")["data"] if "original" in t["name"]]
+    titles = recon_heads(chart_spec(at, "recon_grid"))
     assert [int(re.search(r"#(\d+)", t).group(1)) for t in titles] == expected.tolist()
 
 

@@ -14,7 +14,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sae_core.errors import DataError
-from sae_core.figures.mosaic import make_mosaic_figure
+from sae_core.figures.mosaic import (
+    Layout,
+    label_annotations,
+    make_mosaic_figure,
+    mosaic_trace,
+    style_image_axes,
+)
 from sae_core.figures.theme import (
     DIVERGING_SCALE,
     IMAGE_SCALE,
@@ -45,18 +51,6 @@ def image_trace(
         name=name,
         hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra>" + name + "</extra>",
     )
-
-
-def style_image_axes(fig: go.Figure) -> None:
-    """Hide ticks and grid, keep pixels square and put row 0 at the top, in every subplot."""
-    bare = {"showticklabels": False, "ticks": "", "showgrid": False, "showline": False}
-    fig.update_xaxes(constrain="domain", **bare)
-    fig.update_yaxes(autorange="reversed", constrain="domain", **bare)
-
-    def anchor(axis: go.layout.YAxis) -> None:
-        axis.scaleanchor = "x" + axis.plotly_name.removeprefix("yaxis")
-
-    fig.for_each_yaxis(anchor)
 
 
 def grid_shape(n: int, ncols: int) -> tuple[int, int]:
@@ -139,31 +133,28 @@ def make_reconstruction_figure(
 def _reconstruction_images(
     x: np.ndarray, x_hat: np.ndarray, shape: tuple[int, int], heads: list[str]
 ) -> go.Figure:
+    """Two mosaics: originals over reconstructions on one grey scale (shrinkage shows), and the
+    differences on a diverging scale. One heat-map each, not 3·n subplots (mosaic.py)."""
     n = max(len(x), 1)
-    labels = ["original", "reconstruction", "difference x̂ − x"]
+    h, w = shape
+    pairs = np.concatenate([x, x_hat]).reshape(-1, h, w)  # row 0 originals, row 1 reconstructions
+    top = Layout.for_images(len(pairs), h, w, n, labelled=True)
+    diff = (x_hat - x).reshape(-1, h, w)
+    bottom = Layout.for_images(len(diff), h, w, n, labelled=False)
+    heights = [top.shape[0], bottom.shape[0]]
     fig = make_subplots(
-        rows=3,
-        cols=n,
-        subplot_titles=heads + [""] * (2 * n),
-        row_titles=labels,
-        horizontal_spacing=0.01,
-        vertical_spacing=0.04,
+        rows=2,
+        cols=1,
+        row_heights=[v / sum(heights) for v in heights],
+        subplot_titles=["originals (top row) and reconstructions", "differences x̂ − x"],
+        vertical_spacing=0.12,
     )
-    lo, hi = _range(x, signed=False)  # reconstructions on the originals' scale: shrinkage shows
-    diff = x_hat - x
+    fig.add_trace(mosaic_trace(pairs, top, signed=False, zrange=_range(x, signed=False)), 1, 1)
     limit = symmetric_limit(diff)
-    for i in range(len(x)):
-        for row, img, signed, (zmin, zmax) in (
-            (1, x[i], False, (lo, hi)),
-            (2, x_hat[i], False, (lo, hi)),
-            (3, diff[i], True, (-limit, limit)),
-        ):
-            name = f"{labels[row - 1]} {heads[i].split('<br>')[0]}"
-            trace = image_trace(img.reshape(shape), signed=signed, zmin=zmin, zmax=zmax, name=name)
-            fig.add_trace(trace, row=row, col=i + 1)
+    fig.add_trace(mosaic_trace(diff, bottom, signed=True, zrange=(-limit, limit)), 2, 1)
+    notes = [*fig.layout.annotations, *label_annotations(heads + [""] * len(x), top)]
+    fig.update_layout(annotations=notes, height=3 * CELL_PX + 130)
     style_image_axes(fig)
-    fig.update_annotations(font_size=10)
-    fig.update_layout(height=3 * CELL_PX + 130)
     return fig
 
 

@@ -82,22 +82,15 @@ def scale_cells(images: np.ndarray, signed: bool) -> np.ndarray:
     return ((flat - lo) / np.where(span > 0, span, 1.0)).reshape(images.shape)
 
 
-def make_mosaic_figure(
-    images: np.ndarray,
-    labels: Sequence[str] | None,
-    *,
-    cols: int,
-    signed: bool,
-    zrange: tuple[float, float] | None,
-) -> tuple[go.Figure, Layout]:
-    """images [m, h, w] as one heat-map; ``labels`` [m] above the cells (or none).
+def mosaic_trace(
+    images: np.ndarray, layout: Layout, *, signed: bool, zrange: tuple[float, float] | None
+) -> go.Heatmap:
+    """images [m, h, w] placed by ``layout`` as one heat-map trace.
 
     ``zrange``: one colour range shared by every cell (the heat-map holds the raw values); None
     scales each cell on its own (:func:`scale_cells`) and keeps the raw values for the hover.
     Signed images use the diverging scale centred on 0, unsigned ones the grey scale.
     """
-    m, h, w = images.shape
-    layout = Layout.for_images(m, h, w, cols, labelled=labels is not None)
     raw = tile(images, layout)
     if zrange is None:
         z = tile(scale_cells(images, signed), layout)
@@ -106,7 +99,7 @@ def make_mosaic_figure(
     else:
         z, (zmin, zmax) = raw, zrange
         hover = "%{z:.3g}<extra></extra>"
-    trace = go.Heatmap(
+    return go.Heatmap(
         z=z,
         customdata=raw if zrange is None else None,
         colorscale=DIVERGING_SCALE if signed else IMAGE_SCALE,
@@ -117,32 +110,54 @@ def make_mosaic_figure(
         hoverongaps=False,
         hovertemplate=hover,
     )
-    fig = go.Figure(trace)
+
+
+def make_mosaic_figure(
+    images: np.ndarray,
+    labels: Sequence[str] | None,
+    *,
+    cols: int,
+    signed: bool,
+    zrange: tuple[float, float] | None,
+) -> tuple[go.Figure, Layout]:
+    """images [m, h, w] as one heat-map (:func:`mosaic_trace`); ``labels`` [m] above the cells."""
+    m, h, w = images.shape
+    layout = Layout.for_images(m, h, w, cols, labelled=labels is not None)
+    fig = go.Figure(mosaic_trace(images, layout, signed=signed, zrange=zrange))
     if labels is not None:
-        fig.update_layout(annotations=_label_annotations(labels, layout))
-    bare = {
-        "showticklabels": False,
-        "ticks": "",
-        "showgrid": False,
-        "zeroline": False,
-        "showline": False,
-    }
-    fig.update_xaxes(constrain="domain", **bare)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", **bare)
+        fig.update_layout(annotations=label_annotations(labels, layout))
+    style_image_axes(fig)
     return fig, layout
 
 
-def _label_annotations(labels: Sequence[str], layout: Layout) -> list[dict[str, object]]:
+def style_image_axes(fig: go.Figure) -> None:
+    """No ticks, grid or lines; square pixels and row 0 on top in every subplot."""
+    bare = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False}
+    fig.update_xaxes(constrain="domain", showline=False, **bare)
+    fig.update_yaxes(autorange="reversed", constrain="domain", showline=False, **bare)
+
+    def anchor(axis: go.layout.YAxis) -> None:
+        axis.scaleanchor = "x" + axis.plotly_name.removeprefix("yaxis")
+
+    fig.for_each_yaxis(anchor)
+
+
+def label_annotations(
+    labels: Sequence[str], layout: Layout, axes: tuple[str, str] = ("x", "y")
+) -> list[dict[str, object]]:
+    """Each non-empty label centred in the gap above its cell, on the subplot ``axes``."""
     notes = []
     for i, label in enumerate(labels):
+        if not label:
+            continue
         top, left = layout.origin(i)
         notes.append(
             {
                 "text": str(label),
                 "x": left + (layout.w - 1) / 2,
                 "y": top - 0.5,
-                "xref": "x",
-                "yref": "y",
+                "xref": axes[0],
+                "yref": axes[1],
                 "yanchor": "bottom",
                 "showarrow": False,
                 "font": {"size": LABEL_FONT_PX},
