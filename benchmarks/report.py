@@ -96,7 +96,8 @@ quiet, and `threads=None` leaves the libraries' defaults.
   grids as 64 (or 2×32) plotly subplots. Image grids are now one heat-map mosaic
   (sae_core/figures/mosaic.py), built in about 10 ms instead of 0.28 s, and those first visits take
   about 70 ms. Reconstructions, formerly 3 × n image subplots at about 115 ms a visit, is two
-  mosaics now and takes about 32 ms.
+  mosaics now: 31–45 ms on repeat visits, 32–117 ms on the first visit after a new model
+  (measured runs differ).
 
 ## Reproduce
 
