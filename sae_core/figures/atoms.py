@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sae_core.errors import DataError
-from sae_core.figures.images import CELL_PX, grid_shape
+from sae_core.figures.images import CELL_PX
 from sae_core.figures.mosaic import make_mosaic_figure
 from sae_core.figures.theme import DIVERGING_SCALE, apply_theme, as_array, symmetric_limit
 
@@ -110,18 +110,10 @@ def make_atom_grid_figure(
             subtitle=subtitle,
             height=max(260, 16 * len(shown) + 140),
         )
-    rows, cols = grid_shape(len(shown), ncols)
-    fig = _atom_images(atoms[shown], labels, (int(image_shape[0]), int(image_shape[1])), cols)
-    return apply_theme(fig, title, subtitle=subtitle, height=rows * CELL_PX + 90)
-
-
-def _atom_images(
-    atoms: np.ndarray, labels: list[str], shape: tuple[int, int], cols: int
-) -> go.Figure:
-    """atoms [m, h*w] as a mosaic ``cols`` wide, each on its own symmetric scale."""
-    cells = atoms.reshape(len(atoms), *shape)
-    fig, _ = make_mosaic_figure(cells, labels, cols=cols, signed=True, zrange=None)
-    return fig
+    h, w = int(image_shape[0]), int(image_shape[1])
+    cells = atoms[shown].reshape(len(shown), h, w)  # each on its own symmetric scale
+    fig, layout = make_mosaic_figure(cells, labels, cols=ncols, signed=True, zrange=None)
+    return apply_theme(fig, title, subtitle=subtitle, height=layout.rows * CELL_PX + 90)
 
 
 def _atom_label(j: int, freq: np.ndarray | None) -> str:

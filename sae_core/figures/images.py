@@ -6,7 +6,6 @@ samples × dimensions heat-map instead, so nothing pretends to be a picture that
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,12 +50,6 @@ def image_trace(
         name=name,
         hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra>" + name + "</extra>",
     )
-
-
-def grid_shape(n: int, ncols: int) -> tuple[int, int]:
-    """(rows, cols) of a grid holding ``n`` cells at most ``ncols`` wide (at least 1×1)."""
-    cols = max(1, min(ncols, n))
-    return max(1, math.ceil(n / cols)), cols
 
 
 def make_image_grid_figure(

@@ -73,12 +73,13 @@ def tile(images: np.ndarray, layout: Layout) -> np.ndarray:
 def scale_cells(images: np.ndarray, signed: bool) -> np.ndarray:
     """Each image [h, w] of images [m, h, w] on its own range: [-1, 1] about 0 when signed, else
     [0, 1] from its min to its max."""
-    flat = images.reshape(len(images), -1).astype(np.float64)
+    m, h, w = images.shape
+    flat = images.reshape(m, h * w).astype(np.float64)
     if signed:
         limits = np.array([symmetric_limit(row) for row in flat])
         return (flat / limits[:, None]).reshape(images.shape)
-    lo = np.nanmin(flat, axis=1, keepdims=True) if flat.size else np.zeros((len(flat), 1))
-    span = (np.nanmax(flat, axis=1, keepdims=True) - lo) if flat.size else np.ones_like(lo)
+    lo = np.nanmin(flat, axis=1, keepdims=True)
+    span = np.nanmax(flat, axis=1, keepdims=True) - lo
     return ((flat - lo) / np.where(span > 0, span, 1.0)).reshape(images.shape)
 
 

@@ -40,60 +40,54 @@ def lam_choice(base: SweepBase) -> list[float]:
     if method in LAMBDA_FREE_METHODS:
         st.caption(f"`{method}` has no λ: sweep hidden sizes instead.")
         return []
-    keep.seed("cmp_lams", default_lams(base.sae_config.lam))
     keep.seed("cmp_lam_text", "")
     typed = bool(str(st.session_state["cmp_lam_text"]).strip())
-    picked = st.multiselect(
+    picked = keep.widget(
+        st.multiselect,
         "λ values",
+        "cmp_lams",
+        default_lams(base.sae_config.lam),
         LAM_GRID,
-        key="cmp_lams",
-        **keep.start(st.multiselect, "cmp_lams"),
         format_func=lambda v: f"{v:g}",
         disabled=typed,
         help="A log grid; or type your own values below (they replace this choice)",
     )
-    text = st.text_input(
+    text = keep.widget(
+        st.text_input,
         "…or type λ values",
-        key="cmp_lam_text",
-        **keep.start(st.text_input, "cmp_lam_text"),
+        "cmp_lam_text",
+        "",
         placeholder="0.01, 0.1, 1",
         help="Comma-separated numbers ≥ 0; replaces the selection above",
     )
-    keep.remember("cmp_lams")
-    keep.remember("cmp_lam_text")
     return parse_number_list(text) if text.strip() else [float(v) for v in picked]
 
 
 def width_choice(base: SweepBase) -> list[int]:
     options = sorted({*WIDTH_GRID, base.sae_config.d_sae})
-    keep.seed("cmp_widths", [])
-    widths = st.multiselect(
+    widths = keep.widget(
+        st.multiselect,
         "Hidden sizes (d_sae)",
+        "cmp_widths",
+        [],
         options,
-        key="cmp_widths",
-        **keep.start(st.multiselect, "cmp_widths"),
         help=f"Leave empty to keep d_sae = {base.sae_config.d_sae}",
     )
-    keep.remember("cmp_widths")
     return [int(h) for h in widths]
 
 
 def schedule_choice(base: SweepBase) -> tuple[int, int]:
-    keep.seed("cmp_seeds", 1)
-    seeds = st.number_input(
+    seeds = keep.widget(
+        st.number_input,
         "Seeds per setting",
+        "cmp_seeds",
+        1,
         1,
         MAX_SEEDS,
-        key="cmp_seeds",
-        **keep.start(st.number_input, "cmp_seeds"),
         help="Several seeds show how much a result varies by chance",
     )
-    keep.seed("cmp_epochs", min(base.train_config.epochs, 200))
-    epochs = st.number_input(
-        "Epochs per run", 1, 200, key="cmp_epochs", **keep.start(st.number_input, "cmp_epochs")
-    )
-    keep.remember("cmp_seeds")
-    keep.remember("cmp_epochs")
+    default_epochs = min(base.train_config.epochs, 200)
+    epochs = keep.widget(st.number_input, "Epochs per run", "cmp_epochs", default_epochs, 1, 200)
     return int(seeds), int(epochs)
 
 

@@ -7,12 +7,13 @@ touched. Defaults come from :class:`SAEConfig` / :class:`TrainConfig` themselves
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import streamlit as st
 
 from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, check_compatible
-from sae_core.ui.keep import remember, seed, start
+from sae_core.ui.keep import widget
 from sae_core.ui.teacher import visible
 
 # 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
@@ -100,152 +101,149 @@ def _fmt(value: float) -> str:
 
 def _method_and_sparsity() -> tuple[str, float, int, float]:
     """Method, λ, k and ρ widgets (k for TopK, ρ for KL; λ disabled where it does nothing)."""
-    # A control hidden by teacher mode is not drawn; remember() still returns its value.
-    seed("train_method", _SAE.method)
-    if visible("method"):
-        st.selectbox(
-            "Method",
-            METHODS,
-            key="train_method",
-            format_func=lambda m: METHOD_LABELS[m],
-            **start(st.selectbox, "train_method", METHODS),
-        )
-    method = remember("train_method")
-    seed("train_lam", _SAE.lam)
+    # A control hidden by teacher mode is not drawn; widget() still returns its value.
+    method = widget(
+        st.selectbox,
+        "Method",
+        "train_method",
+        _SAE.method,
+        METHODS,
+        shown=visible("method"),
+        format_func=lambda m: METHOD_LABELS[m],
+    )
     idle = LAM_IDLE_REASON.get(method)
-    if visible("lam"):
-        st.select_slider(
-            "λ (sparsity weight, log scale)",
-            LAM_GRID,
-            key="train_lam",
-            format_func=_fmt,
-            **start(st.select_slider, "train_lam"),
-            disabled=idle is not None,
-            help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
-        )
-    lam = remember("train_lam")
+    lam = widget(
+        st.select_slider,
+        "λ (sparsity weight, log scale)",
+        "train_lam",
+        _SAE.lam,
+        LAM_GRID,
+        shown=visible("lam"),
+        format_func=_fmt,
+        disabled=idle is not None,
+        help=idle or LAM_HELP.get(method, "Weight of the penalty R.") + LAM_STEPS,
+    )
     k, rho = _SAE.k, _SAE.rho
     if method == "topk":
-        seed("train_k", _SAE.k)
-        if visible("k"):
-            st.slider(
-                "k (latents kept per sample)",
-                1,
-                K_MAX,
-                key="train_k",
-                **start(st.slider, "train_k"),
-            )
-        k = remember("train_k")
+        k = widget(
+            st.slider,
+            "k (latents kept per sample)",
+            "train_k",
+            _SAE.k,
+            1,
+            K_MAX,
+            shown=visible("k"),
+        )
     if method == "kl":
-        seed("train_rho", _SAE.rho)
-        if visible("rho"):
-            st.slider(
-                "ρ (target mean activation)",
-                0.001,
-                0.5,
-                step=0.001,
-                key="train_rho",
-                format="%.3f",
-                **start(st.slider, "train_rho"),
-            )
-        rho = remember("train_rho")
+        rho = widget(
+            st.slider,
+            "ρ (target mean activation)",
+            "train_rho",
+            _SAE.rho,
+            0.001,
+            0.5,
+            shown=visible("rho"),
+            step=0.001,
+            format="%.3f",
+        )
     return str(method), float(lam), int(k), float(rho)
 
 
 def _schedule() -> tuple[int, int, float, int, int]:
     """Hidden size, epochs, learning rate, batch size, seed."""
-    seed("train_d_sae", _SAE.d_sae)
-    if visible("hidden"):
-        st.select_slider(
-            "Hidden size d_sae",
-            D_SAE_GRID,
-            key="train_d_sae",
-            **start(st.select_slider, "train_d_sae"),
-        )
-    d_sae = remember("train_d_sae")
+    d_sae = widget(
+        st.select_slider,
+        "Hidden size d_sae",
+        "train_d_sae",
+        _SAE.d_sae,
+        D_SAE_GRID,
+        shown=visible("hidden"),
+    )
     c1, c2 = st.columns(2) if visible("epochs") and visible("seed") else (st, st)
-    seed("train_epochs", _TRAIN.epochs)
-    if visible("epochs"):
-        c1.number_input(
-            "Epochs", 1, 1000, step=1, key="train_epochs", **start(st.number_input, "train_epochs")
-        )
-    epochs = remember("train_epochs")
-    seed("train_seed", _TRAIN.seed)
-    if visible("seed"):
-        c2.number_input(
-            "Seed", 0, 2**31 - 1, step=1, key="train_seed", **start(st.number_input, "train_seed")
-        )
-    seed_value = remember("train_seed")
-    seed("train_lr", _TRAIN.lr)
-    if visible("lr"):
-        st.select_slider(
-            "Learning rate (Adam)",
-            LR_GRID,
-            key="train_lr",
-            format_func=_fmt,
-            **start(st.select_slider, "train_lr"),
-        )
-    lr = remember("train_lr")
-    seed("train_batch", _TRAIN.batch_size)
-    if visible("batch"):
-        st.select_slider(
-            "Batch size", BATCH_GRID, key="train_batch", **start(st.select_slider, "train_batch")
-        )
-    batch = remember("train_batch")
+    epochs = widget(
+        c1.number_input,
+        "Epochs",
+        "train_epochs",
+        _TRAIN.epochs,
+        1,
+        1000,
+        step=1,
+        shown=visible("epochs"),
+    )
+    seed_value = widget(
+        c2.number_input,
+        "Seed",
+        "train_seed",
+        _TRAIN.seed,
+        0,
+        2**31 - 1,
+        step=1,
+        shown=visible("seed"),
+    )
+    lr = widget(
+        st.select_slider,
+        "Learning rate (Adam)",
+        "train_lr",
+        _TRAIN.lr,
+        LR_GRID,
+        shown=visible("lr"),
+        format_func=_fmt,
+    )
+    batch = widget(
+        st.select_slider,
+        "Batch size",
+        "train_batch",
+        _TRAIN.batch_size,
+        BATCH_GRID,
+        shown=visible("batch"),
+    )
     return int(d_sae), int(epochs), float(lr), int(batch), int(seed_value)
 
 
 def _advanced() -> tuple[bool, bool, float, int, str]:
     """Tied weights, unit-norm decoder, weight decay, λ warm-up, dead-latent remedy."""
-    seed("train_tied", _SAE.tied)
-    seed("train_unit_norm", _SAE.unit_norm_decoder)
-    seed("train_wd", _SAE.weight_decay)
-    seed("train_warmup", _TRAIN.lam_warmup_steps)
-    seed("train_dead", _TRAIN.dead_remedy)
-    if visible("advanced"):
-        _advanced_widgets()
-    return (
-        bool(remember("train_tied")),
-        bool(remember("train_unit_norm")),
-        float(remember("train_wd")),
-        int(remember("train_warmup")),
-        str(remember("train_dead")),
-    )
-
-
-def _advanced_widgets() -> None:
-    with st.expander("Advanced"):
-        st.checkbox(
-            "Tied weights (W_dec = W_encᵀ)", key="train_tied", **start(st.checkbox, "train_tied")
+    shown = visible("advanced")
+    with st.expander("Advanced") if shown else contextlib.nullcontext():
+        tied = widget(
+            st.checkbox, "Tied weights (W_dec = W_encᵀ)", "train_tied", _SAE.tied, shown=shown
         )
-        st.checkbox(
+        unit_norm = widget(
+            st.checkbox,
             "Unit-norm decoder rows",
-            key="train_unit_norm",
-            **start(st.checkbox, "train_unit_norm"),
+            "train_unit_norm",
+            _SAE.unit_norm_decoder,
+            shown=shown,
             help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
         )
-        st.select_slider(
+        wd = widget(
+            st.select_slider,
             "Weight decay λ_w Σ W²",
+            "train_wd",
+            _SAE.weight_decay,
             WEIGHT_DECAY_GRID,
-            key="train_wd",
+            shown=shown,
             format_func=_fmt,
-            **start(st.select_slider, "train_wd"),
         )
-        st.number_input(
+        warmup = widget(
+            st.number_input,
             "λ warm-up steps (λ ramps up from 0)",
+            "train_warmup",
+            _TRAIN.lam_warmup_steps,
             0,
             100_000,
+            shown=shown,
             step=50,
-            key="train_warmup",
-            **start(st.number_input, "train_warmup"),
         )
-        st.selectbox(
+        dead = widget(
+            st.selectbox,
             "Dead-latent remedy",
+            "train_dead",
+            _TRAIN.dead_remedy,
             DEAD_REMEDIES,
-            key="train_dead",
-            **start(st.selectbox, "train_dead", DEAD_REMEDIES),
+            shown=shown,
             help="resample: penalty methods (Anthropic 2023); auxk: TopK (Gao et al. 2024).",
         )
+    return bool(tied), bool(unit_norm), float(wd), int(warmup), str(dead)
 
 
 def render_config_form() -> FormValues:

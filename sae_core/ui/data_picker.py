@@ -15,7 +15,7 @@ from sae_core.data import SOURCES
 from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
 from sae_core.ui.guard import user_errors
-from sae_core.ui.keep import remember, seed, start
+from sae_core.ui.keep import widget
 from sae_core.ui.state import DataChoice, load_choice, make_choice
 from sae_core.ui.teacher import visible
 
@@ -37,16 +37,12 @@ MNIST_HELP = (
 )
 
 
-def _widget(key: str, default: Any, draw: Any, *args: Any, **kwargs: Any) -> Any:
+def _widget(key: str, default: Any, draw: Any, label: str, *args: Any, **kwargs: Any) -> Any:
     """Draw a kept widget (value survives page switches) and return its value.
 
     In teacher mode with the data hidden the widget is not drawn but keeps its value.
     """
-    seed(key, default)
-    if visible("data"):
-        options = kwargs.get("options", args[1] if len(args) > 1 else None)
-        draw(*args, key=key, **kwargs, **start(draw, key, options))
-    return remember(key)
+    return widget(draw, label, key, default, *args, shown=visible("data"), **kwargs)
 
 
 def _patch_options() -> dict[str, Any]:

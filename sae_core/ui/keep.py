@@ -34,7 +34,7 @@ LIST_WIDGETS = frozenset({"multiselect", "pills", "segmented_control"})  # as ``
 def start(widget: Any, key: str, options: Sequence[Any] | None = None) -> dict[str, Any]:
     """The keyword that makes ``widget`` (e.g. ``st.selectbox``) default to ``key``'s value now.
 
-    Pass it on: ``st.selectbox("Method", METHODS, key=k, **start(st.selectbox, k, METHODS))``,
+    :func:`widget` passes it on: ``st.selectbox(..., key=k, **start(st.selectbox, k, METHODS))``,
     after :func:`seed`. (Streamlit logs a warning about a default only in a run that also set the
     value through Session State: the first seed, which sets the same value.)
     """
@@ -46,6 +46,22 @@ def start(widget: Any, key: str, options: Sequence[Any] | None = None) -> dict[s
     if name in LIST_WIDGETS:
         return {"default": value}
     return {"value": value}
+
+
+def widget(
+    draw: Any, label: str, key: str, default: Any, *args: Any, shown: bool = True, **kwargs: Any
+) -> Any:
+    """Seed, draw and remember kept widget ``key``; returns its value.
+
+    ``draw(label, *args, key=key, **kwargs)`` is a widget function (``st.selectbox``, or a
+    column's), drawn with :func:`start`'s default; ``shown=False`` (hidden by teacher mode)
+    keeps the value without drawing.
+    """
+    seed(key, default)
+    if shown:
+        options = kwargs.get("options", args[0] if args else None)
+        draw(label, *args, key=key, **kwargs, **start(draw, key, options))
+    return remember(key)
 
 
 def remember(key: str) -> Any:

@@ -14,7 +14,7 @@ from sae_core.dataset import Dataset
 from sae_core.figures import make_history_figure
 from sae_core.training import Trainer
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
-from sae_core.ui.keep import remember, seed, start
+from sae_core.ui.keep import seed, widget
 from sae_core.ui.state import AppState, Current
 
 REDRAW_SECONDS = 0.25  # live curves and progress redraw at most this often (not every step)
@@ -88,15 +88,14 @@ def render_controls(*, live_allowed: bool, live_reason: str) -> Actions:
         "Train", key="train_go", type="primary", icon=":material/model_training:", width="stretch"
     )
     with top[1]:
-        seed("train_live", False)
-        live = st.toggle(
+        live = widget(
+            st.toggle,
             "Train as I move",
-            key="train_live",
+            "train_live",
+            False,
             disabled=not live_allowed,
             help=live_reason,
-            **start(st.toggle, "train_live"),
         )
-        remember("train_live")
     seed("train_step_size", 10)
     step_size = int(st.session_state["train_step_size"])
     row = st.columns(4)
@@ -109,8 +108,7 @@ def render_controls(*, live_allowed: bool, live_reason: str) -> Actions:
         "Reset", key="train_reset", icon=":material/restart_alt:", width="stretch"
     )
     with st.expander(f"Step size: {step_size} step{'s' if step_size > 1 else ''} per click"):
-        st.radio("Steps per Step click", STEP_SIZES, key="train_step_size", horizontal=True)
-        remember("train_step_size")
+        widget(st.radio, "Steps per Step click", "train_step_size", 10, STEP_SIZES, horizontal=True)
     return Actions(
         train=train,
         play=play,

@@ -41,8 +41,7 @@ def kept(widget: Callable[..., T], label: str, *, key: str, default: Any, **kwar
     """
     keep.seed(key, default)
     _repair(key, default, kwargs)
-    value = widget(label, key=key, **kwargs, **keep.start(widget, key, kwargs.get("options")))
-    keep.remember(key)
+    value: T = keep.widget(widget, label, key, default, **kwargs)
     return value
 
 
