@@ -142,9 +142,6 @@ def test_uploaded_csv_trains_and_a_bad_file_keeps_the_model():
 def test_invalid_combinations_show_an_error_and_keep_the_model():
     at = trained_app(train_epochs=1)
     first = app_state(at).current
-    set_widgets(at, train_method="topk", train_d_sae=4, train_k=8).run()
-    click(at, "train_go")
-    assert any("k ≤ d_sae" in e for e in errors(at))
     set_widgets(at, train_method="l1", train_d_sae=32, train_dead="auxk").run()
     click(at, "train_go")
     assert any("auxk" in e for e in errors(at))
@@ -248,3 +245,22 @@ def test_dense_l1_codes_get_a_hint_to_raise_lambda() -> None:
     at = trained_app(train_lam=0.001, train_epochs=2)
     hints = [i.value for i in at.info if "dense" in i.value]
     assert hints and "Raise λ (try 0.01)" in hints[0]
+
+
+def test_k_follows_the_hidden_size_down():
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_method="topk").run()
+    set_widgets(at, train_k=24).run()
+    set_widgets(at, train_d_sae=16).run()
+    slider = at.slider(key="train_k")
+    assert (slider.value, slider.max) == (16, 16)
+    click(at, "train_go")
+    assert not errors(at)
+    current = app_state(at).current
+    assert (current.sae_config.d_sae, current.sae_config.k) == (16, 16)
+    set_widgets(at, train_d_sae=1).run()
+    assert "train_k" not in [s.key for s in at.slider]
+    assert any("k = 1" in c.value for c in at.caption)
+    set_widgets(at, train_d_sae=64).run()
+    slider = at.slider(key="train_k")
+    assert (slider.value, slider.max) == (1, 64)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, check_compatible
-from sae_core.ui.keep import widget
+from sae_core.ui.keep import current, remember, seed, widget
 from sae_core.ui.teacher import visible
 
 # 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
@@ -125,15 +125,7 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
     )
     k, rho = _SAE.k, _SAE.rho
     if method == "topk":
-        k = widget(
-            st.slider,
-            "k (latents kept per sample)",
-            "train_k",
-            _SAE.k,
-            1,
-            K_MAX,
-            shown=visible("k"),
-        )
+        k = _k_slider()
     if method == "kl":
         rho = widget(
             st.slider,
@@ -147,6 +139,30 @@ def _method_and_sparsity() -> tuple[str, float, int, float]:
             format="%.3f",
         )
     return str(method), float(lam), int(k), float(rho)
+
+
+def _k_slider() -> int:
+    """TopK's k, capped at the hidden size (drawn below it, so read from this run's state)."""
+    k_max = min(K_MAX, int(current("train_d_sae", _SAE.d_sae)))
+    seed("train_k", min(_SAE.k, k_max))
+    if st.session_state["train_k"] > k_max:  # d_sae shrank below k: k follows it down
+        st.session_state["train_k"] = k_max
+    if k_max == 1:  # a slider needs min < max; with one latent, k is 1
+        if visible("k"):
+            st.caption("k = 1: the only latent is kept (raise d_sae for more).")
+        return int(remember("train_k"))
+    return int(
+        widget(
+            st.slider,
+            "k (latents kept per sample)",
+            "train_k",
+            _SAE.k,
+            1,
+            k_max,
+            shown=visible("k"),
+            help=f"At most d_sae = {k_max}." if k_max < K_MAX else None,
+        )
+    )
 
 
 def _schedule() -> tuple[int, int, float, int, int]:

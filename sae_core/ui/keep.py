@@ -24,7 +24,12 @@ SHADOW_PREFIX = "_keep_"
 def seed(key: str, default: Any) -> None:
     """Before drawing widget ``key``: give it its remembered value, or ``default`` the first time."""
     if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(SHADOW_PREFIX + key, default)
+        st.session_state[key] = current(key, default)
+
+
+def current(key: str, default: Any) -> Any:
+    """Widget ``key``'s value as of this run, drawn yet or not (``default`` if never set)."""
+    return st.session_state.get(key, st.session_state.get(SHADOW_PREFIX + key, default))
 
 
 INDEX_WIDGETS = frozenset({"selectbox", "radio"})  # they take the default as a position
