@@ -264,3 +264,54 @@ def test_k_follows_the_hidden_size_down():
     set_widgets(at, train_d_sae=64).run()
     slider = at.slider(key="train_k")
     assert (slider.value, slider.max) == (1, 64)
+
+
+def test_a_changed_file_uploaded_under_the_same_name_is_new_data():
+    rng = np.random.default_rng(0)
+    small, large = rng.random((300, 6)), 100 * rng.random((300, 6)) + 50
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    at.get_by_key("train_upload").set_value(("data.csv", _csv_bytes(small), "text/csv"))
+    set_widgets(at, train_epochs=2, train_d_sae=8, train_batch=32).run()
+    click(at, "train_step")
+    first = app_state(at).current
+    assert first is not None and first.dataset.x_train.mean() < 1
+    at.get_by_key("train_upload").set_value(("data.csv", _csv_bytes(large), "text/csv")).run()
+    click(at, "train_step")
+    state = app_state(at)
+    # the live trainer and the shown model both moved to the new contents
+    assert float(state.trainer.x.mean()) > 50
+    assert state.current is not first and state.current.dataset.x_train.mean() > 50
+    assert state.current.data.upload_digest != first.data.upload_digest
+    assert not errors(at)
+
+
+def test_a_saved_run_refuses_a_same_name_upload_with_other_contents():
+    rng = np.random.default_rng(1)
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    at.get_by_key("train_upload").set_value(
+        ("data.csv", _csv_bytes(rng.random((200, 6))), "text/csv")
+    )
+    set_widgets(at, train_epochs=1, train_d_sae=8, train_batch=32).run()
+    click(at, "train_go")
+    at.switch_page("pages/compare.py").run()
+    at.session_state["cmp_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.text_input(key="cmp_save_name").set_value("run-a")
+    at.button(key="cmp_save").click().run()
+    assert list(list_runs()["name"]) == ["run-a"]
+    at.switch_page(TRAIN_PAGE).run()
+    other = _csv_bytes(rng.random((200, 6)) + 5)
+    at.get_by_key("train_upload").set_value(("data.csv", other, "text/csv"))
+    click(at, "train_go")
+    shown = app_state(at).current
+    at.switch_page("pages/compare.py").run()
+    names = at.dataframe[0].value["name"].tolist()
+    at.session_state["cmp_table"] = {
+        "selection": {"rows": [names.index("run-a")], "columns": [], "cells": []}
+    }
+    at.run()
+    at.button(key="cmp_load").click().run()
+    assert any("different contents" in e for e in errors(at))
+    assert app_state(at).current is shown

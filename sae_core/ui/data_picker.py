@@ -16,10 +16,16 @@ from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import widget
-from sae_core.ui.state import DataChoice, load_choice, make_choice
+from sae_core.ui.state import (
+    UPLOAD_KEY,
+    DataChoice,
+    StoredUpload,
+    load_choice,
+    make_choice,
+    upload_digest,
+)
 from sae_core.ui.teacher import visible
 
-UPLOAD_KEY = "upload_bytes"  # (file name, bytes) of this session's upload, read by load_choice
 FOLDER_SOURCES = ("mnist", "fashion-mnist", "idx")
 FOLDER_ENV = {"mnist": "SAE_EXPLORER_MNIST_DIR", "fashion-mnist": "SAE_EXPLORER_FASHION_MNIST_DIR"}
 PATCH_SIZES = (8, 12, 16)
@@ -123,18 +129,33 @@ def _folder_options(source: str) -> tuple[str, dict[str, Any]]:
     return spec, options
 
 
-def _upload_options() -> tuple[str | None, dict[str, Any]]:
-    """The uploader; bytes go to ``st.session_state[UPLOAD_KEY]`` so other runs can reload them."""
+def _store_upload(uploaded: Any) -> StoredUpload:
+    """Keep ``uploaded`` (Streamlit's UploadedFile) in the session; hash its bytes once per upload."""
+    stored = st.session_state.get(UPLOAD_KEY)
+    file_id = getattr(uploaded, "file_id", None)
+    same = isinstance(stored, StoredUpload) and file_id is not None and stored.file_id == file_id
+    if not same:
+        data = uploaded.getvalue()
+        stored = StoredUpload(uploaded.name, data, upload_digest(data), file_id)
+        st.session_state[UPLOAD_KEY] = stored
+    assert isinstance(stored, StoredUpload)
+    return stored
+
+
+def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
+    """The uploader; the file goes to ``st.session_state[UPLOAD_KEY]`` for other runs to reload."""
     uploaded = st.file_uploader(
         "Upload a CSV, NPY or NPZ file (one sample per row)",
         type=["csv", "npy", "npz"],
         key="train_upload",
     )
     if uploaded is not None:
-        st.session_state[UPLOAD_KEY] = (uploaded.name, uploaded.getvalue())
+        _store_upload(uploaded)
     stored = st.session_state.get(UPLOAD_KEY)
+    if not isinstance(stored, StoredUpload):
+        stored = None
     if uploaded is None and stored is not None:
-        st.caption(f"Using **{stored[0]}**, uploaded earlier in this session.")
+        st.caption(f"Using **{stored.name}**, uploaded earlier in this session.")
     c1, c2 = st.columns(2)
     label = _widget(
         "train_label_column",
@@ -155,7 +176,7 @@ def _upload_options() -> tuple[str | None, dict[str, Any]]:
         "label_column": int(label) if label.lstrip("-").isdigit() else (label or None),
         "image_shape": str(shape or "").strip() or None,
     }
-    return (stored[0] if stored else None), options
+    return stored, options
 
 
 def choose_data() -> DataChoice | None:
@@ -182,11 +203,11 @@ def choose_data() -> DataChoice | None:
             return None
         return make_choice(spec, **options)
     if source == "file":
-        name, options = _upload_options()
-        if name is None:
+        stored, options = _upload_options()
+        if stored is None:
             st.info("Upload a file to train on it.", icon=":material/upload_file:")
             return None
-        return make_choice("file", upload_name=name, **options)
+        return make_choice("file", upload_name=stored.name, upload_digest=stored.digest, **options)
     return make_choice(source)
 
 

@@ -39,6 +39,7 @@ def run_info(current: Current) -> dict[str, Any]:
             "data_spec": current.data.spec,
             "data_options": current.data.options,
             "upload_name": current.data.upload_name,
+            "upload_digest": current.data.upload_digest,
         },
     }
 

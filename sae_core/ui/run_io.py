@@ -61,9 +61,11 @@ def choice_for_run(loaded: LoadedRun) -> DataChoice:
             "current model; train a new model instead"
         )
     upload = extra.get("upload_name")
+    digest = extra.get("upload_digest")
     return make_choice(
         spec,
         upload_name=upload if isinstance(upload, str) else None,
+        upload_digest=digest if isinstance(digest, str) else None,
         **(options if isinstance(options, dict) else {}),
     )
 

@@ -7,6 +7,7 @@ session gets its own copy, and the cache is bounded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -31,6 +32,25 @@ MAX_DERIVED = 64  # per-model cached analyses and figures (oldest dropped first)
 MAX_SESSION_RUNS = 200  # frontier points kept per session (each a small dict)
 
 
+UPLOAD_KEY = "upload_bytes"  # this session's StoredUpload, read by load_choice
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """This session's uploaded file. ``digest`` names its contents: a changed file re-uploaded
+    under the same name is different data (a new trainer, a new model)."""
+
+    name: str
+    data: bytes = field(repr=False)
+    digest: str
+    file_id: str | None = None  # Streamlit's id of this upload: hash the bytes once, not per run
+
+
+def upload_digest(data: bytes) -> str:
+    """A short content hash of an upload (16 hex digits of SHA-256)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class DataChoice:
     """What the user picked as data: a source spec plus its options (hashable, URL-friendly)."""
@@ -38,6 +58,7 @@ class DataChoice:
     spec: str = "digits"
     options_json: str = "{}"  # sorted JSON of source options
     upload_name: str | None = None  # set when the data came from an uploaded file
+    upload_digest: str | None = None  # the upload's contents (None in runs saved before it)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -48,10 +69,15 @@ class DataChoice:
         return self.upload_name or self.spec
 
 
-def make_choice(spec: str, upload_name: str | None = None, **options: Any) -> DataChoice:
+def make_choice(
+    spec: str, upload_name: str | None = None, upload_digest: str | None = None, **options: Any
+) -> DataChoice:
     clean = {k: v for k, v in options.items() if v is not None}
     return DataChoice(
-        spec=spec, options_json=json.dumps(clean, sort_keys=True), upload_name=upload_name
+        spec=spec,
+        options_json=json.dumps(clean, sort_keys=True),
+        upload_name=upload_name,
+        upload_digest=upload_digest,
     )
 
 
@@ -61,19 +87,28 @@ def _load_cached(spec: str, options_json: str) -> Dataset:
 
 
 @st.cache_data(max_entries=4, ttl=1800, show_spinner="Reading the uploaded file…")
-def _load_upload_cached(data: bytes, filename: str, options_json: str) -> Dataset:
-    return load_file_bytes(data, filename, **json.loads(options_json))
+def _load_upload_cached(_data: bytes, digest: str, filename: str, options_json: str) -> Dataset:
+    # keyed by the digest: hashing up to 200 MB of bytes on every call would cost a page switch
+    return load_file_bytes(_data, filename, **json.loads(options_json))
 
 
 def load_choice(choice: DataChoice) -> Dataset:
-    """The dataset for ``choice`` (uploads come from this session's stored bytes)."""
-    if choice.upload_name is not None:
-        upload = st.session_state.get("upload_bytes")
-        if upload is None or upload[0] != choice.upload_name:
-            from sae_core.errors import DataError
+    """The dataset for ``choice`` (uploads come from this session's stored bytes).
 
+    Raises DataError when the upload is gone or its contents differ from the choice's.
+    """
+    if choice.upload_name is not None:
+        from sae_core.errors import DataError
+
+        upload = st.session_state.get(UPLOAD_KEY)
+        if not isinstance(upload, StoredUpload) or upload.name != choice.upload_name:
             raise DataError("the uploaded file is no longer in this session: upload it again")
-        return _load_upload_cached(upload[1], choice.upload_name, choice.options_json)
+        if choice.upload_digest is not None and upload.digest != choice.upload_digest:
+            raise DataError(
+                f"the {upload.name} uploaded now is not the file this model was trained on "
+                "(same name, different contents): upload that file to use this model"
+            )
+        return _load_upload_cached(upload.data, upload.digest, upload.name, choice.options_json)
     return _load_cached(choice.spec, choice.options_json)
 
 
