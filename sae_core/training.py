@@ -56,6 +56,7 @@ SNAPSHOT_EVERY = 50  # steps between copies of the last good weights (restored o
 # predicting zeros, and the first step's error) counts as divergence: lr 10 reaches 1e10×,
 # healthy runs stay under 1e3× (digits, every method, lr ≤ 0.3).
 EXPLODE_FACTOR = 1e4
+HUGE_DATA_VALUE = 1e15  # beyond this, squared errors summed over a batch overflow float32
 
 StepCallback = Callable[["Trainer"], "bool | None"]
 
@@ -294,7 +295,7 @@ class Trainer:
             self._restore()
             raise TrainingDivergedError(
                 f"the loss became {stats[0][0]} at step {self.step_count + 1}: "
-                "lower the learning rate or λ; the model was restored to its last good state"
+                f"{self._divergence_advice()}; the model was restored to its last good state"
             )
         self._check_exploding(stats[1])
         if self.step_count % SNAPSHOT_EVERY == 0:
@@ -399,6 +400,17 @@ class Trainer:
                 f"over {EXPLODE_FACTOR:g} times its starting size: lower the learning rate "
                 f"(lr={self.train_config.lr:g}) or λ; the model was restored to its last good state"
             )
+
+    def _divergence_advice(self) -> str:
+        """What to change after a NaN/inf loss: the data's scale when its values are so large
+        that squared errors overflow float32 (no learning rate helps then), else lr or λ."""
+        largest = float(self.x.abs().max()) if self.x.numel() else 0.0
+        if not math.isfinite(largest) or largest > HUGE_DATA_VALUE:
+            return (
+                f"the data's values are too large (max |x| = {largest:.3g}): their squares "
+                "overflow float32; standardise or scale them (preprocessing) first"
+            )
+        return f"lower the learning rate (lr={self.train_config.lr:g}) or λ"
 
     def _snapshot(self) -> dict[str, Tensor]:
         return {n: p.detach().clone() for n, p in self.params.items()}

@@ -315,3 +315,24 @@ def test_a_saved_run_refuses_a_same_name_upload_with_other_contents():
     at.button(key="cmp_load").click().run()
     assert any("different contents" in e for e in errors(at))
     assert app_state(at).current is shown
+
+
+def test_preprocessing_choice_changes_the_training_data():
+    rng = np.random.default_rng(2)
+    raw = 200 * rng.random((300, 6)) + 1000  # raw values far from unit scale
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    at.get_by_key("train_upload").set_value(("big.csv", _csv_bytes(raw), "text/csv"))
+    set_widgets(at, train_epochs=2, train_d_sae=8, train_batch=32).run()
+    assert at.selectbox(key="train_preprocess").value == "default"
+    click(at, "train_go")
+    raw_model = app_state(at).current
+    assert raw_model.dataset.x_train.mean() > 900  # the file source keeps raw values
+    set_widgets(at, train_preprocess="standardise").run()
+    click(at, "train_go")
+    current = app_state(at).current
+    x = current.dataset.x_train
+    assert abs(x.mean()) < 1e-3 and np.allclose(x.std(axis=0), 1, atol=1e-3)
+    assert current.data.options["preprocess"] == "standardise"
+    assert current.metrics.fve > raw_model.metrics.fve
+    assert at.query_params.get("pre") == "standardise"  # the link keeps the choice

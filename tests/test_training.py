@@ -131,6 +131,12 @@ def test_an_absurd_learning_rate_raises_diverged_not_nan_weights(digits: np.ndar
     assert torch.isfinite(t.model().W_dec).all()
 
 
+def test_divergence_on_huge_values_points_at_the_data_scale(digits: np.ndarray) -> None:
+    t = Trainer(SAEConfig(d_in=64, d_sae=16), TrainConfig(steps=20, lr=1e-4), digits * 1e20)
+    with pytest.raises(TrainingDivergedError, match=r"max \|x\| = 1e\+20.*standardise"):
+        t.run()
+
+
 def test_stacked_sweep_matches_models_trained_one_by_one(digits: np.ndarray) -> None:
     lams = [0.01, 0.1, 1.0]
     tc = TrainConfig(steps=40)

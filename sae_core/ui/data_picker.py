@@ -43,6 +43,19 @@ MNIST_HELP = (
 )
 
 
+PREPROCESS_CHOICES: dict[str, str] = {
+    "default": "the source's default",
+    "none": "none: raw values",
+    "scale01": "scale to [0, 1] per dimension",
+    "standardise": "standardise per dimension (z-scores)",
+    "centre": "centre (subtract the mean)",
+}
+PREPROCESS_HELP = (
+    "Statistics come from the training split only. Raw values in the hundreds or more train "
+    "poorly or overflow: scale or standardise them. Pages show inputs in original units."
+)
+
+
 def _widget(key: str, default: Any, draw: Any, label: str, *args: Any, **kwargs: Any) -> Any:
     """Draw a kept widget (value survives page switches) and return its value.
 
@@ -179,8 +192,39 @@ def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
     return stored, options
 
 
+def _preprocess(source: str) -> str | None:
+    """The preprocessing widget -> ``preprocess`` for load_dataset (None: the source's default)."""
+    own = SOURCES[source].default_preprocess
+    choice = _widget(
+        "train_preprocess",
+        "default",
+        st.selectbox,
+        "Preprocessing",
+        list(PREPROCESS_CHOICES),
+        format_func=lambda p: (
+            f"source default ({own})" if p == "default" else PREPROCESS_CHOICES[p]
+        ),
+        help=PREPROCESS_HELP,
+    )
+    return None if choice == "default" else str(choice)
+
+
 def choose_data() -> DataChoice | None:
     """Source and option widgets -> a choice (None: a file source with nothing uploaded yet)."""
+    source, choice = _choose_source()
+    preprocess = _preprocess(source)
+    if choice is None or preprocess is None:
+        return choice
+    return make_choice(
+        choice.spec,
+        upload_name=choice.upload_name,
+        upload_digest=choice.upload_digest,
+        **{**choice.options, "preprocess": preprocess},
+    )
+
+
+def _choose_source() -> tuple[str, DataChoice | None]:
+    """The source widget and its options -> (source name, choice or None if not ready)."""
     names = list(SOURCES)
     source = _widget(
         "train_source",
@@ -193,22 +237,24 @@ def choose_data() -> DataChoice | None:
     if visible("data"):
         st.caption(SOURCES[source].description)
     if source == "patches":
-        return make_choice("patches", **_patch_options())
+        return source, make_choice("patches", **_patch_options())
     if source == "synthetic":
-        return make_choice("synthetic", **_synthetic_options())
+        return source, make_choice("synthetic", **_synthetic_options())
     if source in FOLDER_SOURCES:
         spec, options = _folder_options(source)
         if spec == "idx":
             st.info("Enter the folder of your IDX files.", icon=":material/folder_open:")
-            return None
-        return make_choice(spec, **options)
+            return source, None
+        return source, make_choice(spec, **options)
     if source == "file":
         stored, options = _upload_options()
         if stored is None:
             st.info("Upload a file to train on it.", icon=":material/upload_file:")
-            return None
-        return make_choice("file", upload_name=stored.name, upload_digest=stored.digest, **options)
-    return make_choice(source)
+            return source, None
+        return source, make_choice(
+            "file", upload_name=stored.name, upload_digest=stored.digest, **options
+        )
+    return source, make_choice(source)
 
 
 def describe(dataset: Dataset) -> str:

@@ -39,6 +39,7 @@ from sae_core.ui.data_picker import (
     FOLDER_SOURCES,
     N_PATCHES,
     PATCH_SIZES,
+    PREPROCESS_CHOICES,
     SAMPLE_CAPS,
     WHITENINGS,
 )
@@ -92,6 +93,7 @@ def _data_fields() -> tuple[Field, ...]:
         _f("dl", "train_download", "bool", False, when=src(*FOLDER_ENV)),
         _f("lbl", "train_label_column", "text", "", when=src("file")),
         _f("shape", "train_image_shape", "text", "", when=src("file")),
+        _f("pre", "train_preprocess", "choice", "default", choices=tuple(PREPROCESS_CHOICES)),
     )
 
 
