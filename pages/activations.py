@@ -19,6 +19,8 @@ from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
 
+HEATMAP_MIN_ROWS, HEATMAP_MAX_ROWS = 10, 500  # the "Samples (rows)" slider's range
+
 st.title("Activations & sparsity")
 current = require_current(get_state(), "activations")
 model_caption(current)
@@ -75,15 +77,21 @@ with user_errors("Drawing the sparsity charts"):
 
     st.subheader("Codes")
     left, right = st.columns(2)
-    n_rows = kept(
-        left.slider,
-        "Samples (rows)",
-        key="act_heat_samples",
-        default=100,
-        min_value=10,
-        max_value=max(10, min(500, current.dataset.n_test)),
-        step=10,
-    )
+    n_test = current.dataset.n_test
+    if n_test <= HEATMAP_MIN_ROWS:
+        # Streamlit refuses a slider whose min equals its max: nothing to choose, show them all
+        n_rows = n_test
+        left.caption(f"Samples (rows): all {n_test} test samples.")
+    else:
+        n_rows = kept(
+            left.slider,
+            "Samples (rows)",
+            key="act_heat_samples",
+            default=100,
+            min_value=HEATMAP_MIN_ROWS,
+            max_value=min(HEATMAP_MAX_ROWS, n_test),
+            step=10,
+        )
     order = kept(
         right.selectbox,
         "Latent order",

@@ -7,6 +7,7 @@ import streamlit as st
 from sae_core.scenarios import SCENARIOS
 from sae_core.ui.scenario_view import render_quick_start, render_scenario
 from sae_core.ui.state import get_state
+from sae_core.ui.views import fmt, undefined_fve_hint
 
 state = get_state()
 st.title("SAE Explorer")
@@ -24,9 +25,13 @@ render_quick_start(state)
 if state.current is not None:
     m = state.current.metrics
     st.success(
-        f"Shown model: FVE {m.fve:.3f}, L0 {m.l0:.1f} of {state.current.sae_config.d_sae} latents.",
+        f"Shown model: FVE {fmt(m.fve)}, L0 {fmt(m.l0, '{:.1f}')} of "
+        f"{state.current.sae_config.d_sae} latents.",
         icon=":material/check_circle:",
     )
+    hint = undefined_fve_hint(m)
+    if hint:
+        st.caption(hint)
 c1, c2, c3 = st.columns(3)
 c1.page_link("pages/train.py", label="Open Train", icon=":material/model_training:")
 c2.page_link("pages/filters.py", label="See its filters", icon=":material/grid_view:")

@@ -19,7 +19,8 @@ from sae_core.runs import check_run_compatible, load_run
 from sae_core.ui.compare_runs import session_model
 from sae_core.ui.guard import user_errors
 from sae_core.ui.run_io import choice_for_run
-from sae_core.ui.state import AppState, load_choice
+from sae_core.ui.state import AppState, get_state, load_choice
+from sae_core.ui.views import fmt
 
 SIDE_KEYS = ("cmp_side_a", "cmp_side_b")
 FIGURE_CACHE_KEY = "cmp_atom_figures"
@@ -72,12 +73,11 @@ def metric_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame(rows, columns=["metric", "field", "A", "B", "B − A"])
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3g}"
-
-
 def pick_two(table: pd.DataFrame, selected: list[str]) -> tuple[str, str] | None:
-    """Two select boxes over the table's rows (the two selected rows when the button asks)."""
+    """Two select boxes over the table's rows (the two selected rows when the button asks).
+
+    A side whose run moved to another row (saved, or its saved copy deleted) follows it.
+    """
     keys = table["key"].astype(str).tolist()
     if len(keys) < 2:
         st.info("Side by side needs two runs: train another model or run a sweep.")
@@ -85,9 +85,7 @@ def pick_two(table: pd.DataFrame, selected: list[str]) -> tuple[str, str] | None
     names = dict(
         zip(keys, table["name"].astype(str) + " (" + table["source"].astype(str) + ")", strict=True)
     )
-    for i, side_key in enumerate(SIDE_KEYS):
-        if st.session_state.get(side_key) not in keys:
-            st.session_state[side_key] = keys[i]
+    _repair_sides(get_state(), keys)
     if len(selected) == 2:
         st.button(
             "Compare the two selected runs",
@@ -99,6 +97,42 @@ def pick_two(table: pd.DataFrame, selected: list[str]) -> tuple[str, str] | None
     a = col_a.selectbox("Run A", keys, key=SIDE_KEYS[0], format_func=names.__getitem__)
     b = col_b.selectbox("Run B", keys, key=SIDE_KEYS[1], format_func=names.__getitem__)
     return str(a), str(b)
+
+
+def _repair_sides(state: AppState, keys: list[str]) -> None:
+    """Point each side whose row left the table at that run's new row, else at another run.
+
+    All moves are resolved before any fallback, so a fallback never takes the row the other
+    side is about to move to (both sides would then show one run).
+    """
+    sides = [_listed_as(state, st.session_state.get(side_key), keys) for side_key in SIDE_KEYS]
+    for i, side in enumerate(sides):
+        if side not in keys:
+            other = sides[1 - i]
+            sides[i] = next(key for key in keys if key != other)  # pick_two ensures two keys
+    for side_key, side in zip(SIDE_KEYS, sides, strict=True):
+        if st.session_state.get(side_key) != side:
+            st.session_state[side_key] = side
+
+
+def _listed_as(state: AppState, key: Any, keys: list[str]) -> Any:
+    """The row key that lists ``key``'s run now (``key`` itself when listed or unknown).
+
+    Saving a session run lists it as ``saved:<name>`` instead of ``session:<id>``; deleting that
+    saved run lists the session run again (while its model is in memory).
+    """
+    if key in keys or not isinstance(key, str):
+        return key
+    if key.startswith("session:"):
+        model = session_model(state, key.removeprefix("session:"))
+        return f"saved:{model.saved_as}" if model is not None and model.saved_as else key
+    if key.startswith("saved:"):
+        name = key.removeprefix("saved:")
+        for row in state.session_runs:
+            model = session_model(state, str(row["id"]))
+            if model is not None and model.saved_as == name:
+                return f"session:{row['id']}"
+    return key
 
 
 def _set_sides(selected: list[str]) -> None:
@@ -114,14 +148,14 @@ def show_metrics(table: pd.DataFrame, a: str, b: str) -> None:
         row = rows.loc[key]
         col.markdown(
             f"**{side}: {row['name']}** · `{row['method']}` · λ = "
-            f"{_fmt(_number(row['lam']))} · d_sae = {row['d_sae']} · {row['source']}"
+            f"{fmt(_number(row['lam']), '{:.3g}')} · d_sae = {row['d_sae']} · {row['source']}"
         )
         cells = col.columns(3)  # a 3-wide grid keeps ten metrics within one screen
         for i, item in enumerate(diffs.to_dict("records")):
             delta = _number(item["B − A"]) if side == "B" else None
             cells[i % 3].metric(
                 item["metric"],
-                _fmt(_number(item[side])),
+                fmt(_number(item[side]), "{:.3g}"),
                 delta=None if delta is None else f"{delta:+.3g}",
                 delta_color=colours[item["field"]] if delta else "off",
             )

@@ -10,6 +10,7 @@ from sae_core.exploration import sparsity_advice
 from sae_core.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.state import Current
+from sae_core.ui.views import fmt, undefined_fve_hint
 
 OBJECTIVE_LATEX = (
     r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2"
@@ -42,16 +43,16 @@ class MetricRow:
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+    return fmt(100 * value, "{:.1f}%")
 
 
 def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
     """The metrics this model has (probes with labels, recovery with ground truth), formatted."""
     rows = [
-        MetricRow("fve", "FVE (variance explained)", f"{metrics.fve:.4f}", "1 is perfect"),
-        MetricRow("fvu", "FVU (unexplained)", f"{metrics.fvu:.4f}", "0 is perfect"),
-        MetricRow("mse", "MSE (per element)", f"{metrics.mse:.4g}", "in model units"),
-        MetricRow("l0", "L0 (active latents)", f"{metrics.l0:.2f}", "mean over test samples"),
+        MetricRow("fve", "FVE (variance explained)", fmt(metrics.fve, "{:.4f}"), "1 is perfect"),
+        MetricRow("fvu", "FVU (unexplained)", fmt(metrics.fvu, "{:.4f}"), "0 is perfect"),
+        MetricRow("mse", "MSE (per element)", fmt(metrics.mse, "{:.4g}"), "in model units"),
+        MetricRow("l0", "L0 (active latents)", fmt(metrics.l0, "{:.2f}"), "mean over test samples"),
         MetricRow(
             "dead_fraction",
             "Dead latents",
@@ -64,7 +65,7 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
             _pct(metrics.dense_fraction),
             "fire on more than half the samples",
         ),
-        MetricRow("gamma", "γ (shrinkage)", f"{metrics.gamma:.3f}", "< 1: codes shrunk"),
+        MetricRow("gamma", "γ (shrinkage)", fmt(metrics.gamma), "< 1: codes shrunk"),
     ]
     if metrics.probe_accuracy is not None:
         rows.append(
@@ -85,9 +86,9 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
             )
         )
     if metrics.mmcs is not None:
-        rows.append(MetricRow("mmcs", "MMCS", f"{metrics.mmcs:.3f}", "true features vs atoms"))
+        rows.append(MetricRow("mmcs", "MMCS", fmt(metrics.mmcs), "true features vs atoms"))
     if metrics.mcc is not None:
-        rows.append(MetricRow("mcc", "MCC", f"{metrics.mcc:.3f}", "one-to-one matching"))
+        rows.append(MetricRow("mcc", "MCC", fmt(metrics.mcc), "one-to-one matching"))
     if metrics.recovered is not None:
         rows.append(
             MetricRow("recovered", "Features recovered", str(metrics.recovered), "cos ≥ 0.9")
@@ -118,6 +119,9 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
     if not current.finished:
         st.caption("Probe accuracy is computed when training finishes.")
     m = current.metrics
+    hint = undefined_fve_hint(m)
+    if hint:
+        st.caption(hint)
     advice = sparsity_advice(cfg.method, cfg.lam, cfg.d_sae, m.l0, m.dead_fraction)
     if advice:
         st.info(advice, icon=":material/lightbulb:")

@@ -5,13 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from sae_core.ui.state import AppState
-from sae_core.ui.views import sparsity_knob
+from sae_core.ui.views import fmt, sparsity_knob, undefined_fve_hint
 
 TRAIN_PAGE = "pages/train.py"
-
-
-def _fmt(value: float | None, pattern: str) -> str:
-    return "—" if value is None else pattern.format(value)
 
 
 def render_sidebar(state: AppState) -> None:
@@ -30,9 +26,12 @@ def render_sidebar(state: AppState) -> None:
             # a markdown table, not st.metric: three metrics side by side truncate in a sidebar
             st.markdown(
                 "| FVE | L0 | dead |\n|---|---|---|\n"
-                f"| {_fmt(m.fve, '{:.3f}')} | {_fmt(m.l0, '{:.1f}')} | "
-                f"{_fmt(100 * m.dead_fraction, '{:.0f}%')} |"
+                f"| {fmt(m.fve)} | {fmt(m.l0, '{:.1f}')} | "
+                f"{fmt(100 * m.dead_fraction, '{:.0f}%')} |"
             )
+            hint = undefined_fve_hint(m)
+            if hint:
+                st.caption(hint)
             if not current.finished:
                 st.caption(f"paused at step {current.steps}")
         st.page_link(TRAIN_PAGE, label="Train", icon=":material/model_training:")

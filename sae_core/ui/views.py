@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 
+from sae_core.metrics import EvalMetrics
 from sae_core.ui import keep
 from sae_core.ui.state import AppState, Current
 
 TRAIN_PAGE = "pages/train.py"
 T = TypeVar("T")
+ZERO_VARIANCE_HINT = (
+    "FVE and FVU are undefined (—): the test data has zero variance (all samples are equal), "
+    "so FVE's denominator Σ‖xᵢ − x̄‖² is 0."
+)
 
 
 def go_train(message: str) -> NoReturn:
@@ -77,6 +83,17 @@ def fmt(value: float | None, pattern: str = "{:.3f}") -> str:
     if value is None or value != value or value in (float("inf"), float("-inf")):
         return "—"
     return pattern.format(value)
+
+
+def undefined_fve_hint(metrics: EvalMetrics) -> str | None:
+    """Why FVE and FVU show "—", when the cause is data with zero variance (else None).
+
+    FVE divides by Σ_i ‖x_i − x̄‖², which is 0 when every test sample is the same; a finite MSE
+    tells that case apart from a broken model, whose error is not finite either.
+    """
+    if math.isfinite(metrics.fve) or not math.isfinite(metrics.mse):
+        return None
+    return ZERO_VARIANCE_HINT
 
 
 def sparsity_knob(method: str, lam: float, k: int | None) -> str:
