@@ -16,7 +16,7 @@ from sae_core.data import load_dataset
 from sae_core.fit import train
 from sae_core.ui.metrics_panel import metric_rows
 from sae_core.ui.state import Current, current_from_result, make_choice
-from tests.ui_helpers import app_with_model
+from tests.ui_helpers import TRAIN_PAGE, app_with_model, open_app, set_widgets
 
 torch.set_num_threads(1)
 HINT = "zero variance"
@@ -71,3 +71,13 @@ def test_models_with_variance_keep_their_numbers_and_show_no_hint() -> None:
     at = app_with_model(current_from_result(make_choice("digits"), dataset, result))
     assert f"FVE {result.metrics.fve:.3f}" in at.success[0].value
     assert HINT not in texts(at)
+
+
+def test_uploading_constant_data_warns_before_training() -> None:
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    at.get_by_key("train_upload").set_value(("flat.csv", b"1,1,1,1\n" * 100, "text/csv")).run()
+    assert any("zero variance" in w.value for w in at.warning)
+    at.get_by_key("train_upload").set_value(("ok.csv", b"1,2,3,4\n4,3,2,1\n" * 50, "text/csv"))
+    at.run()
+    assert not any("zero variance" in w.value for w in at.warning)

@@ -276,6 +276,12 @@ def show_preview(dataset: Dataset) -> None:
     """A few training samples (images, or a heat-map for other data) and the summary line."""
     st.markdown(f"**{describe(dataset)}**")
     st.caption(dataset.description)
+    if dataset.x_test.size and not dataset.x_test.std(axis=0).any():
+        st.warning(
+            "Every test sample is the same (zero variance): FVE is undefined and there is "
+            "nothing for an SAE to find. Check the file or the options.",
+            icon=":material/warning:",
+        )
     labels = None if dataset.y_train is None else dataset.y_train[:PREVIEW_SAMPLES].tolist()
     fig = make_data_preview_figure(
         dataset.x_train[:PREVIEW_SAMPLES],
