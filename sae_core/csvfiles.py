@@ -44,7 +44,8 @@ def parse_csv(
     delimiter = _sniff_delimiter(numbered[0][1])
     first = _split_header(numbered[0][1], delimiter, name)
     if has_header is None:
-        has_header = not all(_is_number(cell) for cell in first if cell)
+        second = _split_fields(numbered[1][1], delimiter) if len(numbered) > 1 else None
+        has_header = _guess_header(first, second, label_column)
     names = tuple(first) if has_header else None
     rows = numbered[1:] if has_header else numbered
     if not rows:
@@ -103,6 +104,50 @@ def _split_header(line: str, delimiter: str | None, name: str) -> list[str]:
             f"{name}: cannot read the first line as CSV ({exc}): check the file"
         ) from None
     return [field.strip() for field in fields] or [""]
+
+
+def _guess_header(
+    first: list[str], second: list[str] | None, label_column: int | str | None
+) -> bool:
+    """Whether the first row is a header, judged from its feature cells.
+
+    The label column is left out: class names there ("cat") are data, and counting them made a
+    headerless file lose its first sample. A word on top of a label column whose next cell is a
+    number is still a header (``0,1,label`` over ``0.5,0.7,3``).
+    """
+    if _names_header_column(label_column, first):
+        return True
+    label = _label_index(label_column, len(first))
+    features = [cell for c, cell in enumerate(first) if c != label and cell]
+    if not all(_is_number(cell) for cell in features):
+        return True
+    if label is None or not first[label] or _is_number(first[label]):
+        return False
+    below = second[label] if second is not None and label < len(second) else ""
+    return _is_number(below)
+
+
+def _names_header_column(label_column: int | str | None, first: list[str]) -> bool:
+    """True when ``label_column`` is a column name (not first/last/an index) found in ``first``."""
+    if not isinstance(label_column, str) or label_column in ("first", "last"):
+        return False
+    return not label_column.lstrip("-").isdigit() and label_column in first
+
+
+def _label_index(label_column: int | str | None, n_columns: int) -> int | None:
+    """The label column's index when the option gives one without a header, else None.
+
+    Bad options give None here and get their error message from ``resolve_column`` later.
+    """
+    if isinstance(label_column, str):
+        if label_column in ("first", "last"):
+            return 0 if label_column == "first" else n_columns - 1
+        if not label_column.lstrip("-").isdigit():
+            return None
+        label_column = int(label_column)
+    if label_column is None or not -n_columns <= label_column < n_columns:
+        return None
+    return label_column % n_columns
 
 
 def _is_number(cell: str) -> bool:
