@@ -17,7 +17,7 @@ import numpy as np
 from sae_core.dataset import Dataset
 from sae_core.download import download_mnist
 from sae_core.errors import ConfigError, DataError
-from sae_core.idx import is_idx_images_file
+from sae_core.idx import is_folder, is_idx_images_file, path_exists
 from sae_core.loaders import LOADERS, SourceRequest, raw_from_idx_bytes, raw_from_table
 from sae_core.preprocessing import (
     RawData,
@@ -86,17 +86,17 @@ _SPEC_HELP = (
 
 def _spec_for_path(text: str, source: str | None) -> DataSpec:
     path = Path(text).expanduser()
-    if path.is_dir() or is_idx_images_file(path):
+    if is_folder(path) or is_idx_images_file(path):  # DataError for unreadable paths
         kind = "idx"
     elif path.suffix.lower() in FILE_SUFFIXES:
         kind = "file"
-    elif path.exists():
+    elif path_exists(path):
         raise DataError(f"{text}: unsupported file type: use {', '.join(FILE_SUFFIXES)}, or IDX")
     else:
         raise DataError(f"unknown data {text!r} (no such source, file or folder): {_SPEC_HELP}")
     if source is not None and source != kind:
         raise DataError(f"{text} is not {source} data: write it as {kind}:{text} or just {text}")
-    if not path.exists():
+    if not path_exists(path):
         raise DataError(f"{text} does not exist: check the path")
     return DataSpec(source=kind, path=str(path))
 

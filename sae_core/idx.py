@@ -6,11 +6,13 @@ big-endian uint32 per dimension, then the values, big-endian, row-major. Files m
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +40,7 @@ STANDARD_NAMES: dict[str, str] = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 _IMAGE_FILE = re.compile(r"(images)([-.])(idx3-ubyte)(\.gz)?$")
+_SHOWN_PATH_CHARS = 60  # a 300-character path in an error message hides the advice after it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,6 +155,47 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def is_folder(path: str | os.PathLike[str]) -> bool:
+    """``Path.is_dir()``, but a path the system cannot look at is a :class:`DataError`.
+
+    ``is_dir`` answers False only for missing paths; a name too long for the file system, a
+    folder without permission or a similar problem raises OSError, which users must not see raw.
+    """
+    return _probe(Path(path), Path.is_dir)
+
+
+def is_plain_file(path: str | os.PathLike[str]) -> bool:
+    """``Path.is_file()`` with OSError turned into :class:`DataError` (see :func:`is_folder`)."""
+    return _probe(Path(path), Path.is_file)
+
+
+def path_exists(path: str | os.PathLike[str]) -> bool:
+    """``Path.exists()`` with OSError turned into :class:`DataError` (see :func:`is_folder`)."""
+    return _probe(Path(path), Path.exists)
+
+
+def _probe(path: Path, test: Callable[[Path], bool]) -> bool:
+    try:
+        return test(path)
+    except OSError as exc:
+        raise DataError(path_error_message(path, exc)) from None
+
+
+def path_error_message(path: str | os.PathLike[str], exc: OSError) -> str:
+    """One line naming what is wrong with ``path`` and what to do; long paths are shortened."""
+    text = str(path)
+    shown = text if len(text) <= _SHOWN_PATH_CHARS else f"{text[:_SHOWN_PATH_CHARS]}…"
+    if exc.errno == errno.ENAMETOOLONG:
+        return (
+            f"the path {shown!r} ({len(text)} characters) is too long for this system: "
+            "check the folder name and give a shorter path"
+        )
+    if exc.errno == errno.EACCES:
+        return f"no permission to read {shown!r}: choose a folder you can read, or fix its access"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot use the path {shown!r} ({reason}): check that it names a readable folder"
+
+
 def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
     """The MNIST-format files present in ``folder``: role (see ``ROLES``) -> path.
 
@@ -164,7 +208,7 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
         dotted = standard.replace("-idx", ".idx")
         for base in (standard, dotted):
             for candidate in (folder / base, folder / f"{base}.gz"):
-                if role not in found and candidate.is_file():
+                if role not in found and is_plain_file(candidate):
                     found[role] = candidate
     return found
 
@@ -179,7 +223,7 @@ def labels_beside(images_path: str | os.PathLike[str]) -> Path:
     images_path = Path(images_path)
     base = _IMAGE_FILE.sub(r"labels\g<2>idx1-ubyte", images_path.name)
     for candidate in (images_path.with_name(base), images_path.with_name(f"{base}.gz")):
-        if candidate.is_file():
+        if is_plain_file(candidate):
             return candidate
     raise DataError(f"no labels beside {images_path}: put {base} (or {base}.gz) in the same folder")
 
@@ -203,7 +247,7 @@ def read_image_set(images_path: Path, labels_path: Path) -> ImageSet:
 def read_mnist_folder(folder: str | os.PathLike[str]) -> tuple[ImageSet | None, ImageSet | None]:
     """(train, test) image sets of an MNIST-format folder; either may be None, not both."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if not is_folder(folder):
         raise DataError(f"{folder} is not a folder: name the folder that holds the MNIST IDX files")
     found = find_idx_files(folder)
     sets: list[ImageSet | None] = []

@@ -18,8 +18,10 @@ from sae_core.errors import DataError
 from sae_core.idx import (
     ImageSet,
     find_idx_files,
+    is_folder,
     is_idx_images_file,
     labels_beside,
+    path_exists,
     read_image_set,
     read_mnist_folder,
 )
@@ -43,7 +45,7 @@ def mnist_folder(
     if configured:
         return Path(configured).expanduser()
     cached = (Path(cache_dir).expanduser() if cache_dir else default_cache_dir()) / kind
-    if cached.is_dir() and find_idx_files(cached):
+    if is_folder(cached) and find_idx_files(cached):
         return cached
     if download:
         return download_mnist(kind, cache_dir)
@@ -83,11 +85,11 @@ def raw_from_idx(path: str | os.PathLike[str], title: str = "IDX data") -> RawDa
 
 
 def _read_sets(path: Path) -> tuple[ImageSet | None, ImageSet | None]:
-    if path.is_dir():
+    if is_folder(path):  # DataError, not OSError, for a name too long or unreadable
         return read_mnist_folder(path)
     if is_idx_images_file(path):
         return read_image_set(path, labels_beside(path)), None
-    if not path.exists():
+    if not path_exists(path):
         raise DataError(f"{path} does not exist: name a folder of MNIST-format IDX files")
     raise DataError(f"{path} is not an IDX images file: name a *-images-idx3-ubyte[.gz] file")
 
