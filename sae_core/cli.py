@@ -25,7 +25,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _number_list(cast: Callable[[str], Any], kind: str) -> Callable[[str], list[Any]]:
-    """An argparse type for ``"0.01,0.1,1"``-style lists of ``cast`` values."""
+    """An argparse type for ``"0.01,0.1,1"``-style lists of ``cast`` values, sorted and unique.
+
+    Sorted and unique as the app's Compare page parses its λ list (``parse_number_list``): a
+    repeated value would train the same model twice and list it twice.
+    """
 
     def parse(text: str) -> list[Any]:
         try:
@@ -36,7 +40,7 @@ def _number_list(cast: Callable[[str], Any], kind: str) -> Callable[[str], list[
             ) from None
         if not values:
             raise argparse.ArgumentTypeError(f"give at least one {kind}")
-        return values
+        return sorted(set(values))
 
     return parse
 
@@ -243,6 +247,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# Columns of the sweep's text table, in order; those empty for the data are left out.
+_SWEEP_COLUMNS = (
+    "lam",
+    "d_sae",
+    "seed",
+    "fve",
+    "l0",
+    "dead_fraction",
+    "gamma",
+    "mmcs",
+    "probe_accuracy",
+)
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sae_core.fit import train_sweep
 
@@ -253,7 +271,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     dataset = _load_data(args, args.data)
     base, tc = _configs(args, dataset.d_in, args.lam[0], args.hidden[0])
     start = time.perf_counter()
-    result = train_sweep(base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds)
+    # Probes as train does, so sweep rows and train runs can be compared (skipped without labels).
+    result = train_sweep(
+        base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds, probe=True
+    )
     table = result.table
     if args.csv:
         table.to_csv(args.csv, index=False)
@@ -276,11 +297,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
         )
     else:
-        cols = [
-            c
-            for c in ("lam", "d_sae", "seed", "fve", "l0", "dead_fraction", "gamma", "mmcs")
-            if c in table.columns and table[c].notna().any()
-        ]
+        cols = [c for c in _SWEEP_COLUMNS if c in table.columns and table[c].notna().any()]
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
     return 0

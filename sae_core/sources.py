@@ -80,7 +80,7 @@ SOURCES: dict[str, DataSource] = {
                 name=kind,
                 title=TITLES[kind],
                 default_preprocess="scale01",
-                description=f"{TITLES[kind]}: 28×28 grey images with labels 0–9 (IDX files)",
+                description=f"{what}, 28×28 grey images with labels 0–9 (IDX files)",
                 options=("cache_dir", "download"),
                 option_help=(
                     "where downloads go (default $SAE_EXPLORER_CACHE or ~/.cache/sae-explorer)",
@@ -88,9 +88,11 @@ SOURCES: dict[str, DataSource] = {
                 ),
                 needs=f"a folder of its IDX files ({kind}:FOLDER or ${env}), or download=True online",
             )
-            for kind, env in (
-                ("mnist", "SAE_EXPLORER_MNIST_DIR"),
-                ("fashion-mnist", "SAE_EXPLORER_FASHION_MNIST_DIR"),
+            # The description says what the images show, not the title: the CLI prints
+            # "title: description" and the app shows it under the title.
+            for kind, env, what in (
+                ("mnist", "SAE_EXPLORER_MNIST_DIR", "handwritten digits"),
+                ("fashion-mnist", "SAE_EXPLORER_FASHION_MNIST_DIR", "Zalando's clothing and shoes"),
             )
         ),
         DataSource(
