@@ -69,7 +69,8 @@ def parse_table(
         label_column: None, a 0-based column index (negative counts from the end), a header
             name, ``"first"`` or ``"last"``; its values become integer labels.
         image_shape: ``(height, width)``, ``"HxW"`` or ``"auto"`` (square when d_in is a square).
-        has_header: CSV only; None detects a header row (any non-numeric cell in row 1).
+        has_header: CSV only; None detects a header row (a non-numeric feature cell in row 1, or
+            the label column's name there; see csvfiles._guess_header).
     """
     check_suffix(filename)
     _check_label_option(label_column)
