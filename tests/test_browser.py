@@ -64,6 +64,8 @@ async def _train_with_lam_one_step_up(page: Any) -> str:
 async def _check_train_page(page: Any) -> None:
     """The training curves are drawn and the metrics are numbers that agree with the sidebar."""
     assert await ui.chart_count(page) >= 1
+    # under load the metric boxes can land a moment after the chart: wait for them, then read
+    await page.get_by_text("FVE (variance explained)").first.wait_for(timeout=60_000)
     shown = await ui.metrics(page)
     fve = float(shown["FVE (variance explained)"])
     l0 = float(shown["L0 (active latents)"])
