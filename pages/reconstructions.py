@@ -11,7 +11,15 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
+from sae_core.ui.views import (
+    fmt,
+    formulas,
+    kept,
+    metric,
+    model_caption,
+    require_current,
+    units_toggle,
+)
 
 MODE_NAMES = {"random": "Random", "best": "Best", "worst": "Worst", "label": "By label"}
 MAX_SHOWN = 16
@@ -51,16 +59,18 @@ if mode in ("random", "label"):
     )
 else:
     seed = 0
+shown_units, units = units_toggle(dataset, st, "recon_units")
 
 with user_errors("Choosing samples"):
     ids = select_samples(errors, mode, n, labels=dataset.y_test, label=label, seed=int(seed))
     fig = make_reconstruction_figure(
-        dataset.x_test[ids],
-        current.x_hat[ids],
+        shown_units(dataset.x_test[ids]),
+        shown_units(current.x_hat[ids]),
         dataset.image_shape,
-        errors[ids],
+        errors[ids],  # per-sample MSE in model units, as the metrics below
         ids,
         max_samples=n,
+        units=None if dataset.preprocessing.is_identity else units,
     )
     st.plotly_chart(fig, key="recon_grid")
     table = reconstruction_table(ids, errors, dataset.y_test)

@@ -20,8 +20,13 @@ class Preprocessing:
     scale: np.ndarray | float = 1.0
 
     def to_raw(self, x: np.ndarray) -> np.ndarray:
-        """Undo the affine part: [n, d_in] model units -> [n, d_in] original units."""
-        return np.asarray(x) * self.scale + self.offset
+        """Undo the affine part: [n, d_in] model units -> [n, d_in] original units (float32)."""
+        return (np.asarray(x) * self.scale + self.offset).astype(np.float32, copy=False)
+
+    @property
+    def is_identity(self) -> bool:
+        """True when model units are the original units (no scaling or shift was applied)."""
+        return bool(np.all(np.asarray(self.scale) == 1) and np.all(np.asarray(self.offset) == 0))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -285,3 +285,15 @@ def test_synthetic_noise_and_feature_seed():
 def test_bad_synthetic_options_are_config_errors(option, message):
     with pytest.raises(ConfigError, match=message):
         load_dataset("synthetic", **option)
+
+
+def test_preprocessing_identity_is_known_and_to_raw_inverts_standardise() -> None:
+    from sae_core.data import load_dataset
+
+    raw = load_dataset("digits", preprocess="none")
+    assert raw.preprocessing.is_identity
+    z = load_dataset("digits", preprocess="standardise")
+    assert not z.preprocessing.is_identity
+    back = z.preprocessing.to_raw(z.x_test)
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, raw.x_test, atol=1e-4)

@@ -197,3 +197,29 @@ def test_ground_truth_page_explains_that_digits_have_no_ground_truth(digits_mode
     assert not at.exception
     assert any("no ground truth" in str(i.value) for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_reconstructions_show_original_units_and_can_switch_to_model_units(
+    digits_model: Any,
+) -> None:
+    # digits is scaled to [0, 1] for the model; its pixels are 0..16 (the preprocessing record)
+    at = page(digits_model, "reconstructions")
+    at.radio(key="recon_mode").set_value("worst")
+    at.slider(key="recon_n").set_value(4).run()
+    ids = shown_samples(at)
+    pairs = decode_array(chart_spec(at, "recon_grid")["data"][0]["z"])
+    raw = digits_model.dataset.preprocessing.to_raw(digits_model.dataset.x_test[ids])
+    assert np.nanmax(pairs) >= raw.max() > 8  # originals (and reconstructions) in pixel values
+    assert "original units" in chart_spec(at, "recon_grid")["layout"]["title"]["text"]
+    at.radio(key="recon_units").set_value("model").run()
+    pairs = decode_array(chart_spec(at, "recon_grid")["data"][0]["z"])
+    assert np.nanmax(pairs) <= 1.5
+    np.testing.assert_array_equal(shown_samples(at), ids)  # same samples, other units
+
+
+def test_filters_example_samples_are_in_original_units(digits_model: Any) -> None:
+    at = page(digits_model, "filters")
+    spec = chart_spec(at, "filt_latent_top")
+    assert "original units" in spec["layout"]["title"]["text"]
+    values = np.concatenate([decode_array(t["z"]).ravel() for t in spec["data"] if "z" in t])
+    assert np.nanmax(values) > 8  # pixel values, not the model's [0, 1]

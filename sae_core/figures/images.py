@@ -98,12 +98,14 @@ def make_reconstruction_figure(
     *,
     max_samples: int = MAX_SAMPLES,
     title: str = "Originals, reconstructions and differences",
+    units: str | None = None,
 ) -> go.Figure:
     """Originals, reconstructions and differences (x̂ − x) side by side, one column per sample.
 
     x, x_hat [n, d]; errors [n] per-sample MSE (computed per element when None); sample_ids [n].
     Images give 3·n heat-maps (rows: original, reconstruction, difference); non-image data gives
-    per sample two lines (original, reconstruction) above one line (difference).
+    per sample two lines (original, reconstruction) above one line (difference). ``units``
+    names the units of x and x_hat in the subtitle (e.g. "original units").
     """
     x_arr = as_array(x, "x", 2)[:max_samples]
     xh_arr = as_array(x_hat, "x_hat", 2)[:max_samples]
@@ -120,7 +122,10 @@ def make_reconstruction_figure(
         fig = _reconstruction_lines(x_arr, xh_arr, heads)
     else:
         fig = _reconstruction_images(x_arr, xh_arr, shape, heads)
-    return apply_theme(fig, title, subtitle="MSE is per element: ‖x − x̂‖² / d_in")
+    subtitle = "MSE is per element: ‖x − x̂‖² / d_in"
+    if units:
+        subtitle = f"Values in {units}; {subtitle[0].lower()}{subtitle[1:]}"
+    return apply_theme(fig, title, subtitle=subtitle)
 
 
 def _reconstruction_images(

@@ -52,7 +52,8 @@ PREPROCESS_CHOICES: dict[str, str] = {
 }
 PREPROCESS_HELP = (
     "Statistics come from the training split only. Raw values in the hundreds or more train "
-    "poorly or overflow: scale or standardise them. Pages show inputs in original units."
+    "poorly or overflow: scale or standardise them. Reconstructions and Filters show inputs in "
+    "original units (preprocessing undone); the model, its MSE and its atoms use model units."
 )
 
 

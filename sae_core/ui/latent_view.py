@@ -11,6 +11,7 @@ from sae_core.figures import make_bar_figure, make_single_activation_histogram
 from sae_core.figures_latent import make_atom_figure, make_samples_figure
 from sae_core.ui import model_cache
 from sae_core.ui.state import Current
+from sae_core.ui.views import units_note
 
 N_TOP = 16
 N_BINS = 4
@@ -29,19 +30,21 @@ def latent_figures(current: Current, j: int, *, encoder: bool) -> dict[str, go.F
         figures["filt_latent_encoder"] = make_atom_figure(
             current.W_enc[:, j], dataset.image_shape, j, kind="Encoder"
         )
+    # example inputs as the user knows them: preprocessing undone (to_raw)
+    raw, units = dataset.preprocessing.to_raw, units_note(dataset)
     top = top_activating(latents, j, n=N_TOP)
     figures["filt_latent_top"] = make_samples_figure(
-        dataset.x_test[top["sample"].to_numpy()],
+        raw(dataset.x_test[top["sample"].to_numpy()]),
         dataset.image_shape,
         sample_titles(top),
-        f"Top-activating test samples of latent #{j}",
+        f"Top-activating test samples of latent #{j}{units}",
     )
     bins = quantile_samples(latents, j, n_bins=N_BINS, per_bin=PER_BIN)
     figures["filt_latent_quantiles"] = make_samples_figure(
-        dataset.x_test[bins["sample"].to_numpy()],
+        raw(dataset.x_test[bins["sample"].to_numpy()]),
         dataset.image_shape,
         sample_titles(bins),
-        f"Samples from each activation quartile of latent #{j} (q1 lowest)",
+        f"Samples from each activation quartile of latent #{j} (q1 lowest){units}",
         ncols=PER_BIN,
     )
     if dataset.y_test is not None:

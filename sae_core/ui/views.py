@@ -6,8 +6,10 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+import numpy as np
 import streamlit as st
 
+from sae_core.dataset import Dataset
 from sae_core.metrics import EvalMetrics
 from sae_core.ui import keep
 from sae_core.ui.state import AppState, Current
@@ -94,6 +96,45 @@ def undefined_fve_hint(metrics: EvalMetrics) -> str | None:
     if math.isfinite(metrics.fve) or not math.isfinite(metrics.mse):
         return None
     return ZERO_VARIANCE_HINT
+
+
+UNIT_CHOICES: dict[str, str] = {
+    "original": "original units",
+    "model": "model units (as trained)",
+}
+
+
+def units_note(dataset: Dataset) -> str:
+    """`` (original units)`` for a title when preprocessing changed the values, else ``""``."""
+    return "" if dataset.preprocessing.is_identity else " (original units)"
+
+
+def units_toggle(
+    dataset: Dataset, container: Any, key: str
+) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """A kept radio choosing original or model units for shown inputs, drawn only when
+    preprocessing changed the values. Returns (model units -> shown units, their name)."""
+    prep = dataset.preprocessing
+    if prep.is_identity:
+        return _same, UNIT_CHOICES["original"]
+    choice = kept(
+        container.radio,
+        "Values in",
+        key=key,
+        default="original",
+        options=list(UNIT_CHOICES),
+        format_func=UNIT_CHOICES.get,
+        horizontal=True,
+        help=f"The data was preprocessed ({' + '.join(prep.steps)}); original units undo it "
+        "(x_raw = x·scale + offset). The model and its MSE work in model units.",
+    )
+    if choice == "model":
+        return _same, UNIT_CHOICES["model"]
+    return prep.to_raw, UNIT_CHOICES["original"]
+
+
+def _same(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 def sparsity_knob(method: str, lam: float, k: int | None) -> str:
