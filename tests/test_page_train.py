@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sae_core.config import METHODS
+from sae_core.data import load_dataset
 from sae_core.errors import TrainingDivergedError
 from sae_core.runs import list_runs
 from sae_core.ui.training_loop import RUNNING_KEY, TrainRequest
@@ -336,3 +337,26 @@ def test_preprocessing_choice_changes_the_training_data():
     assert current.data.options["preprocess"] == "standardise"
     assert current.metrics.fve > raw_model.metrics.fve
     assert at.query_params.get("pre") == "standardise"  # the link keeps the choice
+
+
+def test_split_controls_set_the_held_out_share_and_the_split_seed():
+    at = trained_app(train_test_fraction=0.5, train_split_seed=3, train_epochs=1)
+    data = app_state(at).current.dataset
+    assert data.n_test == pytest.approx(0.5 * (data.n_train + data.n_test), abs=1)
+    expected = load_dataset("digits", test_fraction=0.5, seed=3)
+    np.testing.assert_array_equal(data.x_test, expected.x_test)
+    assert at.query_params.get("tf") == "0.5" and at.query_params.get("ss") == "3"
+    set_widgets(at, train_source="mnist").run()  # the official split: no share control
+    assert "train_test_fraction" not in [s.key for s in at.select_slider]
+
+
+def test_synthetic_magnitude_choice_reaches_the_generator():
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="synthetic").run()
+    set_widgets(at, train_magnitude="constant", train_epochs=1, train_n_samples=1024).run()
+    click(at, "train_go")
+    current = app_state(at).current
+    assert current.data.options["magnitude"] == "constant"
+    expected = load_dataset("synthetic", **current.data.options)
+    np.testing.assert_array_equal(current.dataset.x_train, expected.x_train)
+    assert "train_split_seed" not in [n.key for n in at.number_input]  # its Data seed splits

@@ -14,6 +14,7 @@ import streamlit as st
 from sae_core.data import SOURCES
 from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
+from sae_core.synthetic import MAGNITUDES
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import widget
 from sae_core.ui.state import (
@@ -32,6 +33,8 @@ PATCH_SIZES = (8, 12, 16)
 WHITENINGS = ("none", "zca", "pca")
 N_PATCHES = (1000, 2000, 5000, 10_000, 20_000)
 SAMPLE_CAPS = (0, 1000, 2000, 5000, 10_000, 20_000, 70_000)  # 0: every sample
+TEST_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
+DEFAULT_TEST_FRACTION = 0.2  # load_dataset's default
 PREVIEW_SAMPLES = 8
 MNIST_HELP = (
     "The folder holds the MNIST-format IDX files (`train-images-idx3-ubyte.gz`, "
@@ -101,11 +104,20 @@ def _synthetic_options() -> dict[str, Any]:
         step=0.5,
         help="= p_fire · n_features",
     )
-    c4, c5, c6 = st.columns(3)
+    c4, c5, c6, c7 = st.columns(4)
     noise = _widget("train_noise", 0.0, c4.number_input, "Noise σ", 0.0, 10.0, step=0.01)
     n_samples = _widget("train_n_samples", 8192, c5.number_input, "Samples", 16, 200_000, step=1024)
     data_seed = _widget("train_data_seed", 0, c6.number_input, "Data seed", 0, 2**31 - 1, step=1)
+    magnitude = _widget(
+        "train_magnitude",
+        MAGNITUDES[0],
+        c7.selectbox,
+        "Magnitudes",
+        MAGNITUDES,
+        help="A firing feature's coefficient: uniform on (0, 1], exponential (mean 1) or 1.",
+    )
     return {
+        "magnitude": None if magnitude == MAGNITUDES[0] else str(magnitude),
         "n_features": int(n_features),
         "d_in": int(d_in),
         "mean_active": float(active),
@@ -193,13 +205,13 @@ def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
     return stored, options
 
 
-def _preprocess(source: str) -> str | None:
+def _preprocess(source: str, container: Any) -> str | None:
     """The preprocessing widget -> ``preprocess`` for load_dataset (None: the source's default)."""
     own = SOURCES[source].default_preprocess
     choice = _widget(
         "train_preprocess",
         "default",
-        st.selectbox,
+        container.selectbox,
         "Preprocessing",
         list(PREPROCESS_CHOICES),
         format_func=lambda p: (
@@ -210,17 +222,49 @@ def _preprocess(source: str) -> str | None:
     return None if choice == "default" else str(choice)
 
 
+def _split(source: str, left: Any, right: Any) -> dict[str, Any]:
+    """Held-out share and split seed (None: the defaults). MNIST keeps its official split, and
+    synthetic data's own seed already draws the split, so those show fewer controls."""
+    options: dict[str, Any] = {}
+    if source not in FOLDER_ENV:  # MNIST and Fashion-MNIST come with their test split
+        share = _widget(
+            "train_test_fraction",
+            DEFAULT_TEST_FRACTION,
+            left.select_slider,
+            "Held-out test share",
+            TEST_FRACTIONS,
+            format_func=lambda f: f"{f:.0%}",
+            help="Metrics and pages use the held-out test split; the model never trains on it.",
+        )
+        options["test_fraction"] = None if share == DEFAULT_TEST_FRACTION else float(share)
+    if source != "synthetic":
+        seed_value = _widget(
+            "train_split_seed",
+            0,
+            right.number_input,
+            "Split seed",
+            0,
+            2**31 - 1,
+            step=1,
+            help="Which samples are held out (and, for patches, which patches are cut).",
+        )
+        options["seed"] = int(seed_value) or None
+    return options
+
+
 def choose_data() -> DataChoice | None:
     """Source and option widgets -> a choice (None: a file source with nothing uploaded yet)."""
     source, choice = _choose_source()
-    preprocess = _preprocess(source)
-    if choice is None or preprocess is None:
+    c1, c2, c3 = st.columns(3) if visible("data") else (st, st, st)
+    extra = {"preprocess": _preprocess(source, c1), **_split(source, c2, c3)}
+    extra = {key: value for key, value in extra.items() if value is not None}
+    if choice is None or not extra:
         return choice
     return make_choice(
         choice.spec,
         upload_name=choice.upload_name,
         upload_digest=choice.upload_digest,
-        **{**choice.options, "preprocess": preprocess},
+        **{**choice.options, **extra},
     )
 
 

@@ -26,6 +26,7 @@ from sae_core.setup_url import (
     parse_setup,
     query_string,
 )
+from sae_core.synthetic import MAGNITUDES
 from sae_core.ui.config_form import (
     BATCH_GRID,
     D_SAE_GRID,
@@ -35,12 +36,14 @@ from sae_core.ui.config_form import (
     WEIGHT_DECAY_GRID,
 )
 from sae_core.ui.data_picker import (
+    DEFAULT_TEST_FRACTION,
     FOLDER_ENV,
     FOLDER_SOURCES,
     N_PATCHES,
     PATCH_SIZES,
     PREPROCESS_CHOICES,
     SAMPLE_CAPS,
+    TEST_FRACTIONS,
     WHITENINGS,
 )
 from sae_core.ui.keep import SHADOW_PREFIX
@@ -94,6 +97,24 @@ def _data_fields() -> tuple[Field, ...]:
         _f("lbl", "train_label_column", "text", "", when=src("file")),
         _f("shape", "train_image_shape", "text", "", when=src("file")),
         _f("pre", "train_preprocess", "choice", "default", choices=tuple(PREPROCESS_CHOICES)),
+        _f("mag", "train_magnitude", "choice", MAGNITUDES[0], choices=MAGNITUDES, when=synthetic),
+        _f(
+            "tf",
+            "train_test_fraction",
+            "grid",
+            DEFAULT_TEST_FRACTION,
+            choices=TEST_FRACTIONS,
+            when=src(*(s for s in SOURCES if s not in FOLDER_ENV)),
+        ),
+        _f(
+            "ss",
+            "train_split_seed",
+            "int",
+            0,
+            lo=0,
+            hi=2**31 - 1,
+            when=src(*(s for s in SOURCES if s != "synthetic")),
+        ),
     )
 
 
