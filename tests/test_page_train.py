@@ -360,3 +360,12 @@ def test_synthetic_magnitude_choice_reaches_the_generator():
     expected = load_dataset("synthetic", **current.data.options)
     np.testing.assert_array_equal(current.dataset.x_train, expected.x_train)
     assert "train_split_seed" not in [n.key for n in at.number_input]  # its Data seed splits
+
+
+def test_initialisation_options_reach_the_config_and_the_snippet():
+    at = trained_app(train_enc_init=False, train_bdec_init=False, train_epochs=1)
+    cfg = app_state(at).current.sae_config
+    assert not cfg.init_encoder_from_decoder and not cfg.init_b_dec_from_mean
+    assert at.query_params.get("einit") == "0" and at.query_params.get("binit") == "0"
+    code = "\n".join(str(c.value) for c in at.code)
+    assert "init_encoder_from_decoder=False" in code and "init_b_dec_from_mean=False" in code

@@ -93,6 +93,8 @@ class FormValues:
     weight_decay: float
     lam_warmup_steps: int
     dead_remedy: str
+    init_encoder_from_decoder: bool = True
+    init_b_dec_from_mean: bool = True
 
 
 def _fmt(value: float) -> str:
@@ -216,8 +218,21 @@ def _schedule() -> tuple[int, int, float, int, int]:
     return int(d_sae), int(epochs), float(lr), int(batch), int(seed_value)
 
 
-def _advanced() -> tuple[bool, bool, float, int, str]:
-    """Tied weights, unit-norm decoder, weight decay, λ warm-up, dead-latent remedy."""
+@dataclass(frozen=True, kw_only=True)
+class Advanced:
+    """The Advanced expander's values."""
+
+    tied: bool
+    unit_norm_decoder: bool
+    init_encoder_from_decoder: bool
+    init_b_dec_from_mean: bool
+    weight_decay: float
+    lam_warmup_steps: int
+    dead_remedy: str
+
+
+def _advanced() -> Advanced:
+    """Tied weights, unit-norm decoder, initialisation, weight decay, λ warm-up, dead remedy."""
     shown = visible("advanced")
     with st.expander("Advanced") if shown else contextlib.nullcontext():
         tied = widget(
@@ -230,6 +245,22 @@ def _advanced() -> tuple[bool, bool, float, int, str]:
             _SAE.unit_norm_decoder,
             shown=shown,
             help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
+        )
+        enc_init = widget(
+            st.checkbox,
+            "Encoder starts as the decoder's transpose",
+            "train_enc_init",
+            _SAE.init_encoder_from_decoder,
+            shown=shown,
+            help="SAELens / Anthropic; off: an independent random encoder.",
+        )
+        bdec_init = widget(
+            st.checkbox,
+            "b_dec starts at the training-data mean",
+            "train_bdec_init",
+            _SAE.init_b_dec_from_mean,
+            shown=shown,
+            help="Off: b_dec starts at 0 and has to learn the mean.",
         )
         wd = widget(
             st.select_slider,
@@ -259,14 +290,22 @@ def _advanced() -> tuple[bool, bool, float, int, str]:
             shown=shown,
             help="resample: penalty methods (Anthropic 2023); auxk: TopK (Gao et al. 2024).",
         )
-    return bool(tied), bool(unit_norm), float(wd), int(warmup), str(dead)
+    return Advanced(
+        tied=bool(tied),
+        unit_norm_decoder=bool(unit_norm),
+        init_encoder_from_decoder=bool(enc_init),
+        init_b_dec_from_mean=bool(bdec_init),
+        weight_decay=float(wd),
+        lam_warmup_steps=int(warmup),
+        dead_remedy=str(dead),
+    )
 
 
 def render_config_form() -> FormValues:
     """Draw the model and training widgets (keys ``train_*``) and return their values."""
     method, lam, k, rho = _method_and_sparsity()
     d_sae, epochs, lr, batch, seed_value = _schedule()
-    tied, unit, wd, warmup, dead = _advanced()
+    adv = _advanced()
     return FormValues(
         method=method,
         lam=lam,
@@ -277,11 +316,13 @@ def render_config_form() -> FormValues:
         lr=lr,
         batch_size=batch,
         seed=seed_value,
-        tied=tied,
-        unit_norm_decoder=unit,
-        weight_decay=wd,
-        lam_warmup_steps=warmup,
-        dead_remedy=dead,
+        tied=adv.tied,
+        unit_norm_decoder=adv.unit_norm_decoder,
+        weight_decay=adv.weight_decay,
+        lam_warmup_steps=adv.lam_warmup_steps,
+        dead_remedy=adv.dead_remedy,
+        init_encoder_from_decoder=adv.init_encoder_from_decoder,
+        init_b_dec_from_mean=adv.init_b_dec_from_mean,
     )
 
 
@@ -297,6 +338,8 @@ def build_configs(values: FormValues, d_in: int) -> tuple[SAEConfig, TrainConfig
         weight_decay=values.weight_decay,
         tied=values.tied,
         unit_norm_decoder=values.unit_norm_decoder,
+        init_encoder_from_decoder=values.init_encoder_from_decoder,
+        init_b_dec_from_mean=values.init_b_dec_from_mean,
     )
     train = TrainConfig(
         epochs=values.epochs,

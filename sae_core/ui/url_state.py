@@ -133,6 +133,8 @@ def _model_fields() -> tuple[Field, ...]:
         _f("bs", "train_batch", "grid", train.batch_size, choices=BATCH_GRID),
         _f("tied", "train_tied", "bool", sae.tied),
         _f("unit", "train_unit_norm", "bool", sae.unit_norm_decoder),
+        _f("einit", "train_enc_init", "bool", sae.init_encoder_from_decoder),
+        _f("binit", "train_bdec_init", "bool", sae.init_b_dec_from_mean),
         _f("wd", "train_wd", "grid", sae.weight_decay, choices=WEIGHT_DECAY_GRID),
         _f("warm", "train_warmup", "int", train.lam_warmup_steps, lo=0, hi=100_000),
         _f("dead", "train_dead", "choice", train.dead_remedy, choices=DEAD_REMEDIES),
