@@ -1,6 +1,15 @@
 """Command line: ``python -m sae_core train|sweep|eval|export|data`` (also ``sae-explorer``).
 
 Bad arguments or data exit with status 2 and one line on stderr, never a traceback.
+
+``--json`` prints one JSON object:
+
+- train and eval: ``{config: {sae, train, data}, metrics: {...}, train_seconds, steps, run_dir}``;
+- sweep: ``{config: {sae, train, data, lams, hidden, seeds}, runs: [...], train_seconds,
+  seconds}``, one run object per trained model with ``lam``, ``d_sae``, ``seed``, ``method``,
+  ``steps`` and every metric key of train's ``metrics`` (``SWEEP_JSON_HELP``). ``train_seconds``
+  is the time spent training, ``seconds`` the whole command's. Sweep saves no runs: no
+  ``run_dir``.
 """
 
 from __future__ import annotations
@@ -11,12 +20,24 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sae_core.config import DEAD_REMEDIES, DEVICES, METHODS, SAEConfig, TrainConfig
 from sae_core.errors import ConfigError, SAEExplorerError
 
+if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
+    import pandas as pd
+
 EXIT_USAGE = 2
+TRAIN_JSON_HELP = (
+    "print one JSON object: {config: {sae, train, data}, metrics: {...}, train_seconds, steps, "
+    "run_dir}"
+)
+SWEEP_JSON_HELP = (
+    "print one JSON object: {config: {sae, train, data, lams, hidden, seeds}, runs: [{lam, "
+    "d_sae, seed, method, steps, <every metric of train's metrics>}, ...], train_seconds, "
+    "seconds}; no run_dir (sweep saves no runs)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -94,7 +115,9 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
     p.add_argument("--threads", type=int, default=tc.threads)
     p.add_argument("--warmup", type=int, default=0, help="λ warm-up steps")
     p.add_argument("--dead-remedy", choices=DEAD_REMEDIES, default="none")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--json", action="store_true", help=SWEEP_JSON_HELP if lists else TRAIN_JSON_HELP
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="train a λ × width (× seed) grid, stacked per width")
     _add_data(p)
     _add_model(p, lists=True)
-    p.add_argument("--csv", default=None, help="write the results table here")
+    p.add_argument(
+        "--csv",
+        default=None,
+        help="also write the results table to this file (checked writable before training)",
+    )
     p = sub.add_parser("eval", help="evaluate a saved run")
     p.add_argument("run_dir")
     _add_data(p, required=False)
@@ -261,13 +288,49 @@ _SWEEP_COLUMNS = (
 )
 
 
+def _check_csv(csv: str | None) -> Path | None:
+    """The --csv target, refused before training unless a file can be written there, so a bad
+    path never throws a trained grid away. An existing file is left as it is until the write."""
+    if not csv:
+        return None
+    path = Path(csv).expanduser().resolve()
+    if path.is_dir():
+        raise ConfigError(
+            f"--csv {csv} is a folder: give a file path, e.g. --csv {Path(csv) / 'sweep.csv'}"
+        )
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"--csv {csv}: its folder does not exist: create the folder or choose another path"
+        )
+    existed = path.exists()
+    try:
+        # append mode writes nothing; a probe file made here is removed again at once
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"--csv {csv} cannot be written ({reason}): choose a file in a folder you can write to"
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def _sweep_steps(history: pd.DataFrame, n_models: int) -> list[int]:
+    """Optimiser steps of each sweep model, in table order: its last logged step (0 if none).
+
+    history: the sweep's Trainer history, one row per logged step and model (column ``model``
+    numbers the models in table order); the trainer always logs the final step.
+    """
+    last = history.groupby("model")["step"].max()
+    return [int(last.get(i, 0)) for i in range(n_models)]
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sae_core.fit import train_sweep
 
-    if args.csv and not Path(args.csv).expanduser().resolve().parent.is_dir():
-        raise ConfigError(
-            f"--csv {args.csv}: its folder does not exist: create the folder or choose another path"
-        )
+    csv = _check_csv(args.csv)
     dataset = _load_data(args, args.data)
     base, tc = _configs(args, dataset.d_in, args.lam[0], args.hidden[0])
     start = time.perf_counter()
@@ -275,9 +338,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = train_sweep(
         base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds, probe=True
     )
-    table = result.table
-    if args.csv:
-        table.to_csv(args.csv, index=False)
+    table = result.table.copy()
+    # after method: the run objects read lam, d_sae, seed, method, steps, then the metrics
+    table.insert(min(4, len(table.columns)), "steps", _sweep_steps(result.history, len(table)))
+    # Print first, write the CSV last: should the write still fail, the results are on screen.
     if args.json:
         print(
             json.dumps(
@@ -300,7 +364,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         cols = [c for c in _SWEEP_COLUMNS if c in table.columns and table[c].notna().any()]
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
+    if csv is not None:
+        _write_csv(table, csv, args.csv)
     return 0
+
+
+def _write_csv(table: pd.DataFrame, path: Path, given: str) -> None:
+    """Write the sweep table to ``path`` (``given``: the --csv text, for the message)."""
+    try:
+        table.to_csv(path, index=False)
+    except OSError as exc:
+        raise ConfigError(
+            f"--csv {given} could not be written ({exc.strerror or exc}); the results are printed "
+            "above: free space or choose another path and run again"
+        ) from None
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

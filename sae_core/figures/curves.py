@@ -17,7 +17,9 @@ _HISTORY_PANELS: tuple[tuple[str, str], ...] = (
     ("loss", "loss (per sample)"),
     ("mse", "MSE (per element)"),
     ("l0", "L0 (active latents per sample)"),
-    ("dead_fraction", "dead fraction (of d_sae)"),
+    # Not SAE_NOTES' "dead" (p_j = 0 on held-out samples): the trainer's count of latents that
+    # fired in none of the last dead_window training batches; titled by _silent_label.
+    ("dead_fraction", "not fired in the last dead_window steps"),
 )
 _SWEEP_AXES = {"lam": "λ (penalty coefficient, log scale)", "d_sae": "d_sae (latents, log scale)"}
 
@@ -40,16 +42,22 @@ def make_history_figure(
     model_names: Mapping[int, str] | None = None,
     max_points: int = MAX_HISTORY_POINTS,
     title: str = "Training curves",
+    dead_window: int | None = None,
 ) -> go.Figure:
-    """Loss, MSE, L0 (and dead fraction when present) against step, one line per model.
+    """Loss, MSE, L0 (and the not-fired fraction when present) against step, one line per model.
 
     history: one row per logged step (and model), columns step, loss, mse, l0, optional
     dead_fraction and model. Long histories are thinned to ``max_points`` per line (the last
     step always kept) so rebuilding this figure stays cheap during training.
+
+    The history's ``dead_fraction`` is the share of latents that fired in none of the last
+    ``dead_window`` training steps (``TrainConfig.dead_window``; pass it so the chart can name
+    it), not the held-out dead fraction (p_j = 0 on the test split) of the final metrics. The
+    panel is labelled and explained as such.
     """
     require_columns(history, ("step", "loss", "mse", "l0"), "training history")
     panels = [
-        p
+        p if p[0] != "dead_fraction" else (p[0], _silent_label(dead_window))
         for p in _HISTORY_PANELS
         if p[0] in history.columns and (show_dead or p[0] != "dead_fraction")
     ]
@@ -57,7 +65,7 @@ def make_history_figure(
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[label.split(" (")[0] for _, label in panels],
+        subplot_titles=[_panel_title(col, label) for col, label in panels],
         horizontal_spacing=0.16,  # room for the right-hand panels' y titles
         vertical_spacing=0.2,
     )
@@ -77,11 +85,54 @@ def make_history_figure(
                 showlegend=many and i == 0,
                 line={"color": _colour(g), "width": 1.5},
             )
+            if col == "dead_fraction":
+                trace.hovertemplate = _silent_hover(dead_window, name)
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
     _label_history_axes(fig, panels, cols, log_loss)
     if history.empty:
         add_note(fig, "no steps yet: press Train or Step")
-    return apply_theme(fig, title, height=520 if rows == 2 else 320)
+    if not any(col == "dead_fraction" for col, _ in panels):
+        return apply_theme(fig, title, height=520 if rows == 2 else 320)
+    fig = apply_theme(
+        fig, title, subtitle=_silent_subtitle(dead_window), height=(560 if rows == 2 else 360)
+    )
+    return fig.update_layout(margin_t=120)  # two subtitle lines above the subplot titles
+
+
+def _window_text(dead_window: int | None) -> str:
+    return "dead_window" if dead_window is None else f"{dead_window:,}"
+
+
+def _silent_label(dead_window: int | None) -> str:
+    """Title of the history's dead_fraction panel: what the trainer actually counts."""
+    return f"not fired in the last {_window_text(dead_window)} steps"
+
+
+def _panel_title(col: str, label: str) -> str:
+    return label if col == "dead_fraction" else label.split(" (")[0]
+
+
+def _axis_title(col: str, label: str) -> str:
+    # short: a y title runs along a panel a couple of hundred pixels high
+    return "latents not fired (of d_sae)" if col == "dead_fraction" else label
+
+
+def _silent_hover(dead_window: int | None, name: str) -> str:
+    window = _window_text(dead_window)
+    return (
+        f"step %{{x}}: %{{y:.1%}} of latents fired in none of the last {window} training "
+        "steps<br>(not the held-out dead fraction, p_j = 0 on the test split)"
+        f"<extra>{name}</extra>"
+    )
+
+
+def _silent_subtitle(dead_window: int | None) -> str:
+    """Why the not-fired curve can read 0 while the final metrics report dead latents."""
+    window = _window_text(dead_window)
+    return (
+        f"'not fired': latents silent for the last {window} training steps (0 until step "
+        f"{window} by construction)<br>the final metrics' dead fraction is p_j = 0 on the test split"
+    )
 
 
 def _label_history_axes(
@@ -92,7 +143,8 @@ def _label_history_axes(
         fig.update_xaxes(title_text="step (optimizer updates)", row=r, col=c)
         log = log_loss and col == "loss"
         fixed = {"range": [0, 1]} if col == "dead_fraction" else {}  # a fraction; all-0 stays flat
-        fig.update_yaxes(title_text=label, row=r, col=c, **(LOG_AXIS if log else fixed))
+        axis = {"title_text": _axis_title(col, label)}
+        fig.update_yaxes(row=r, col=c, **axis, **(LOG_AXIS if log else fixed))
 
 
 def _thin(n: int, max_points: int) -> np.ndarray:

@@ -248,13 +248,20 @@ def make_latent_heatmap_figure(
 def make_shrinkage_figure(
     x_norms: np.ndarray, x_hat_norms: np.ndarray, gamma: float, *, max_points: int = 2000
 ) -> go.Figure:
-    """Scatter of ‖x̂‖ against ‖x‖ (x_norms, x_hat_norms [n]) with the line y = x; γ in the title."""
+    """Scatter of ‖x̂‖ against ‖x‖ (x_norms, x_hat_norms [n]) with the line y = x; γ in the title.
+
+    The subtitle's norm ratio is mean‖x̂‖ / mean‖x‖, the definition of
+    ``metrics.compute_shrinkage``'s ``norm_ratio`` (a ratio of means), so for the same samples
+    it matches the number in the metrics and on the Learn page.
+    """
     xn = as_array(x_norms, "x_norms", 1)
     xh = as_array(x_hat_norms, "x_hat_norms", 1)
     stride = max(1, -(-xn.size // max_points))  # an even thinning keeps the cloud's shape
     top = float(max(xn.max(initial=0.0), xh.max(initial=0.0))) or 1.0
-    ok = xn > 0
-    ratio = float(np.mean(xh[ok] / xn[ok])) if ok.any() else float("nan")
+    # A ratio of means, not a mean of per-sample ratios: all-zero samples (synthetic data) would
+    # make the latter infinite. Computed here because sae_core.metrics imports torch.
+    x_mean = float(xn.mean()) if xn.size else 0.0
+    ratio = float(xh.mean()) / x_mean if x_mean > 0 else float("nan")
     fig = go.Figure(
         [
             go.Scatter(
@@ -279,7 +286,7 @@ def make_shrinkage_figure(
         f"Shrinkage: ‖x̂‖ vs ‖x‖ (γ = {fmt_number(gamma)})",
         x_label="‖x‖ (L2 norm, data units)",
         y_label="‖x̂‖ (L2 norm, data units)",
-        subtitle=f"γ = E‖x̂‖² / E[x·x̂] (< 1: shrunk); mean ‖x̂‖/‖x‖ = {fmt_number(ratio)}",
+        subtitle=f"γ = E‖x̂‖² / E[x·x̂] (< 1: shrunk); E‖x̂‖ / E‖x‖ = {fmt_number(ratio)}",
     )
 
 

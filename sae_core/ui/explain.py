@@ -12,7 +12,12 @@ from sae_core.config import METHODS
 from sae_core.metrics import METRIC_LATEX
 from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.config_form import METHOD_LABELS
-from sae_core.ui.metrics_panel import KL_OBJECTIVE_LATEX, OBJECTIVE_LATEX, WEIGHT_DECAY_LATEX
+from sae_core.ui.metrics_panel import (
+    KL_OBJECTIVE_LATEX,
+    OBJECTIVE_LATEX,
+    TIED_WEIGHT_DECAY_LATEX,
+    WEIGHT_DECAY_LATEX,
+)
 
 _PRE = r"W_{enc}^\top (x - b_{dec}) + b_{enc}"
 ACTIVATION_LATEX: dict[str, str] = {
@@ -63,7 +68,9 @@ METRIC_NOTES: dict[str, tuple[str, str]] = {
     ),
     "dead_fraction": (
         "Dead latents",
-        "Latents that never fire on the held-out split: wasted capacity.",
+        "Latents that never fire on the held-out split: wasted capacity. The Train page's "
+        "curve 'not fired in the last N steps' is another count (training batches, a window "
+        "of N steps): it stays 0 for the first N steps and can miss latents dead here.",
     ),
     "dense_fraction": (
         "Dense latents",
@@ -112,6 +119,10 @@ SAELENS_LATEX = (
     r" + c\,\frac{1}{B}\sum_b \sum_j |f_{bj}|\,\lVert W_{dec,j} \rVert"
     r"\quad\Rightarrow\quad \lambda = c\ \text{ when every } \lVert W_{dec,j} \rVert = 1"
 )
+TIED_TEXT = (
+    "The weight-decay term (Advanced: weight decay λ_w) is added only when λ_w > 0. With tied "
+    "weights there is one matrix, W_enc = W_decᵀ, and it is counted once:"
+)
 CONVENTION_TEXT = (
     "**Ours.** The squared error is summed over a sample's d_in inputs and the penalty over its "
     "d_sae latents; both are then averaged over the batch. So λ is the price of one unit of "
@@ -149,6 +160,8 @@ def render_methods() -> None:
 def render_objective() -> None:
     """The loss every penalty method minimises, and the λ conventions of Keras and SAELens."""
     st.latex(OBJECTIVE_LATEX + WEIGHT_DECAY_LATEX)
+    st.caption(TIED_TEXT)
+    st.latex(TIED_WEIGHT_DECAY_LATEX)
     st.latex(KL_OBJECTIVE_LATEX)
     st.markdown(CONVENTION_TEXT)
     st.markdown(KERAS_TEXT)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sae_core.config import SAEConfig
 from sae_core.exploration import sparsity_advice
 from sae_core.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.penalties import PENALTY_LATEX
@@ -21,6 +22,11 @@ KL_OBJECTIVE_LATEX = (
     r"\quad(\beta = \lambda;\ R\ \text{uses the batch mean}\ \hat\rho)"
 )
 WEIGHT_DECAY_LATEX = r"\;+\;\lambda_w\big(\lVert W_{enc}\rVert_F^2 + \lVert W_{dec}\rVert_F^2\big)"
+# Tied weights share one matrix (W_enc = W_decᵀ), and training counts it once (Trainer._forward).
+TIED_WEIGHT_DECAY_LATEX = (
+    r"\;+\;\lambda_w \lVert W_{dec}\rVert_F^2\quad(\text{tied: } W_{enc} = W_{dec}^\top"
+    r"\text{, counted once})"
+)
 LAM_CONVENTION = (
     "λ convention: the squared error is summed over the d_in inputs of a sample and the penalty "
     "over its d_sae latents (per-sample sums); both are then averaged over the batch. Keras also "
@@ -42,6 +48,12 @@ class MetricRow:
     help: str
 
 
+DEAD_HELP = (
+    "p_j = 0: never fire on the held-out test split. The training curve 'not fired in the last "
+    "N steps' counts training batches instead, so it can read 0 while latents here are dead."
+)
+
+
 def _pct(value: float) -> str:
     return fmt(100 * value, "{:.1f}%")
 
@@ -57,7 +69,7 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
             "dead_fraction",
             "Dead latents",
             _pct(metrics.dead_fraction),
-            "never fire on the test split",
+            DEAD_HELP,
         ),
         MetricRow(
             "dense_fraction",
@@ -66,6 +78,12 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
             "fire on more than half the samples",
         ),
         MetricRow("gamma", "γ (shrinkage)", fmt(metrics.gamma), "< 1: codes shrunk"),
+        MetricRow(
+            "norm_ratio",
+            "Norm ratio E‖x̂‖ / E‖x‖",
+            fmt(metrics.norm_ratio),
+            "mean reconstruction norm over mean input norm (< 1: shrunk)",
+        ),
     ]
     if metrics.probe_accuracy is not None:
         rows.append(
@@ -127,13 +145,21 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
         st.info(advice, icon=":material/lightbulb:")
 
 
+def weight_decay_latex(tied: bool) -> str:
+    """The weight-decay term as training adds it: W_dec alone when tied (one shared matrix)."""
+    return TIED_WEIGHT_DECAY_LATEX if tied else WEIGHT_DECAY_LATEX
+
+
+def objective_latex(cfg: SAEConfig) -> str:
+    """The full objective ``cfg`` trains with: KL's form for kl, weight decay only when set."""
+    main = KL_OBJECTIVE_LATEX if cfg.method == "kl" else OBJECTIVE_LATEX
+    return main + weight_decay_latex(cfg.tied) if cfg.weight_decay else main
+
+
 def render_objective(current: Current) -> None:
     """The objective the model minimised, its penalty R, and the λ convention."""
     cfg = current.sae_config
-    main = KL_OBJECTIVE_LATEX if cfg.method == "kl" else OBJECTIVE_LATEX
-    if cfg.weight_decay:
-        main += WEIGHT_DECAY_LATEX
-    st.latex(main)
+    st.latex(objective_latex(cfg))
     st.latex(PENALTY_LATEX[cfg.method])
     lam = "unused" if cfg.method in ("none", "topk") else f"{cfg.lam:g}"
     extra = (
