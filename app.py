@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.ui.charts import render_download, start_page
 from sae_core.ui.server import tune_interpreter
 from sae_core.ui.sidebar import render_sidebar
 from sae_core.ui.state import get_state
@@ -39,4 +40,6 @@ params = sync_url(name, tuple(PAGES))  # the address bar holds the current set-u
 render_sidebar(get_state())
 render_share(params)
 show_url_notices()
+start_page()
 page.run()
+render_download(page.title, name)  # after the page: its charts as one HTML file

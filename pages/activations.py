@@ -15,6 +15,7 @@ from sae_core.figures import (
 from sae_core.figures.sparsity import LATENT_ORDERS
 from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
+from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
@@ -27,7 +28,7 @@ model_caption(current)
 cfg = current.sae_config
 stats = model_cache.stats(current)
 
-c1, c2, c3, c4, c5 = st.columns(5)
+c1, c2, c3, c4, c5, c6 = st.columns(6)
 metric(
     c1,
     "L0, mean",
@@ -53,27 +54,30 @@ metric(
     fmt(stats.gamma),
     help="γ < 1: reconstructions are shrunk towards 0 (typical of L1).",
 )
-formulas([METRIC_LATEX[name] for name in ("l0", "gamma", "dead_fraction", "dense_fraction")])
+metric(
+    c6,
+    "Norm ratio",
+    fmt(stats.norm_ratio),
+    help="E‖x̂‖ / E‖x‖, mean reconstruction norm over mean input norm (< 1: shrunk).",
+)
+formulas(
+    [
+        METRIC_LATEX[name]
+        for name in ("l0", "gamma", "norm_ratio", "dead_fraction", "dense_fraction")
+    ]
+)
 
 with user_errors("Drawing the sparsity charts"):
     left, right = st.columns(2)
     log_y = kept(left.checkbox, "Log count axis", key="act_log_y", default=False)
-    left.plotly_chart(
-        make_activation_histogram_figure(current.latents, log_y=log_y), key="act_values"
-    )
+    chart(make_activation_histogram_figure(current.latents, log_y=log_y), "act_values", left)
     k = cfg.k if cfg.method == "topk" else None
-    right.plotly_chart(
-        make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k), key="act_l0"
-    )
+    chart(make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k), "act_l0", right)
 
     left, right = st.columns(2)
-    left.plotly_chart(
-        make_firing_frequency_figure(model_cache.frequency(current)), key="act_frequency"
-    )
+    chart(make_firing_frequency_figure(model_cache.frequency(current)), "act_frequency", left)
     x_norms, x_hat_norms = model_cache.norms(current)
-    right.plotly_chart(
-        make_shrinkage_figure(x_norms, x_hat_norms, stats.gamma), key="act_shrinkage"
-    )
+    chart(make_shrinkage_figure(x_norms, x_hat_norms, stats.gamma), "act_shrinkage", right)
 
     st.subheader("Codes")
     left, right = st.columns(2)
@@ -99,11 +103,9 @@ with user_errors("Drawing the sparsity charts"):
         default="frequency",
         options=LATENT_ORDERS,
     )
-    st.plotly_chart(
-        make_latent_heatmap_figure(current.latents, n_rows, order=order), key="act_heatmap"
-    )
+    chart(make_latent_heatmap_figure(current.latents, n_rows, order=order), "act_heatmap")
 
     if cfg.method == "kl":
         st.subheader("KL target")
         st.latex(r"\hat\rho_j = \frac{1}{n}\sum_i f_j(x_i) \quad\text{(test split)}")
-        st.plotly_chart(make_rho_figure(model_cache.rho_hat(current), cfg.rho), key="act_rho")
+        chart(make_rho_figure(model_cache.rho_hat(current), cfg.rho), "act_rho")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sae_core.figures import make_frontier_figure
+from sae_core.ui.charts import chart
 from sae_core.ui.compare_runs import (
     confirm_delete,
     download_bytes,
@@ -51,7 +52,7 @@ st.header("Frontier")
 if table.empty:
     st.caption("Every trained, swept and saved run will appear here as a point.")
 else:
-    st.plotly_chart(make_frontier_figure(table), key="cmp_frontier", width="stretch")
+    chart(make_frontier_figure(table), "cmp_frontier", width="stretch")
 
 st.header("Runs")
 if table.empty:

@@ -8,6 +8,7 @@ import streamlit as st
 from sae_core.exploration import LATENT_SORTS, page_count, sort_latent_table
 from sae_core.figures import ATOM_ORDERS, make_atom_grid_figure
 from sae_core.ui import model_cache
+from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.latent_view import render_latent
 from sae_core.ui.state import get_state
@@ -61,7 +62,7 @@ with user_errors("Drawing the atoms"):
             title=f"{weights.capitalize()} atoms",
         ),
     )
-    st.plotly_chart(atoms_figure, key="filt_atoms")
+    chart(atoms_figure, "filt_atoms")
 
 st.subheader("Latents")
 c1, c2 = st.columns(2)

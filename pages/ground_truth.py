@@ -7,6 +7,7 @@ import streamlit as st
 from sae_core.figures import make_ground_truth_figure
 from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
+from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, go_train, kept, metric, model_caption, require_current
@@ -60,14 +61,14 @@ formulas(
 )
 
 with user_errors("Drawing the ground truth"):
-    st.plotly_chart(
+    chart(
         make_ground_truth_figure(
             recovery.cos,
             threshold,
             feature_ids=recovery.feature_order,
             latent_ids=recovery.latent_order,
         ),
-        key="gt_heatmap",
+        "gt_heatmap",
     )
     st.caption("Matched pairs (one latent per feature):")
     st.dataframe(recovery.matched_pairs(), key="gt_pairs", hide_index=True, height=260)

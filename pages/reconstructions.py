@@ -9,6 +9,7 @@ from sae_core.exploration import reconstruction_table
 from sae_core.figures import make_reconstruction_figure
 from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
+from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 from sae_core.ui.views import (
@@ -72,7 +73,7 @@ with user_errors("Choosing samples"):
         max_samples=n,
         units=None if dataset.preprocessing.is_identity else units,
     )
-    st.plotly_chart(fig, key="recon_grid")
+    chart(fig, "recon_grid")
     table = reconstruction_table(ids, errors, dataset.y_test)
 
     c1, c2, c3 = st.columns([1, 1, 2])

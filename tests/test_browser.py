@@ -74,6 +74,17 @@ async def _check_train_page(page: Any) -> None:
     assert abs(float(sidebar["FVE"]) - fve) < 1e-3, (sidebar, shown)
 
 
+async def _check_chart_download(page: Any) -> None:
+    """The sidebar's button saves the page's charts as one interactive HTML file."""
+    button = page.locator(ui.SIDEBAR).get_by_role("button", name="Charts on this page")
+    async with page.expect_download(timeout=60_000) as info:
+        await button.click()
+    download = await info.value
+    html = Path(await download.path()).read_text(encoding="utf-8")
+    assert download.suggested_filename == "sae-explorer-train.html"
+    assert html.count("Plotly.newPlot") >= 2 and "train_history" in html
+
+
 async def _check_page(page: Any, title: str, lam: str) -> None:
     """A page shows its content for the trained model, no traceback, no error, the same model."""
     await ui.check_page(page, title)
@@ -94,6 +105,7 @@ async def _walk_every_page(url: str) -> list[str]:
             assert "No model yet" in await ui.sidebar_text(page)
             lam = await _train_with_lam_one_step_up(page)
             await _check_train_page(page)
+            await _check_chart_download(page)
             await ui.screenshot(page, ARTIFACTS / "train.png")
             visited = ["Train"]
             for title in await ui.nav_titles(page):

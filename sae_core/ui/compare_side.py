@@ -16,6 +16,7 @@ from sae_core.errors import SAEExplorerError
 from sae_core.figures import make_atom_grid_figure
 from sae_core.metrics import firing_frequency
 from sae_core.runs import check_run_compatible, load_run
+from sae_core.ui.charts import chart
 from sae_core.ui.compare_runs import session_model
 from sae_core.ui.guard import user_errors
 from sae_core.ui.run_io import choice_for_run
@@ -209,7 +210,7 @@ def show_atoms(state: AppState, table: pd.DataFrame, a: str, b: str) -> None:
             if view.note:
                 st.caption(view.note)
             fig = _atoms_figure(view, key, str(rows.loc[key, "created"]), rows.loc[key, "name"])
-            st.plotly_chart(fig, key=f"cmp_atoms_{'ab'[i]}", width="stretch")
+            chart(fig, f"cmp_atoms_{'ab'[i]}", width="stretch")
 
 
 def _atoms_figure(view: AtomView, key: str, created: str, name: str) -> go.Figure:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from sae_core.figures import make_sweep_figure
 from sae_core.ui import keep
+from sae_core.ui.charts import chart
 from sae_core.ui.compare_sweep import (
     LAM_GRID,
     LAMBDA_FREE_METHODS,
@@ -142,11 +143,11 @@ def show_sweep_figures() -> None:
             x="lam",
             title="Last sweep: L0 and FVU against λ",
         )
-        st.plotly_chart(fig, key="cmp_sweep_lam_chart", width="stretch")
+        chart(fig, "cmp_sweep_lam_chart", width="stretch")
     if table["d_sae"].nunique() > 1:
         fig = make_sweep_figure(
             _mean_over_seeds(table, "d_sae", "lam"),
             x="d_sae",
             title="Last sweep: L0 and FVU against hidden size",
         )
-        st.plotly_chart(fig, key="cmp_sweep_width_chart", width="stretch")
+        chart(fig, "cmp_sweep_width_chart", width="stretch")

@@ -15,6 +15,7 @@ from sae_core.data import SOURCES
 from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
 from sae_core.synthetic import MAGNITUDES
+from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import widget
 from sae_core.ui.state import (
@@ -335,7 +336,7 @@ def show_preview(dataset: Dataset) -> None:
         labels=labels,
         title="A few training samples (as the model sees them)",
     )
-    st.plotly_chart(fig, key="train_preview")
+    chart(fig, "train_preview")
 
 
 def load_and_preview(choice: DataChoice | None) -> tuple[DataChoice, Dataset] | None:

@@ -10,6 +10,7 @@ from sae_core.exploration import sample_titles
 from sae_core.figures import make_bar_figure, make_single_activation_histogram
 from sae_core.figures_latent import make_atom_figure, make_samples_figure
 from sae_core.ui import model_cache
+from sae_core.ui.charts import chart
 from sae_core.ui.state import Current
 from sae_core.ui.views import units_note
 
@@ -82,11 +83,11 @@ def render_latent(current: Current, j: int, *, encoder: bool = False) -> None:
     left, right = st.columns(2)
     for key in ("filt_latent_atom", "filt_latent_encoder"):
         if key in figures:
-            left.plotly_chart(figures[key], key=key)
-    right.plotly_chart(figures["filt_latent_hist"], key="filt_latent_hist")
-    st.plotly_chart(figures["filt_latent_top"], key="filt_latent_top")
-    st.plotly_chart(figures["filt_latent_quantiles"], key="filt_latent_quantiles")
+            chart(figures[key], key, left)
+    chart(figures["filt_latent_hist"], "filt_latent_hist", right)
+    chart(figures["filt_latent_top"], "filt_latent_top")
+    chart(figures["filt_latent_quantiles"], "filt_latent_quantiles")
     left, right = st.columns(2)
     if "filt_latent_labels" in figures:
-        left.plotly_chart(figures["filt_latent_labels"], key="filt_latent_labels")
-    right.plotly_chart(figures["filt_latent_nearest"], key="filt_latent_nearest")
+        chart(figures["filt_latent_labels"], "filt_latent_labels", left)
+    chart(figures["filt_latent_nearest"], "filt_latent_nearest", right)

@@ -13,6 +13,7 @@ import streamlit as st
 from sae_core.dataset import Dataset
 from sae_core.figures import make_history_figure
 from sae_core.training import Trainer
+from sae_core.ui.charts import chart
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
 from sae_core.ui.keep import seed, widget
 from sae_core.ui.state import AppState, Current
@@ -52,7 +53,10 @@ class LiveView:
         self._progress.progress(trainer.progress, text=progress_text(trainer))
         if len(trainer.history):
             self._draws += 1  # a fresh key per redraw: one key may appear once per run
-            fig = make_history_figure(trainer.history.drop(columns="model"))
+            fig = make_history_figure(
+                trainer.history.drop(columns="model"),
+                dead_window=trainer.train_config.dead_window,
+            )
             self._chart.plotly_chart(fig, key=f"train_live_chart_{self._draws}")
 
     def callback(self, trainer: Trainer) -> bool:
@@ -66,7 +70,8 @@ class LiveView:
         else:
             self._progress.empty()
         if current is not None and len(current.history):
-            self._chart.plotly_chart(make_history_figure(current.history), key="train_history")
+            fig = make_history_figure(current.history, dead_window=current.train_config.dead_window)
+            chart(fig, "train_history", self._chart)
         else:
             self._chart.empty()
 
