@@ -123,3 +123,10 @@ def test_unknown_teacher_groups_are_reported_and_ignored() -> None:
 
 def test_every_page_file_has_a_link_name() -> None:
     assert {p.stem for p in (ROOT / "pages").glob("*.py")} == set(PAGE_NAMES)
+
+
+def test_the_lambda_grid_holds_the_reference_beta_and_every_sweep_value() -> None:
+    from sae_core.ui.compare_sweep import LAM_GRID as SWEEP_GRID
+
+    assert 3.0 in LAM_GRID  # UFLDL's β = 3 (SAE_NOTES)
+    assert set(SWEEP_GRID) <= set(LAM_GRID)  # a swept λ can be set back on the Train slider

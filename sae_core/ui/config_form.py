@@ -17,8 +17,9 @@ from sae_core.ui.keep import current, remember, seed, widget
 from sae_core.ui.teacher import visible
 
 # 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
+# 1-2-3-5 per decade: holds UFLDL's β = 3 (SAE_NOTES) and every Compare-sweep value (1-3-10)
 LAM_GRID: tuple[float, ...] = (
-    *(float(f"{m}e{e}") for e in range(-6, 1) for m in (1, 2, 5)),
+    *(float(f"{m}e{e}") for e in range(-6, 1) for m in (1, 2, 3, 5)),
     10.0,
 )
 D_SAE_GRID: tuple[int, ...] = (
@@ -64,7 +65,7 @@ LAM_HELP: dict[str, str] = {
     "kl": "λ is UFLDL's β: the weight of the KL term.",
     "contractive": "Weight of the Jacobian penalty ‖∂f/∂x‖²_F.",
 }
-LAM_STEPS = " Steps of ×2 or ×2.5 from 1e-6 to 10."
+LAM_STEPS = " Steps 1, 2, 3, 5 per decade from 1e-6 to 10."
 
 _SAE = SAEConfig(d_in=1)
 _TRAIN = TrainConfig()
