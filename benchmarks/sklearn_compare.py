@@ -47,6 +47,7 @@ class Side:
     label: str
     d_sae: int
     fve: float
+    train_fve: float  # on the rows it was fitted to: context for the reference numbers
     l0: float
     fit: Sample
     encode: Sample
@@ -59,12 +60,14 @@ def sklearn_side(ds: Dataset, repeats: int) -> Side:
         model = MiniBatchDictionaryLearning(**SKLEARN_OPTIONS)
         fit, _ = timed(lambda: model.fit(ds.x_train - mean))
         encodes = [timed(lambda: model.transform(ds.x_test - mean)) for _ in range(repeats)]
+        train_codes = model.transform(ds.x_train - mean)
     codes = encodes[0][1]
     fve = compute_fve(ds.x_test, codes @ model.components_ + mean)
     return Side(
         d_sae=N_ATOMS,
         label=f"MiniBatchDictionaryLearning({', '.join(f'{k}={v}' for k, v in SKLEARN_OPTIONS.items())})",
         fve=fve,
+        train_fve=compute_fve(ds.x_train, train_codes @ model.components_ + mean),
         l0=float(np.count_nonzero(codes, axis=1).mean()),
         fit=fit,
         encode=Sample(cpu([s for s, _ in encodes]), cpu([s for s, _ in encodes])),
@@ -87,10 +90,13 @@ def sae_side(ds: Dataset, d_sae: int, lr: float, repeats: int) -> Side:
         encodes = [timed(lambda: model.encode(x_test)) for _ in range(repeats)]
     metrics = evaluate(model, ds, probe=False)
     assert metrics.l0 == compute_l0(encodes[0][1].numpy())
+    with torch.no_grad():
+        train_fve = compute_fve(ds.x_train, model(torch.from_numpy(ds.x_train)).numpy())
     return Side(
         d_sae=d_sae,
         label=f"TopK SAE d_sae {d_sae}, k {K}, 20 epochs, batch 256, lr {lr:g}, AuxK",
         fve=metrics.fve,
+        train_fve=train_fve,
         l0=metrics.l0,
         fit=fit,
         encode=Sample(cpu([s for s, _ in encodes]), cpu([s for s, _ in encodes])),
@@ -110,10 +116,12 @@ def compare(spec: str, label: str, quick: bool) -> list[Row]:
     details = (
         f"{spec}: {ds.n_train} train / {ds.n_test} test rows × {ds.d_in}; CPU times, one thread",
         f"scikit-learn {sk.label}: fit {sk.fit.cpu:.2f} s, transform {sk.encode.cpu * 1e3:.1f} ms, "
-        f"test FVE {sk.fve:.4f} at L0 {sk.l0:.2f}",
+        f"test FVE {sk.fve:.4f} at L0 {sk.l0:.2f} (training rows: {sk.train_fve:.4f})",
         f"best SAE, {best.label}: fit {best.fit.cpu:.2f} s, encode {best.encode.cpu * 1e3:.2f} ms, "
-        f"test FVE {best.fve:.4f} at L0 {best.l0:.2f}",
+        f"test FVE {best.fve:.4f} at L0 {best.l0:.2f} (training rows: {best.train_fve:.4f})",
         f"tried: {tried}",
+        "the SAE's training-row FVE runs ahead of its test FVE; more epochs, input noise and weight"
+        " decay did not move the test FVE past 0.85 on digits (d_sae 128/256, 200 epochs: 0.84)",
     )
     quality_ok = best.fve >= sk.fve and best.l0 <= sk.l0
     return [

@@ -16,8 +16,8 @@ from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig, chec
 from sae_core.ui.keep import current, remember, seed, widget
 from sae_core.ui.teacher import visible
 
-# 1-2-5 steps per decade, 1e-6 … 10; float(str) keeps each value exactly what it reads as.
-# 1-2-3-5 per decade: holds UFLDL's β = 3 (SAE_NOTES) and every Compare-sweep value (1-3-10)
+# 1-2-3-5 per decade, 1e-6 … 10: holds UFLDL's β = 3 (SAE_NOTES) and every Compare-sweep value
+# (1-3-10); float(str) keeps each value exactly what it reads as.
 LAM_GRID: tuple[float, ...] = (
     *(float(f"{m}e{e}") for e in range(-6, 1) for m in (1, 2, 3, 5)),
     10.0,
