@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -161,3 +162,27 @@ def test_every_scenario_button_shows_live_numbers_and_sets_the_shown_model() -> 
         assert result.conclusion in shown and SCENARIOS[key].look_at in shown
         targets = [f"pages/{link.proto.page}.py" for link in at.get("page_link")]
         assert SCENARIOS[key].page in targets, key
+        # the Train controls (and so the link) now hold the shown model's set-up
+        kept = {k: at.session_state[f"_keep_train_{k}"] for k in ("method", "d_sae", "epochs")}
+        cfg, tc = current.sae_config, current.train_config
+        assert kept == {"method": cfg.method, "d_sae": cfg.d_sae, "epochs": tc.epochs}, key
+        assert at.session_state["_keep_train_source"] == current.data.spec.partition(":")[0]
+
+
+def test_a_scenario_becomes_the_link_and_the_train_page_retrains_the_same_model() -> None:
+    at = open_app()
+    click(at, "home_run_gabor")
+    shown = app_state(at).current
+    at.switch_page(TRAIN_PAGE).run()  # (AppTest reruns pages without app.py: Train syncs the link)
+    assert at.query_params["src"] == "patches" and at.query_params["wh"] == "zca"
+    assert at.query_params["eps"] == "3" and at.query_params["method"] == "topk"
+    assert at.query_params["unit"] == "1"  # (k 8 is the default: not in the link)
+    assert at.selectbox(key="train_source").value == "patches"
+    assert at.select_slider(key="train_whiten_eps").value == 3.0
+    click(at, "train_go")
+    again = app_state(at).current
+    assert again is not shown and again.sae_config == shown.sae_config
+    assert again.train_config == shown.train_config
+    assert again.data.spec == shown.data.spec  # same data (options may spell defaults out)
+    np.testing.assert_array_equal(again.dataset.x_train, shown.dataset.x_train)
+    assert again.metrics.fve == pytest.approx(shown.metrics.fve, abs=1e-6)

@@ -284,3 +284,6 @@ def test_saved_run_loads_as_current_and_a_mismatched_one_is_refused() -> None:
     at.button(key="cmp_load").click().run()
     current = at.session_state[STATE_KEY].current
     assert not at.exception and current is not None and current.saved_as == "digits-run"
+    # the Train controls now hold the loaded run's settings (d_sae 16, 1 epoch)
+    assert at.session_state["_keep_train_d_sae"] == 16
+    assert at.session_state["_keep_train_epochs"] == 1

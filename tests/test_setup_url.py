@@ -130,3 +130,29 @@ def test_the_lambda_grid_holds_the_reference_beta_and_every_sweep_value() -> Non
 
     assert 3.0 in LAM_GRID  # UFLDL's β = 3 (SAE_NOTES)
     assert set(SWEEP_GRID) <= set(LAM_GRID)  # a swept λ can be set back on the Train slider
+
+
+def test_a_set_up_becomes_link_values_and_names_what_no_control_holds() -> None:
+    from sae_core.config import SAEConfig, TrainConfig
+    from sae_core.ui.adopt import setup_query
+    from sae_core.ui.state import make_choice
+
+    data = make_choice("patches", whitening="zca", eps=3.0, preprocess="centre")
+    sae = SAEConfig(d_in=64, d_sae=256, method="topk", k=8, unit_norm_decoder=True)
+    query, missing = setup_query(data, sae, TrainConfig(epochs=40, steps=90))
+    assert {k: query[k] for k in ("src", "wh", "eps", "pre", "method", "k", "h", "unit", "ep")} == {
+        "src": "patches",
+        "wh": "zca",
+        "eps": "3",
+        "pre": "centre",
+        "method": "topk",
+        "k": "8",
+        "h": "256",
+        "unit": "1",
+        "ep": "40",
+    }
+    assert missing == ["steps=90 (the Train page counts epochs)"]
+    query, missing = setup_query(make_choice("/tmp/x.csv"), sae, TrainConfig())
+    assert "src" not in query and missing == ["data /tmp/x.csv"]
+    mnist, _ = setup_query(make_choice("mnist:/data/m", max_samples=2000), sae, TrainConfig())
+    assert (mnist["src"], mnist["mdir"], mnist["cap"]) == ("mnist", "/data/m", "2000")

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from sae_core.runs import delete_run, list_broken_runs, list_runs, load_run
+from sae_core.ui.adopt import adopt_setup
 from sae_core.ui.compare_sweep import sweep_models
 from sae_core.ui.guard import user_errors
 from sae_core.ui.run_io import current_bytes, load_current, loaded_bytes, save_current
@@ -221,7 +222,11 @@ def load_selected(state: AppState, key: str) -> None:
                 return
             current = model
         set_current(state, current)
-        finish_action(f"Loaded {key.split(':', 1)[1]} as the current model.")
+        notes = adopt_setup(current.data, current.sae_config, current.train_config)
+        finish_action(
+            f"Loaded {key.split(':', 1)[1]} as the current model; the Train page holds its "
+            "settings." + (f" Not set there: {'; '.join(notes)}." if notes else "")
+        )
 
 
 def row_name(table: pd.DataFrame, key: str) -> str:

@@ -34,6 +34,8 @@ PATCH_SIZES = (8, 12, 16)
 WHITENINGS = ("none", "zca", "pca")
 N_PATCHES = (1000, 2000, 5000, 10_000, 20_000)
 SAMPLE_CAPS = (0, 1000, 2000, 5000, 10_000, 20_000, 70_000)  # 0: every sample
+WHITEN_EPS_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+DEFAULT_WHITEN_EPS = 1.0  # PatchSpec's default
 TEST_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
 DEFAULT_TEST_FRACTION = 0.2  # load_dataset's default
 PREVIEW_SAMPLES = 8
@@ -88,7 +90,20 @@ def _patch_options() -> dict[str, Any]:
         help="ZCA keeps patches image-like; PCA rotates them (shown as lines).",
     )
     n = _widget("train_n_patches", 10_000, c3.select_slider, "Patches", N_PATCHES)
-    return {"patch_size": int(size), "whitening": whitening, "n_patches": int(n)}
+    options: dict[str, Any] = {"patch_size": int(size), "whitening": whitening, "n_patches": int(n)}
+    if whitening != "none":
+        eps = _widget(
+            "train_whiten_eps",
+            DEFAULT_WHITEN_EPS,
+            st.select_slider,
+            "Whitening ε (added to each eigenvalue)",
+            WHITEN_EPS_GRID,
+            format_func=lambda e: f"{e:g}",
+            help="Small ε whitens fully (noisy, high-frequency atoms); larger ε keeps the low "
+            "frequencies that make edges.",
+        )
+        options["eps"] = None if eps == DEFAULT_WHITEN_EPS else float(eps)
+    return options
 
 
 def _synthetic_options() -> dict[str, Any]:

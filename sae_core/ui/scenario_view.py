@@ -11,10 +11,12 @@ import streamlit as st
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.fit import train
 from sae_core.scenarios import Scenario, ScenarioResult
+from sae_core.ui.adopt import adopt_setup
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import AppState, current_from_result, load_choice, make_choice, set_current
 
 RESULTS_KEY = "home_results"  # scenario key -> ScenarioResult of this session
+NOTES_KEY = "home_setup_notes"  # scenario key -> what its set-up has that no control holds
 PAGE_TITLES = {
     "pages/reconstructions.py": "Reconstructions",
     "pages/activations.py": "Activations & sparsity",
@@ -46,6 +48,7 @@ def render_quick_start(state: AppState) -> None:
         dataset = load_choice(data)
         result = train(SAEConfig(d_in=dataset.d_in), dataset, TrainConfig())
         set_current(state, current_from_result(data, dataset, result))
+        adopt_setup(data, result.sae_config, result.train_config)  # Train shows the defaults
         done = True
     if done:
         st.rerun()  # redraw so the sidebar shows the new model
@@ -59,6 +62,9 @@ def run_scenario(state: AppState, scenario: Scenario) -> None:
         data = make_choice(result.data_spec, **result.data_options)
         set_current(state, current_from_result(data, result.dataset, result.show))
         results()[scenario.key] = result
+        # the Train page and the link now hold the shown model's set-up
+        notes = adopt_setup(data, result.show.sae_config, result.show.train_config)
+        st.session_state[NOTES_KEY] = {**st.session_state.get(NOTES_KEY, {}), scenario.key: notes}
         done = True
     if done:
         st.rerun()  # redraw so the sidebar shows the new model
@@ -71,9 +77,11 @@ def _render_result(scenario: Scenario, result: ScenarioResult) -> None:
     st.markdown(f"**Found:** {result.conclusion}")
     st.markdown(f"**Look at:** {scenario.look_at}")
     st.dataframe(result.table.round(4), hide_index=True, key=f"home_table_{scenario.key}")
+    notes = st.session_state.get(NOTES_KEY, {}).get(scenario.key, [])
     st.caption(
-        "The shown model is now this scenario's: every page displays it. Numbers computed just "
-        "now on the held-out split."
+        "The shown model is now this scenario's: every page displays it, the Train page holds "
+        "its settings and *Share this set-up* gives its link. Numbers computed just now on the "
+        "held-out split." + (f" Not in the link: {'; '.join(notes)}." if notes else "")
     )
     title = PAGE_TITLES.get(scenario.page, "its page")
     st.page_link(scenario.page, label=f"See it on {title}", icon=":material/arrow_forward:")

@@ -37,6 +37,7 @@ from sae_core.ui.config_form import (
 )
 from sae_core.ui.data_picker import (
     DEFAULT_TEST_FRACTION,
+    DEFAULT_WHITEN_EPS,
     FOLDER_ENV,
     FOLDER_SOURCES,
     N_PATCHES,
@@ -44,6 +45,7 @@ from sae_core.ui.data_picker import (
     PREPROCESS_CHOICES,
     SAMPLE_CAPS,
     TEST_FRACTIONS,
+    WHITEN_EPS_GRID,
     WHITENINGS,
 )
 from sae_core.ui.keep import SHADOW_PREFIX
@@ -83,6 +85,14 @@ def _data_fields() -> tuple[Field, ...]:
         _f("ps", "train_patch_size", "grid", 8, choices=PATCH_SIZES, when=patches),
         _f("wh", "train_whitening", "choice", "none", choices=WHITENINGS, when=patches),
         _f("np", "train_n_patches", "grid", 10_000, choices=N_PATCHES, when=patches),
+        _f(
+            "eps",
+            "train_whiten_eps",
+            "grid",
+            DEFAULT_WHITEN_EPS,
+            choices=WHITEN_EPS_GRID,
+            when=patches,
+        ),
         _f("nf", "train_n_features", "int", 64, lo=1, hi=4096, when=synthetic),
         _f("din", "train_syn_d_in", "int", 32, lo=1, hi=4096, when=synthetic),
         _f("act", "train_mean_active", "float", 4.0, lo=0.1, hi=4096.0, when=synthetic),
