@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -128,6 +129,7 @@ class Current:
     finished: bool = True
     saved_as: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    ticket: int = 0  # order of the trainer snapshot it came from (0: not from the live trainer)
     _analysis: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # Page analyses (tables, histograms) computed once per model; see :meth:`cached`.
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -198,6 +200,12 @@ class AppState:
     models: dict[str, Current] = field(default_factory=dict)  # session runs by id (bounded)
     playing: bool = False
     last_error: str | None = None
+    # Two script runs of one session can overlap: Streamlit starts a rerun while the old run
+    # still evaluates (no st call there to stop it). The lock keeps trainer steps and snapshot
+    # reads apart; tickets keep an older, slower snapshot from replacing a newer shown model.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    snapshots_taken: int = 0
+    shown_ticket: int = 0
 
 
 def get_state() -> AppState:
@@ -224,22 +232,32 @@ def set_current(state: AppState, current: Current) -> None:
 
 
 def snapshot(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> Current:
-    """Evaluate the live trainer's model 0 as a :class:`Current` (probe only when finished)."""
-    trainer = state.trainer
-    assert trainer is not None
-    model = trainer.model(0).cpu()
-    history = trainer.history.drop(columns="model")
+    """Evaluate the live trainer's model 0 as a :class:`Current` (probe only when finished).
+
+    Weights, history, step count and time are read together under the session lock, before the
+    (slow) evaluation, so they describe one moment even if another run steps the trainer.
+    """
+    with state.lock:
+        trainer = state.trainer
+        assert trainer is not None
+        model = trainer.model(0).cpu()
+        history = trainer.history.drop(columns="model")
+        seconds, steps = trainer.train_seconds, trainer.step_count
+        sae_config, train_config = trainer.cfg, trainer.train_config
+        state.snapshots_taken += 1
+        ticket = state.snapshots_taken
     return Current(
         data=data,
         dataset=dataset,
-        sae_config=trainer.cfg,
-        train_config=trainer.train_config,
+        sae_config=sae_config,
+        train_config=train_config,
         model=model,
         history=history,
         metrics=evaluate(model, dataset, probe=finished),
-        train_seconds=trainer.train_seconds,
-        steps=trainer.step_count,
+        train_seconds=seconds,
+        steps=steps,
         finished=finished,
+        ticket=ticket,
     )
 
 

@@ -62,20 +62,25 @@ def make_request(picked: tuple[DataChoice, Dataset], values: FormValues) -> Trai
 
 
 def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> None:
-    """Show the live trainer's model; a partial snapshot of the same run replaces its last one."""
-    trainer = state.trainer
-    assert trainer is not None
+    """Show the live trainer's model; a partial snapshot of the same run replaces its last one.
+
+    A snapshot older than the shown model (a slow run overtaken by a later click) is dropped.
+    """
     current = snapshot(state, data, dataset, finished=finished)
-    shown = state.current
-    if (
-        shown is not None
-        and not shown.finished
-        and shown.data == data
-        and shown.sae_config == trainer.cfg
-        and shown.train_config == trainer.train_config
-    ):
-        current.id = shown.id  # same run, later step: one row in the session's runs, not many
-    set_current(state, current)
+    with state.lock:
+        if current.ticket < state.shown_ticket:
+            return
+        state.shown_ticket = current.ticket
+        shown = state.current
+        if (
+            shown is not None
+            and not shown.finished
+            and shown.data == data
+            and shown.sae_config == current.sae_config
+            and shown.train_config == current.train_config
+        ):
+            current.id = shown.id  # same run, later step: one row in the session's runs
+        set_current(state, current)
 
 
 def recover_interrupted(state: AppState) -> None:
@@ -123,7 +128,8 @@ def _run(
 
     st.session_state[RUNNING_KEY] = request
     try:
-        trainer.run(n_steps, callback=callback)
+        with state.lock:  # a click's rerun waits for this run's next st call (it then stops)
+            trainer.run(n_steps, callback=callback)
     except Exception:  # a user error (e.g. divergence): nothing to recover next run
         st.session_state.pop(RUNNING_KEY, None)
         raise

@@ -1,0 +1,61 @@
+"""Two script runs of one session overlap (a click while the last one still evaluates).
+
+Streamlit starts the rerun at once; the old run has no st call during the evaluation to stop it.
+The shown model must still be one consistent snapshot, and the newest one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.data import load_dataset
+from sae_core.metrics import evaluate
+from sae_core.ui import state as state_module
+from sae_core.ui.state import AppState, make_choice, new_trainer, snapshot
+from sae_core.ui.training_loop import publish
+
+
+@pytest.fixture()
+def live() -> tuple[AppState, Any, Any]:
+    data = make_choice("digits")
+    dataset = load_dataset("digits")
+    state = AppState()
+    trainer = new_trainer(state, data, dataset, SAEConfig(d_in=64, d_sae=16), TrainConfig(epochs=2))
+    trainer.run(5)
+    return state, data, dataset
+
+
+def test_a_snapshot_reads_steps_and_weights_at_one_moment(monkeypatch, live) -> None:
+    state, data, dataset = live
+
+    def evaluate_while_another_run_steps(model: Any, ds: Any, **kw: Any) -> Any:
+        state.trainer.run(3)  # the other run steps the same trainer meanwhile
+        return evaluate(model, ds, **kw)
+
+    monkeypatch.setattr(state_module, "evaluate", evaluate_while_another_run_steps)
+    current = snapshot(state, data, dataset, finished=False)
+    assert current.steps == 5 and len(current.history) == 5
+    assert state.trainer.step_count == 8
+
+
+def test_an_older_slower_snapshot_does_not_replace_a_newer_shown_model(monkeypatch, live) -> None:
+    state, data, dataset = live
+    calls = []
+    inner: list[Any] = []
+
+    def evaluate_slowly(model: Any, ds: Any, **kw: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # meanwhile a later click steps on and publishes first
+            state.trainer.run(10)
+            publish(state, data, dataset, finished=False)
+            inner.append(state.current)
+        return evaluate(model, ds, **kw)
+
+    monkeypatch.setattr(state_module, "evaluate", evaluate_slowly)
+    publish(state, data, dataset, finished=False)
+    assert len(calls) == 2
+    assert state.current is inner[0] and state.current.steps == 15  # the newer one stays
+    assert [row["steps"] for row in state.session_runs] == [15]
