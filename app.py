@@ -8,6 +8,7 @@ from sae_core.ui.charts import render_download, start_page
 from sae_core.ui.server import tune_interpreter
 from sae_core.ui.sidebar import render_sidebar
 from sae_core.ui.state import get_state
+from sae_core.ui.training_loop import recover_interrupted
 from sae_core.ui.url_state import apply_url_once, render_share, show_url_notices, sync_url
 
 tune_interpreter()  # keeps /_stcore/health answering under load (sae_core/ui/server.py)
@@ -37,6 +38,7 @@ page = st.navigation(list(PAGES.values()))
 name = next((n for n, p in PAGES.items() if p is page or p.url_path == page.url_path), "home")
 apply_url_once(name, tuple(PAGES))  # first run only: the link's set-up seeds the controls
 params = sync_url(name, tuple(PAGES))  # the address bar holds the current set-up
+recover_interrupted(get_state())  # a run cut short by this click: show its model (any page)
 render_sidebar(get_state())
 render_share(params)
 show_url_notices()

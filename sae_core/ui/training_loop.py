@@ -66,8 +66,10 @@ def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bo
 
     A snapshot older than the shown model (a slow run overtaken by a later click) is dropped.
     """
-    current = snapshot(state, data, dataset, finished=finished)
+    # Held through the evaluation: a run started meanwhile (a click, a page switch) waits for
+    # this model instead of showing "no model" or evaluating the same trainer twice.
     with state.lock:
+        current = snapshot(state, data, dataset, finished=finished)
         if current.ticket < state.shown_ticket:
             return
         state.shown_ticket = current.ticket
@@ -86,11 +88,14 @@ def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bo
 def recover_interrupted(state: AppState) -> None:
     """A run cut short by a click: keep its trainer and show its model as paused."""
     request = st.session_state.pop(RUNNING_KEY, None)
-    trainer = state.trainer
-    if request is None or trainer is None or state.trainer_key != request.key:
+    if request is None:
         return
-    if trainer.step_count > 0 and not _shown_is(state, trainer):
-        publish(state, request.data, request.dataset, finished=trainer.done)
+    with state.lock:  # waits while the interrupted run still publishes (then nothing to do)
+        trainer = state.trainer
+        if trainer is None or state.trainer_key != request.key:
+            return
+        if trainer.step_count > 0 and not _shown_is(state, trainer):
+            publish(state, request.data, request.dataset, finished=trainer.done)
 
 
 def _shown_is(state: AppState, trainer: Trainer) -> bool:
@@ -133,10 +138,11 @@ def _run(
     except Exception:  # a user error (e.g. divergence): nothing to recover next run
         st.session_state.pop(RUNNING_KEY, None)
         raise
-    # A click interrupts with a BaseException, skipping this line: the next run recovers.
-    st.session_state.pop(RUNNING_KEY, None)
+    # A click interrupts with a BaseException (at an st call), skipping what follows; the mark
+    # stays until the model is published, so the next run (any page) publishes it if need be.
     view.update(trainer, force=True)
     publish(state, request.data, request.dataset, finished=trainer.done)
+    st.session_state.pop(RUNNING_KEY, None)
 
 
 def train_to_end(state: AppState, request: TrainRequest, view: LiveView) -> None:
