@@ -59,3 +59,33 @@ def test_an_older_slower_snapshot_does_not_replace_a_newer_shown_model(monkeypat
     assert len(calls) == 2
     assert state.current is inner[0] and state.current.steps == 15  # the newer one stays
     assert [row["steps"] for row in state.session_runs] == [15]
+
+
+def _interrupted_page() -> None:
+    import streamlit as st
+
+    from sae_core.config import SAEConfig, TrainConfig
+    from sae_core.data import load_dataset
+    from sae_core.ui.state import get_state, make_choice, new_trainer
+    from sae_core.ui.training_loop import RUNNING_KEY, TrainRequest, recover_interrupted
+
+    state = get_state()
+    if state.trainer is None:  # the run a click cut short: trained, marked, not published
+        data, dataset = make_choice("digits"), load_dataset("digits")
+        sae, train = SAEConfig(d_in=64, d_sae=16), TrainConfig(epochs=1)
+        new_trainer(state, data, dataset, sae, train).run()
+        st.session_state[RUNNING_KEY] = TrainRequest(data, dataset, sae, train)
+    recover_interrupted(state)  # what app.py does first on every page
+
+
+def test_the_next_run_on_any_page_publishes_an_interrupted_runs_model() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from sae_core.ui.state import STATE_KEY
+    from sae_core.ui.training_loop import RUNNING_KEY
+
+    at = AppTest.from_function(_interrupted_page).run()
+    state = at.session_state[STATE_KEY]
+    assert state.current is not None and state.current.finished
+    assert state.current.steps == state.trainer.step_count == 12
+    assert RUNNING_KEY not in at.session_state
