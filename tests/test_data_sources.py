@@ -297,3 +297,20 @@ def test_preprocessing_identity_is_known_and_to_raw_inverts_standardise() -> Non
     back = z.preprocessing.to_raw(z.x_test)
     assert back.dtype == np.float32
     np.testing.assert_allclose(back, raw.x_test, atol=1e-4)
+
+
+def test_standardising_a_barely_varying_dimension_is_named_in_a_warning() -> None:
+    from sae_core.preprocessing import apply_preprocess, standardise_warning
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(0, 1, (500, 4))
+    train[:, 3] = rng.normal(0, 1e-3, 500)  # a near-constant column (an MNIST border pixel)
+    test = rng.normal(0, 1, (100, 4))
+    _, x_test, record = apply_preprocess(train, test, ("standardise",))
+    warning = standardise_warning(record.steps, x_test)
+    assert warning is not None and warning.startswith("1 dimension(s) barely vary")
+    _, scaled, rec = apply_preprocess(train, test, ("scale01",))
+    assert standardise_warning(rec.steps, scaled) is None
+    healthy = rng.normal(0, 1, (500, 4))
+    _, z, rec = apply_preprocess(healthy, healthy[:50], ("standardise",))
+    assert standardise_warning(rec.steps, z) is None

@@ -369,3 +369,21 @@ def test_initialisation_options_reach_the_config_and_the_snippet():
     assert at.query_params.get("einit") == "0" and at.query_params.get("binit") == "0"
     code = "\n".join(str(c.value) for c in at.code)
     assert "init_encoder_from_decoder=False" in code and "init_b_dec_from_mean=False" in code
+
+
+def test_standardising_a_barely_varying_column_warns_on_the_train_page():
+    from sae_core.data import load_file_bytes
+
+    rng = np.random.default_rng(3)
+    x = rng.random((300, 5))
+    x[:, 4] = 0.5  # constant in training...
+    ids = np.arange(300)
+    held_out = load_file_bytes(_csv_bytes(x, ids), "edge.csv", label_column="last").y_test
+    x[held_out[0], 4] = 100.0  # ...but not in one held-out row (the split is seeded)
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="file").run()
+    at.get_by_key("train_upload").set_value(("edge.csv", _csv_bytes(x, ids), "text/csv"))
+    set_widgets(at, train_label_column="last", train_preprocess="standardise").run()
+    assert any("barely vary" in w.value for w in at.warning)
+    set_widgets(at, train_preprocess="scale01").run()
+    assert not any("barely vary" in w.value for w in at.warning)

@@ -14,6 +14,7 @@ import streamlit as st
 from sae_core.data import SOURCES
 from sae_core.dataset import Dataset
 from sae_core.figures import make_data_preview_figure
+from sae_core.preprocessing import standardise_warning
 from sae_core.synthetic import MAGNITUDES
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
@@ -337,6 +338,9 @@ def show_preview(dataset: Dataset) -> None:
     """A few training samples (images, or a heat-map for other data) and the summary line."""
     st.markdown(f"**{describe(dataset)}**")
     st.caption(dataset.description)
+    warning = standardise_warning(dataset.preprocessing.steps, dataset.x_test)
+    if warning:
+        st.warning(warning, icon=":material/warning:")
     if dataset.x_test.size and not dataset.x_test.std(axis=0).any():
         st.warning(
             "Every test sample is the same (zero variance): FVE is undefined and there is "
