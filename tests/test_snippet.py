@@ -32,3 +32,22 @@ def test_snippet_executes_and_reproduces_the_metrics(spec, options, sae_kw) -> N
     expected = train(sae, dataset, tc).metrics.to_dict()
     assert namespace["result"].metrics.to_dict() == expected
     assert "seed=7" in code and "lr=0.005" in code
+
+
+def test_the_snippet_of_a_stepped_model_stops_at_its_step() -> None:
+    from sae_core.ui.reproduce import snippet_for
+    from tests.ui_helpers import TRAIN_PAGE, app_state, click, open_app, set_widgets
+
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_epochs=2, train_step_size=10).run()
+    click(at, "train_step")
+    current = app_state(at).current
+    assert not current.finished and current.steps == 10
+    code = snippet_for(current)
+    assert "steps=10" in code
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "<snippet>", "exec"), namespace)
+    result = namespace["result"]
+    assert result.steps == 10
+    assert result.metrics.fve == pytest.approx(current.metrics.fve, abs=1e-6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from sae_core.snippet import reproduce_snippet
@@ -9,10 +11,17 @@ from sae_core.ui.state import Current
 
 
 def snippet_for(current: Current) -> str:
-    """The script for ``current`` (an uploaded file becomes a path the user fills in)."""
+    """The script for ``current`` (an uploaded file becomes a path the user fills in).
+
+    A paused or stepped model stops where it stopped: ``steps`` = its step count (the same
+    batches and schedule as the run, cut there).
+    """
     data = current.data
     spec = f"/path/to/{data.upload_name}" if data.upload_name else data.spec
-    return reproduce_snippet(spec, data.options, current.sae_config, current.train_config)
+    train = current.train_config
+    if not current.finished and train.steps != current.steps:
+        train = replace(train, steps=current.steps)
+    return reproduce_snippet(spec, data.options, current.sae_config, train)
 
 
 def render_reproduce(current: Current) -> None:
