@@ -442,3 +442,13 @@ def test_sweep_figure_plots_l0_and_fvu_against_log_lambda_in_order() -> None:
     assert list(l1_l0.x) == [0.01, 0.03, 0.1]
     assert list(l1_l0.y) == [9.0, 5.0, 2.0]
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis2.type == "log"
+
+
+def test_one_row_of_thumbnails_gets_a_full_cell_of_height() -> None:
+    from sae_core.figures import make_data_preview_figure
+    from sae_core.figures.images import CELL_PX
+
+    fig = make_data_preview_figure(np.random.default_rng(0).random((8, 64)), (8, 8), 8)
+    top = fig.layout.margin.t
+    bottom = fig.layout.margin.b or fig.layout.template.layout.margin.b
+    assert fig.layout.height - top - bottom >= CELL_PX  # not a 35 px strip

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sae_core.errors import DataError
-from sae_core.figures.images import CELL_PX
+from sae_core.figures.images import grid_height
 from sae_core.figures.mosaic import make_mosaic_figure
 from sae_core.figures.theme import DIVERGING_SCALE, apply_theme, as_array, symmetric_limit
 
@@ -113,7 +113,7 @@ def make_atom_grid_figure(
     h, w = int(image_shape[0]), int(image_shape[1])
     cells = atoms[shown].reshape(len(shown), h, w)  # each on its own symmetric scale
     fig, layout = make_mosaic_figure(cells, labels, cols=ncols, signed=True, zrange=None)
-    return apply_theme(fig, title, subtitle=subtitle, height=layout.rows * CELL_PX + 90)
+    return apply_theme(fig, title, subtitle=subtitle, height=grid_height(layout.rows))
 
 
 def _atom_label(j: int, freq: np.ndarray | None) -> str:

@@ -32,6 +32,14 @@ from sae_core.figures.theme import (
 )
 
 CELL_PX = 95  # height of one image cell; keeps a 8×8 grid inside a laptop screen
+GRID_MARGINS_PX = 150  # a titled-and-subtitled figure's top (100) and bottom (50) margins
+
+
+def grid_height(rows: int) -> int:
+    """Figure height giving each of ``rows`` rows of cells CELL_PX pixels below a subtitle."""
+    return rows * CELL_PX + GRID_MARGINS_PX
+
+
 MAX_IMAGES = 64
 MAX_SAMPLES = 12
 
@@ -76,7 +84,7 @@ def make_image_grid_figure(
     fig, layout = make_mosaic_figure(cells, names, cols=ncols, signed=signed, zrange=zrange)
     shown = f"{len(arr)} shown" if len(arr) == len(np.asarray(images)) else f"first {len(arr)}"
     return apply_theme(
-        fig, title, subtitle=f"{h}×{w} pixels, {shown}", height=layout.rows * CELL_PX + 90
+        fig, title, subtitle=f"{h}×{w} pixels, {shown}", height=grid_height(layout.rows)
     )
 
 
