@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from sae_core.ui.charts import render_download, start_page
@@ -12,7 +14,9 @@ from sae_core.ui.training_loop import recover_interrupted
 from sae_core.ui.url_state import apply_url_once, render_share, show_url_notices, sync_url
 
 tune_interpreter()  # keeps /_stcore/health answering under load (sae_core/ui/server.py)
-st.set_page_config(page_title="SAE Explorer", page_icon=":material/blur_on:", layout="wide")
+# A local icon: a material or emoji icon is fetched from a font CDN, which fails offline
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+st.set_page_config(page_title="SAE Explorer", page_icon=str(ICON), layout="wide")
 
 # Keys are the page names a link's ``page=`` uses (sae_core/ui/url_state.py).
 PAGES = {

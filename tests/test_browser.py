@@ -101,6 +101,8 @@ async def _walk_every_page(url: str) -> list[str]:
         page = await browser.new_page(viewport=kit.VIEWPORT)
         try:
             await ui.open_app(page, url)
+            icon = await page.locator("link[rel~='icon']").first.get_attribute("href") or ""
+            assert icon.startswith((url, "/", "data:")), icon  # served by the app: works offline
             await ui.go_to(page, "Train")
             assert "No model yet" in await ui.sidebar_text(page)
             lam = await _train_with_lam_one_step_up(page)
