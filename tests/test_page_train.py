@@ -387,3 +387,15 @@ def test_standardising_a_barely_varying_column_warns_on_the_train_page():
     assert any("barely vary" in w.value for w in at.warning)
     set_widgets(at, train_preprocess="scale01").run()
     assert not any("barely vary" in w.value for w in at.warning)
+
+
+def test_play_on_a_fast_run_shows_it_in_frames():
+    from sae_core.ui.training_loop import PLAY_FRAMES
+
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_epochs=5).run()  # 60 steps: one 0.3 s slice would do them all
+    click(at, "train_play")
+    state = app_state(at)
+    assert state.trainer.step_count == 60 and state.current.finished and not state.playing
+    per_frame = -(-60 // PLAY_FRAMES)
+    assert state.snapshots_taken == -(-60 // per_frame) >= 20  # shown once per frame

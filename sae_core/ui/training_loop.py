@@ -30,7 +30,10 @@ from sae_core.ui.state import (
 )
 from sae_core.ui.training_view import Actions, LiveView
 
-PLAY_SLICE_SECONDS = 0.3  # Play trains this long per rerun, then shows the model
+PLAY_SLICE_SECONDS = 0.3  # Play trains at most this long per rerun, then shows the model
+# ...and at most 1/PLAY_FRAMES of the run, so Play on a run that takes 0.06 s (digits) still
+# shows the curves and filters forming over about this many redraws instead of one.
+PLAY_FRAMES = 24
 RUNNING_KEY = "train_running"  # the TrainRequest of a run in progress (left set if interrupted)
 
 
@@ -181,8 +184,9 @@ def apply_actions(
     elif actions.live and not state.playing and not _current_matches(state, request):
         train_to_end(state, request, view)
     if state.playing:
-        _ensure_trainer(state, request)
-        _run(state, request, view, seconds=PLAY_SLICE_SECONDS)
+        trainer = _ensure_trainer(state, request)
+        frame = max(1, -(-trainer.total_steps // PLAY_FRAMES))
+        _run(state, request, view, n_steps=frame, seconds=PLAY_SLICE_SECONDS)
         state.playing = not state.trainer.done if state.trainer is not None else False
 
 
