@@ -1,4 +1,5 @@
-"""Two script runs of one session overlap (a click while the last one still evaluates).
+"""One session's state: overlapping script runs (a click while the last one still evaluates)
+and the memory its kept models may hold.
 
 Streamlit starts the rerun at once; the old run has no st call during the evaluation to stop it.
 The shown model must still be one consistent snapshot, and the newest one.
@@ -89,3 +90,25 @@ def test_the_next_run_on_any_page_publishes_an_interrupted_runs_model() -> None:
     assert state.current is not None and state.current.finished
     assert state.current.steps == state.trainer.step_count == 12
     assert RUNNING_KEY not in at.session_state
+
+
+def test_kept_models_stay_within_the_session_memory_budget(monkeypatch) -> None:
+    import numpy as np
+
+    from sae_core.ui.state import set_current
+    from tests.ui_helpers import make_current
+
+    monkeypatch.setattr(state_module, "MAX_SESSION_BYTES", 10 * 2**20)
+    state = AppState()
+    models = []
+    for _ in range(4):
+        current = make_current("digits", d_sae=8, epochs=1)
+        current._analysis["latents"] = np.zeros((1024, 1024), dtype=np.float32)  # 4 MiB
+        set_current(state, current)
+        models.append(current)
+    assert list(state.models.values()) == models[-2:]  # 2 × 4 MiB fit in 10 MiB
+    set_current(state, models[-2])  # shown again: it moves to the newest place
+    newest = make_current("digits", d_sae=8, epochs=1)
+    newest._analysis["latents"] = np.zeros((1024, 1024), dtype=np.float32)
+    set_current(state, newest)
+    assert list(state.models.values()) == [models[-2], newest]
