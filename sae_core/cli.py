@@ -307,9 +307,18 @@ def _run_data(args: argparse.Namespace, run: Any) -> Any:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from sae_core.export import export_saelens_run
+    from sae_core.runs import load_run
 
-    out = export_saelens_run(Path(args.run_dir), args.out, overwrite=args.overwrite)
-    print(f"exported {args.run_dir} in the SAELens layout to {out}")
+    # the input scaling SAELens users must apply: from the run's data, when it still loads
+    try:
+        preprocessing = _run_data(args, load_run(Path(args.run_dir))).preprocessing
+        note = "; metadata.sae_explorer.preprocessing says how to scale inputs"
+    except SAEExplorerError as exc:
+        preprocessing, note = None, f"; its data did not load ({exc}): input scaling not recorded"
+    out = export_saelens_run(
+        Path(args.run_dir), args.out, overwrite=args.overwrite, preprocessing=preprocessing
+    )
+    print(f"exported {args.run_dir} in the SAELens layout to {out}{note}")
     return 0
 
 

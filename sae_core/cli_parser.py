@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("export", help="export a saved run to another tool's layout")
     p.add_argument("run_dir")
+    _add_data(p, required=False)  # the run's data, for the input scaling the export records
     p.add_argument("--format", choices=["saelens"], default="saelens")
     p.add_argument("--out", required=True)
     p.add_argument("--overwrite", action="store_true")

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
@@ -22,6 +23,7 @@ from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
 from sae_core.config import SAEConfig
+from sae_core.dataset import Preprocessing
 from sae_core.errors import ConfigError, RunError
 from sae_core.model import WEIGHT_NAMES, SparseAutoencoder, check_weight_shapes
 from sae_core.run_format import FORMAT_VERSION, zip_bytes
@@ -46,10 +48,28 @@ def saelens_architecture(cfg: SAEConfig) -> str:
     return "topk" if cfg.method == "topk" else "standard"
 
 
+def preprocessing_dict(preprocessing: Preprocessing) -> dict[str, Any]:
+    """The input scaling as JSON: feed SAELens ``(x_raw − offset) / scale``, as in training."""
+    return {
+        "formula": "x = (x_raw - offset) / scale",
+        "steps": list(preprocessing.steps),
+        "offset": np.asarray(preprocessing.offset, dtype=np.float64).tolist(),
+        "scale": np.asarray(preprocessing.scale, dtype=np.float64).tolist(),
+    }
+
+
 def saelens_cfg_dict(
-    cfg: SAEConfig, *, dataset_path: str = "", hook_name: str = "sae_explorer"
+    cfg: SAEConfig,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
 ) -> dict[str, Any]:
-    """The ``cfg.json`` object SAELens 6.x's ``SAE.load_from_disk`` expects."""
+    """The ``cfg.json`` object SAELens 6.x's ``SAE.load_from_disk`` expects.
+
+    SAELens has no affine input scaling (its ``normalize_activations`` are norm rescalings), so
+    the data's preprocessing goes into our metadata: inputs must be scaled as in training.
+    """
     architecture = saelens_architecture(cfg)
     data: dict[str, Any] = {
         "architecture": architecture,
@@ -69,6 +89,8 @@ def saelens_cfg_dict(
             _OUR_METADATA_KEY: {"format_version": FORMAT_VERSION, "sae": cfg.to_dict()},
         },
     }
+    if preprocessing is not None:
+        data["metadata"][_OUR_METADATA_KEY]["preprocessing"] = preprocessing_dict(preprocessing)
     if architecture == "topk":
         data["k"] = cfg.k
         data["rescale_acts_by_decoder_norm"] = False
@@ -76,10 +98,16 @@ def saelens_cfg_dict(
 
 
 def saelens_files(
-    model: SparseAutoencoder, *, dataset_path: str = "", hook_name: str = "sae_explorer"
+    model: SparseAutoencoder,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
 ) -> dict[str, bytes]:
     """``{file name: bytes}`` of the SAELens layout, weights first."""
-    cfg = saelens_cfg_dict(model.cfg, dataset_path=dataset_path, hook_name=hook_name)
+    cfg = saelens_cfg_dict(
+        model.cfg, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
     return {
         SAELENS_WEIGHTS_FILE: save_safetensors(model.weights()),
         SAELENS_CFG_FILE: json.dumps(cfg, indent=2).encode(),
@@ -93,9 +121,12 @@ def export_saelens(
     overwrite: bool = False,
     dataset_path: str = "",
     hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
 ) -> Path:
     """Write the SAELens layout into ``out_dir`` (created if needed) and return it."""
-    files = saelens_files(model, dataset_path=dataset_path, hook_name=hook_name)
+    files = saelens_files(
+        model, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
     folder = Path(out_dir).expanduser()
     existing = [name for name in files if os.path.lexists(folder / name)]
     if existing and not overwrite:
@@ -132,6 +163,7 @@ def export_saelens_run(
     overwrite: bool = False,
     root: str | Path | None = None,
     hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
 ) -> Path:
     """Export a saved run (name or folder, as in ``load_run``); its data name becomes dataset_path."""
     loaded = load_run(run, root)
@@ -141,14 +173,22 @@ def export_saelens_run(
         overwrite=overwrite,
         dataset_path=loaded.data_name,
         hook_name=hook_name,
+        preprocessing=preprocessing,
     )
 
 
 def saelens_zip_bytes(
-    model: SparseAutoencoder, *, dataset_path: str = "", hook_name: str = "sae_explorer"
+    model: SparseAutoencoder,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
 ) -> bytes:
     """The SAELens layout as an in-memory zip (for a download button)."""
-    return zip_bytes(saelens_files(model, dataset_path=dataset_path, hook_name=hook_name))
+    files = saelens_files(
+        model, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
+    return zip_bytes(files)
 
 
 def load_saelens(folder: str | Path) -> SparseAutoencoder:

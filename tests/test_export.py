@@ -227,3 +227,22 @@ def test_sae_lens_loads_the_export_and_encodes_identically(
         np.testing.assert_allclose(
             theirs.decode(model.encode(x)).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-6
         )
+
+
+def test_the_export_records_how_inputs_were_scaled(tmp_path: Path, monkeypatch) -> None:
+    from sae_core.cli import main
+    from sae_core.data import load_dataset
+
+    monkeypatch.setenv("SAE_EXPLORER_RUNS", str(tmp_path / "runs"))
+    run_dir = tmp_path / "runs" / "std"
+    args = ["--data", "digits", "--preprocess", "standardise", "--epochs", "1"]
+    assert main(["train", *args, "--out", str(run_dir)]) == 0
+    assert main(["export", str(run_dir), "--out", str(tmp_path / "out")]) == 0
+    cfg = json.loads((tmp_path / "out" / "cfg.json").read_text())
+    record = cfg["metadata"]["sae_explorer"]["preprocessing"]
+    data = load_dataset("digits", preprocess="standardise")
+    assert record["steps"] == ["standardise"]
+    raw = data.preprocessing.to_raw(data.x_test)
+    rebuilt = (raw - np.asarray(record["offset"])) / np.asarray(record["scale"])
+    np.testing.assert_allclose(rebuilt, data.x_test, atol=1e-4)  # SAELens users can scale inputs
+    assert load_saelens(tmp_path / "out").cfg.d_in == 64  # and our reader still reads it

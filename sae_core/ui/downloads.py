@@ -80,7 +80,11 @@ def render_downloads(current: Current) -> None:
     reason = saelens_unavailable(current)
     c2.download_button(
         "SAELens export (.zip)",
-        lambda: saelens_zip_bytes(current.model, dataset_path=current.data.label),
+        lambda: saelens_zip_bytes(
+            current.model,
+            dataset_path=current.data.label,
+            preprocessing=current.dataset.preprocessing,
+        ),
         file_name=f"{stem}-saelens.zip",
         mime="application/zip",
         key="train_dl_saelens",
