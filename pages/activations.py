@@ -17,10 +17,9 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
+from sae_core.ui.page_controls import HEATMAP_DEFAULT_ROWS, HEATMAP_MAX_ROWS, HEATMAP_MIN_ROWS
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
-
-HEATMAP_MIN_ROWS, HEATMAP_MAX_ROWS = 10, 500  # the "Samples (rows)" slider's range
 
 st.title("Activations & sparsity")
 current = require_current(get_state(), "activations")
@@ -91,7 +90,7 @@ with user_errors("Drawing the sparsity charts"):
             left.slider,
             "Samples (rows)",
             key="act_heat_samples",
-            default=100,
+            default=HEATMAP_DEFAULT_ROWS,
             min_value=HEATMAP_MIN_ROWS,
             max_value=min(HEATMAP_MAX_ROWS, n_test),
             step=10,

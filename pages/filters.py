@@ -11,10 +11,10 @@ from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.latent_view import render_latent
+from sae_core.ui.page_controls import ATOMS_PER_PAGE as PER_PAGE
+from sae_core.ui.page_controls import FILTER_WEIGHTS
 from sae_core.ui.state import get_state
 from sae_core.ui.views import kept, model_caption, newly_selected_row, require_current
-
-PER_PAGE = 64
 
 st.title("Filters & latents")
 current = require_current(get_state(), "filters")
@@ -28,8 +28,8 @@ weights = kept(
     c1.radio,
     "Weights",
     key="filt_weights",
-    default="decoder",
-    options=("decoder", "encoder"),
+    default=FILTER_WEIGHTS[0],
+    options=FILTER_WEIGHTS,
     horizontal=True,
     help="Decoder atoms (rows of W_dec) are what a latent adds to x̂; encoder "
     "directions (columns of W_enc) are what it responds to.",

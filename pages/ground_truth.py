@@ -9,6 +9,7 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
+from sae_core.ui.page_controls import GT_DEFAULT_THRESHOLD, GT_THRESHOLD_RANGE
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, go_train, kept, metric, model_caption, require_current
 
@@ -27,9 +28,9 @@ threshold = kept(
     st.slider,
     "Recovered when the best cosine is at least",
     key="gt_threshold",
-    default=0.9,
-    min_value=0.5,
-    max_value=1.0,
+    default=GT_DEFAULT_THRESHOLD,
+    min_value=GT_THRESHOLD_RANGE[0],
+    max_value=GT_THRESHOLD_RANGE[1],
     step=0.01,
 )
 recovered = recovery.recovered(threshold)

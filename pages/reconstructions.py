@@ -11,6 +11,7 @@ from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
+from sae_core.ui.page_controls import RECON_DEFAULT_SHOWN, RECON_MAX_SHOWN, RECON_MODES
 from sae_core.ui.state import get_state
 from sae_core.ui.views import (
     fmt,
@@ -22,9 +23,6 @@ from sae_core.ui.views import (
     units_toggle,
 )
 
-MODE_NAMES = {"random": "Random", "best": "Best", "worst": "Worst", "label": "By label"}
-MAX_SHOWN = 16
-
 st.title("Reconstructions")
 current = require_current(get_state(), "reconstructions")
 model_caption(current)
@@ -33,18 +31,25 @@ errors = model_cache.errors(current)
 labels = model_cache.label_values(current)
 
 left, middle, right = st.columns([2, 2, 1])
-modes = [m for m in MODE_NAMES if m != "label" or labels]
+modes = [m for m in RECON_MODES if m != "label" or labels]
 mode = kept(
     left.radio,
     "Show",
     key="recon_mode",
     default="random",
     options=modes,
-    format_func=MODE_NAMES.get,
+    format_func=RECON_MODES.get,
     horizontal=True,
     help="Best and worst sort the test samples by their error; by label draws one class.",
 )
-n = kept(middle.slider, "Samples", key="recon_n", default=8, min_value=1, max_value=MAX_SHOWN)
+n = kept(
+    middle.slider,
+    "Samples",
+    key="recon_n",
+    default=RECON_DEFAULT_SHOWN,
+    min_value=1,
+    max_value=RECON_MAX_SHOWN,
+)
 label = None
 if mode == "label":
     label = kept(right.selectbox, "Label", key="recon_label", default=labels[0], options=labels)

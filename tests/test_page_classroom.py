@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -186,3 +188,34 @@ def test_a_scenario_becomes_the_link_and_the_train_page_retrains_the_same_model(
     assert again.data.spec == shown.data.spec  # same data (options may spell defaults out)
     np.testing.assert_array_equal(again.dataset.x_train, shown.dataset.x_train)
     assert again.metrics.fve == pytest.approx(shown.metrics.fve, abs=1e-6)
+
+
+def test_a_link_opens_an_analysis_page_with_its_own_controls_set() -> None:
+    from sae_core.ui.state import STATE_KEY, AppState, set_current
+    from tests.ui_helpers import make_current
+
+    state = AppState()
+    set_current(state, make_current("digits", d_sae=32, epochs=1))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state[STATE_KEY] = state
+    at.query_params.update({"page": "filters", "lat": "5", "fo": "index", "fw": "encoder"})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="filt_latent").value == 5
+    assert at.selectbox(key="filt_order").value == "index"
+    assert at.radio(key="filt_weights").value == "encoder"
+    assert (
+        "#5" in json.loads(at.get_by_key("filt_latent_hist").proto.spec)["layout"]["title"]["text"]
+    )
+
+
+def test_page_controls_are_in_the_link_only_on_their_page() -> None:
+    from sae_core.setup_url import encode_setup
+    from sae_core.ui.url_state import setup_fields
+
+    fields = setup_fields()
+    values = {"page": "filters", "filt_latent": 7, "lat": 7, "rm": "worst"}
+    params = encode_setup({"page": "filters", "lat": 7, "rm": "worst"}, fields)
+    assert params.get("lat") == "7" and "rm" not in params  # recon's mode waits for its page
+    params = encode_setup({**values, "page": "reconstructions"}, fields)
+    assert params.get("rm") == "worst" and "lat" not in params

@@ -108,7 +108,9 @@ def adopt_setup(data: DataChoice, sae: SAEConfig, train: TrainConfig) -> list[st
     parsed = parse_setup(query, fields)
     model_only = "src" not in query
     for f in fields:
-        if f.key and not (model_only and f.name not in MODEL_FIELD_NAMES):
+        if not f.key.startswith("train_"):  # the page and the analysis pages' own controls stay
+            continue
+        if not (model_only and f.name not in MODEL_FIELD_NAMES):
             st.session_state[SHADOW_PREFIX + f.key] = parsed.values.get(f.name, f.default)
             st.session_state.pop(f.key, None)  # the widget takes the value above when drawn
     return [f"{m} has no control" for m in missing] + list(parsed.notices)

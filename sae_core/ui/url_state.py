@@ -16,6 +16,9 @@ import streamlit as st
 
 from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig
 from sae_core.data import SOURCES
+from sae_core.exploration import LATENT_SORTS
+from sae_core.figures import ATOM_ORDERS
+from sae_core.figures.sparsity import LATENT_ORDERS
 from sae_core.setup_url import (
     GROUPS,
     Field,
@@ -49,6 +52,18 @@ from sae_core.ui.data_picker import (
     WHITENINGS,
 )
 from sae_core.ui.keep import SHADOW_PREFIX
+from sae_core.ui.page_controls import (
+    FILTER_WEIGHTS,
+    GT_DEFAULT_THRESHOLD,
+    GT_THRESHOLD_RANGE,
+    HEATMAP_DEFAULT_ROWS,
+    HEATMAP_MAX_ROWS,
+    HEATMAP_MIN_ROWS,
+    RECON_DEFAULT_SHOWN,
+    RECON_MAX_SHOWN,
+    RECON_MODES,
+    UNIT_CHOICES,
+)
 from sae_core.ui.teacher import GROUP_LABELS, current_teacher, set_teacher
 
 PAGE_NAMES = (
@@ -151,10 +166,55 @@ def _model_fields() -> tuple[Field, ...]:
     )
 
 
+def _page_fields() -> tuple[Field, ...]:
+    """The analysis pages' controls, written only while that page is open (``?page=filters&lat=17``).
+
+    Defaults the page works out from the model (the most frequent latent) are -1 here: absent
+    from a link, the page chooses; a latent past d_sae is clamped by the page.
+    """
+
+    def on(name: str) -> tuple[str, tuple[str, ...]]:
+        return ("page", (name,))
+
+    recon, filters, acts, gt = (
+        on("reconstructions"),
+        on("filters"),
+        on("activations"),
+        on("ground_truth"),
+    )
+    big = 2**31 - 1
+    lo, hi = GT_THRESHOLD_RANGE
+    return (
+        _f("rm", "recon_mode", "choice", "random", choices=tuple(RECON_MODES), when=recon),
+        _f("rn", "recon_n", "int", RECON_DEFAULT_SHOWN, lo=1, hi=RECON_MAX_SHOWN, when=recon),
+        _f("rs", "recon_seed", "int", 0, lo=0, hi=big, when=recon),
+        _f("ru", "recon_units", "choice", "original", choices=tuple(UNIT_CHOICES), when=recon),
+        _f("fw", "filt_weights", "choice", FILTER_WEIGHTS[0], choices=FILTER_WEIGHTS, when=filters),
+        _f("fo", "filt_order", "choice", "frequency", choices=ATOM_ORDERS, when=filters),
+        _f("fp", "filt_page", "int", 1, lo=1, hi=big, when=filters),
+        _f("lat", "filt_latent", "int", -1, lo=-1, hi=big, when=filters),
+        _f("fs", "filt_sort", "choice", "frequency", choices=LATENT_SORTS, when=filters),
+        _f("fd", "filt_desc", "bool", True, when=filters),
+        _f("alog", "act_log_y", "bool", False, when=acts),
+        _f(
+            "arows",
+            "act_heat_samples",
+            "int",
+            HEATMAP_DEFAULT_ROWS,
+            lo=HEATMAP_MIN_ROWS,
+            hi=HEATMAP_MAX_ROWS,
+            when=acts,
+        ),
+        _f("aord", "act_heat_order", "choice", "frequency", choices=LATENT_ORDERS, when=acts),
+        _f("thr", "gt_threshold", "float", GT_DEFAULT_THRESHOLD, lo=lo, hi=hi, decimals=2, when=gt),
+    )
+
+
 def setup_fields(pages: tuple[str, ...] = PAGE_NAMES) -> tuple[Field, ...]:
-    """The app's URL registry: the page, then data, model and training controls."""
+    """The app's URL registry: the page, then data, model and training controls, then the
+    analysis pages' own controls."""
     page = Field(name="page", key="", kind="choice", default=pages[0], choices=pages)
-    return (page, *_data_fields(), *_model_fields())
+    return (page, *_data_fields(), *_model_fields(), *_page_fields())
 
 
 def current_values(fields: tuple[Field, ...]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import streamlit as st
 from sae_core.dataset import Dataset
 from sae_core.metrics import EvalMetrics
 from sae_core.ui import keep
+from sae_core.ui.page_controls import UNIT_CHOICES
 from sae_core.ui.state import AppState, Current
 
 TRAIN_PAGE = "pages/train.py"
@@ -96,12 +97,6 @@ def undefined_fve_hint(metrics: EvalMetrics) -> str | None:
     if math.isfinite(metrics.fve) or not math.isfinite(metrics.mse):
         return None
     return ZERO_VARIANCE_HINT
-
-
-UNIT_CHOICES: dict[str, str] = {
-    "original": "original units",
-    "model": "model units (as trained)",
-}
 
 
 def units_note(dataset: Dataset) -> str:
