@@ -398,4 +398,5 @@ def test_play_on_a_fast_run_shows_it_in_frames():
     state = app_state(at)
     assert state.trainer.step_count == 60 and state.current.finished and not state.playing
     per_frame = -(-60 // PLAY_FRAMES)
-    assert state.snapshots_taken == -(-60 // per_frame) >= 20  # shown once per frame
+    # shown once per frame at least (a frame under load can also end at its 0.3 s deadline)
+    assert state.snapshots_taken >= -(-60 // per_frame) >= 20
