@@ -50,7 +50,10 @@ METHOD_NOTES: dict[str, str] = {
 }
 
 METRIC_NOTES: dict[str, tuple[str, str]] = {
-    "mse": ("MSE", "Squared error per element on held-out samples, in model units (after preprocessing)."),
+    "mse": (
+        "MSE",
+        "Squared error per element on held-out samples, in model units (after preprocessing).",
+    ),
     "fve": (
         "FVE",
         "Share of the held-out variance the reconstruction explains: 1 is perfect, "
