@@ -8,7 +8,8 @@ preprocessing recorded so ``dataset.preprocessing.to_raw`` shows values in origi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sae_core.download import download_mnist
 from sae_core.errors import ConfigError, DataError
 from sae_core.idx import is_folder, is_idx_images_file, path_exists
 from sae_core.loaders import LOADERS, SourceRequest, raw_from_idx_bytes, raw_from_table
+from sae_core.patches import PatchSpec
 from sae_core.preprocessing import (
     RawData,
     apply_preprocess,
@@ -28,6 +30,7 @@ from sae_core.preprocessing import (
     subsample_indices,
 )
 from sae_core.sources import SOURCES, DataSource
+from sae_core.synthetic import DEFAULT_MEAN_ACTIVE, SyntheticSpec
 from sae_core.tabular import FILE_SUFFIXES, parse_table
 
 __all__ = [
@@ -233,3 +236,46 @@ def _shrink(raw: RawData, max_samples: int, seed: int) -> tuple[Any, Any, Any, A
         _take(raw.x_test, test),
         _take(raw.y_test, test),
     )
+
+
+# load_dataset's own defaults, shared by every source
+COMMON_DEFAULTS: dict[str, Any] = {
+    "test_fraction": 0.2,
+    "seed": 0,
+    "max_samples": None,
+    "preprocess": None,
+}
+
+
+def canonical_options(source: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` without the values ``load_dataset`` would use anyway, numbers in one form.
+
+    Two spellings of one data set-up (``{"mean_active": 3}`` from a scenario, ``{"mean_active":
+    3.0, "noise": 0.0, "seed": 0}`` from the Train page) become equal, so the app can tell that a
+    shown model was trained on the data the controls describe.
+    """
+    defaults = {**COMMON_DEFAULTS, **_source_defaults(source, options)}
+    canonical: dict[str, Any] = {}
+    for name, value in options.items():
+        value = _plain(value)
+        if name in defaults and _plain(defaults[name]) == value:
+            continue
+        canonical[name] = value
+    return canonical
+
+
+def _source_defaults(source: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    spec_class = {"patches": PatchSpec, "synthetic": SyntheticSpec}.get(source)
+    if spec_class is None:
+        return {}
+    defaults = {f.name: f.default for f in fields(spec_class)}
+    if source == "synthetic" and options.get("p_fire") is None:
+        defaults["mean_active"] = DEFAULT_MEAN_ACTIVE
+    return defaults
+
+
+def _plain(value: Any) -> Any:
+    """3.0 -> 3 (whole floats as ints; bools and others unchanged)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -217,11 +217,18 @@ def parse_setup(query: Mapping[str, Any], fields: Iterable[Field]) -> ParsedSetu
     return ParsedSetup(values=values, notices=notices, teacher=parse_teacher(query, notices))
 
 
-def _applies(f: Field, values: Mapping[str, Any], defaults: Mapping[str, Any]) -> bool:
+def _applies(
+    f: Field, values: Mapping[str, Any], defaults: Mapping[str, Any], by_name: Mapping[str, Field]
+) -> bool:
+    """``f``'s condition holds, and so does the condition of the field it depends on (whitening
+    ε applies when whitening is on, which applies only to patches)."""
     if f.when is None:
         return True
     other, allowed = f.when
-    return values.get(other, defaults.get(other)) in allowed
+    parent = by_name.get(other)
+    return values.get(other, defaults.get(other)) in allowed and (
+        parent is None or _applies(parent, values, defaults, by_name)
+    )
 
 
 def encode_teacher(teacher: Teacher) -> dict[str, str]:
@@ -242,11 +249,12 @@ def encode_setup(
     """Query values for the fields that differ from their defaults (and apply), in field order."""
     fields = tuple(fields)
     defaults = {f.name: f.default for f in fields}
+    by_name = {f.name: f for f in fields}
     params: dict[str, str] = {}
     for f in fields:
         if f.name not in values or values[f.name] == f.default:
             continue
-        if _applies(f, values, defaults):
+        if _applies(f, values, defaults, by_name):
             params[f.name] = format_value(values[f.name])
     return {**params, **encode_teacher(teacher or Teacher())}
 

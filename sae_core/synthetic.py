@@ -17,6 +17,7 @@ from sae_core.config import MAX_D_IN
 from sae_core.errors import ConfigError
 
 MAGNITUDES: tuple[str, ...] = ("uniform", "exponential", "constant")
+DEFAULT_MEAN_ACTIVE = 4.0  # features firing per sample when neither p_fire nor mean_active is given
 MAX_CELLS = 50_000_000  # n_samples · max(n_features, d_in): keeps generation under ~1 GB
 
 
@@ -76,7 +77,7 @@ class SyntheticSpec:
     def firing_probability(self) -> float:
         if self.p_fire is not None:
             return float(self.p_fire)
-        mean_active = 4.0 if self.mean_active is None else float(self.mean_active)
+        mean_active = DEFAULT_MEAN_ACTIVE if self.mean_active is None else float(self.mean_active)
         return min(mean_active / self.n_features, 1.0)
 
 

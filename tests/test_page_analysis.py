@@ -210,7 +210,10 @@ def test_reconstructions_show_original_units_and_can_switch_to_model_units(
     pairs = decode_array(chart_spec(at, "recon_grid")["data"][0]["z"])
     raw = digits_model.dataset.preprocessing.to_raw(digits_model.dataset.x_test[ids])
     assert np.nanmax(pairs) >= raw.max() > 8  # originals (and reconstructions) in pixel values
-    assert "original units" in chart_spec(at, "recon_grid")["layout"]["title"]["text"]
+    assert (
+        "Values in original units; MSE is per element"
+        in chart_spec(at, "recon_grid")["layout"]["title"]["text"]
+    )
     at.radio(key="recon_units").set_value("model").run()
     pairs = decode_array(chart_spec(at, "recon_grid")["data"][0]["z"])
     assert np.nanmax(pairs) <= 1.5

@@ -219,3 +219,38 @@ def test_page_controls_are_in_the_link_only_on_their_page() -> None:
     assert params.get("lat") == "7" and "rm" not in params  # recon's mode waits for its page
     params = encode_setup({**values, "page": "reconstructions"}, fields)
     assert params.get("rm") == "worst" and "lat" not in params
+
+
+@pytest.mark.parametrize("key", ["superposition", "dead"])
+def test_train_as_i_move_does_not_retrain_a_scenario_when_train_opens(key: str) -> None:
+    at = open_app(TRAIN_PAGE)
+    at.toggle(key="train_live").set_value(True).run()
+    at.switch_page("pages/home.py").run()
+    click(at, f"home_run_{key}")
+    shown = app_state(at).current
+    rows = len(app_state(at).session_runs)
+    at.switch_page(TRAIN_PAGE).run()
+    assert app_state(at).current is shown and len(app_state(at).session_runs) == rows
+
+
+def test_a_scenario_names_the_training_options_no_control_holds() -> None:
+    at = open_app()
+    click(at, "home_run_dead")
+    notes = at.session_state["home_setup_notes"]["dead"]
+    assert any(n.startswith("dead_window=") for n in notes)
+    assert any(
+        "Not in the link: " in str(c.value) and "dead_window" in str(c.value) for c in at.caption
+    )
+
+
+def test_whitening_eps_leaves_the_link_when_whitening_is_off() -> None:
+    at = open_link(page="train", src="patches", wh="zca", eps="3")
+    assert at.query_params.get("eps") == "3"
+    set_widgets(at, train_whitening="none").run()
+    assert "eps" not in at.query_params
+
+
+def test_a_link_with_k_above_d_sae_says_k_was_lowered() -> None:
+    at = open_link(page="train", method="topk", k="50", h="16")
+    assert at.slider(key="train_k").value == 16
+    assert any("k lowered from 50 to d_sae = 16" in str(c.value) for c in at.caption)

@@ -126,10 +126,13 @@ def test_every_page_file_has_a_link_name() -> None:
 
 
 def test_the_lambda_grid_holds_the_reference_beta_and_every_sweep_value() -> None:
-    from sae_core.ui.compare_sweep import LAM_GRID as SWEEP_GRID
+    from sae_core.ui.compare_sweep import default_lams
 
     assert 3.0 in LAM_GRID  # UFLDL's β = 3 (SAE_NOTES)
-    assert set(SWEEP_GRID) <= set(LAM_GRID)  # a swept λ can be set back on the Train slider
+    for lam in LAM_GRID:  # a sweep around any slider λ includes it, on the same grid
+        lams = default_lams(lam)
+        assert lam in lams and set(lams) <= set(LAM_GRID)
+    assert default_lams(0.2) == [0.05, 0.2, 0.5] and default_lams(2e-5) == [5e-6, 2e-5, 5e-5]
 
 
 def test_a_set_up_becomes_link_values_and_names_what_no_control_holds() -> None:
@@ -156,3 +159,23 @@ def test_a_set_up_becomes_link_values_and_names_what_no_control_holds() -> None:
     assert "src" not in query and missing == ["data /tmp/x.csv"]
     mnist, _ = setup_query(make_choice("mnist:/data/m", max_samples=2000), sae, TrainConfig())
     assert (mnist["src"], mnist["mdir"], mnist["cap"]) == ("mnist", "/data/m", "2000")
+
+
+def test_train_controls_and_link_fields_cover_the_same_training_options() -> None:
+    from sae_core.ui.adopt import TRAIN_FIELDS
+    from sae_core.ui.config_form import TRAIN_CONTROLS
+
+    assert set(TRAIN_FIELDS) == set(TRAIN_CONTROLS)
+
+
+def test_equal_data_spelled_two_ways_is_one_choice() -> None:
+    from sae_core.ui.state import make_choice
+
+    scenario = make_choice("synthetic", mean_active=3, n_features=64)
+    train_page = make_choice("synthetic", mean_active=3.0, noise=0.0, seed=0, n_features=64)
+    assert scenario == train_page
+    assert make_choice("patches", whitening="zca") == make_choice(
+        "patches", whitening="zca", patch_size=8, n_patches=10_000, test_fraction=0.2
+    )
+    assert make_choice("synthetic", mean_active=4.0) == make_choice("synthetic")
+    assert make_choice("synthetic", p_fire=0.1, mean_active=None) != make_choice("synthetic")

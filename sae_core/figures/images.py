@@ -132,7 +132,7 @@ def make_reconstruction_figure(
         fig = _reconstruction_images(x_arr, xh_arr, shape, heads)
     subtitle = "MSE is per element: ‖x − x̂‖² / d_in"
     if units:
-        subtitle = f"Values in {units}; {subtitle[0].lower()}{subtitle[1:]}"
+        subtitle = f"Values in {units}; {subtitle}"
     return apply_theme(fig, title, subtitle=subtitle)
 
 

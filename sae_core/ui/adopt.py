@@ -88,6 +88,12 @@ def setup_query(
         query.update({names[k]: format_value(config[k]) for k in names})
     if train.steps is not None:
         missing.append(f"steps={train.steps} (the Train page counts epochs)")
+    default = asdict(TrainConfig())
+    missing += [
+        f"{name}={value}"
+        for name, value in asdict(train).items()
+        if name not in TRAIN_FIELDS and name != "steps" and value != default[name]
+    ]
     return query, missing
 
 

@@ -21,7 +21,9 @@ from sae_core.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.fit import SweepResult, train_sweep
 from sae_core.metrics import EvalMetrics
+from sae_core.setup_url import snap_to_grid
 from sae_core.training import Trainer
+from sae_core.ui.config_form import LAM_GRID as TRAIN_LAM_GRID
 from sae_core.ui.state import (
     MAX_SESSION_RUNS,
     AppState,
@@ -31,7 +33,9 @@ from sae_core.ui.state import (
     make_choice,
 )
 
-LAM_GRID: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+# The Train slider's λ grid (1-2-3-5 per decade): a swept λ can be set back on the Train page
+LAM_GRID = TRAIN_LAM_GRID
+SWEEP_LAM_FACTOR = 3.0  # default sweep: λ/3, λ, 3λ (snapped to the grid)
 WIDTH_GRID: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)
 MAX_SWEEP_MODELS = 32  # models trained (and kept) per sweep: bounds time and memory
 MAX_SEEDS = 5
@@ -94,11 +98,11 @@ def parse_number_list(text: str, *, name: str = "λ", integer: bool = False) -> 
     return sorted(set(values))
 
 
-def default_lams(lam: float, n: int = 3) -> list[float]:
-    """The ``n`` grid values nearest to ``lam`` in log scale (a sensible first sweep)."""
-    centre = math.log10(lam) if lam > 0 else -2.0
-    nearest = sorted(LAM_GRID, key=lambda v: abs(math.log10(v) - centre))[:n]
-    return sorted(nearest)
+def default_lams(lam: float) -> list[float]:
+    """λ/3, λ and 3λ snapped to the grid: a first sweep around the model that includes it."""
+    centre = lam if lam > 0 else 0.01
+    wanted = (centre / SWEEP_LAM_FACTOR, centre, centre * SWEEP_LAM_FACTOR)
+    return sorted({snap_to_grid(v, LAM_GRID) for v in wanted})
 
 
 def sweep_base(state: AppState) -> SweepBase:

@@ -148,7 +148,9 @@ def _k_slider() -> int:
     """TopK's k, capped at the hidden size (drawn below it, so read from this run's state)."""
     k_max = min(K_MAX, int(current("train_d_sae", _SAE.d_sae)))
     seed("train_k", min(_SAE.k, k_max))
-    if st.session_state["train_k"] > k_max:  # d_sae shrank below k: k follows it down
+    if st.session_state["train_k"] > k_max:  # d_sae shrank below k (or a link): k follows it
+        if visible("k"):
+            st.caption(f"k lowered from {st.session_state['train_k']} to d_sae = {k_max}.")
         st.session_state["train_k"] = k_max
     if k_max == 1:  # a slider needs min < max; with one latent, k is 1
         if visible("k"):
@@ -325,6 +327,17 @@ def render_config_form() -> FormValues:
         init_encoder_from_decoder=adv.init_encoder_from_decoder,
         init_b_dec_from_mean=adv.init_b_dec_from_mean,
     )
+
+
+# The TrainConfig fields the form sets; the others keep their defaults here.
+TRAIN_CONTROLS: tuple[str, ...] = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "lam_warmup_steps",
+    "dead_remedy",
+)
 
 
 def build_configs(values: FormValues, d_in: int) -> tuple[SAEConfig, TrainConfig]:

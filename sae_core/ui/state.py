@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from sae_core.config import SAEConfig, TrainConfig
-from sae_core.data import load_dataset, load_file_bytes
+from sae_core.data import canonical_options, load_dataset, load_file_bytes
 from sae_core.dataset import Dataset
 from sae_core.fit import TrainResult
 from sae_core.metrics import EvalMetrics, evaluate
@@ -73,7 +73,11 @@ class DataChoice:
 def make_choice(
     spec: str, upload_name: str | None = None, upload_digest: str | None = None, **options: Any
 ) -> DataChoice:
-    clean = {k: v for k, v in options.items() if v is not None}
+    # canonical: a scenario's {"mean_active": 3} and the Train page's {"mean_active": 3.0,
+    # "noise": 0.0, "seed": 0} name the same data, and equal choices must say so
+    clean = canonical_options(
+        spec.partition(":")[0], {k: v for k, v in options.items() if v is not None}
+    )
     return DataChoice(
         spec=spec,
         options_json=json.dumps(clean, sort_keys=True),

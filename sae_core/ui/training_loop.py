@@ -19,7 +19,7 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.training import Trainer
-from sae_core.ui.config_form import FormValues, build_configs
+from sae_core.ui.config_form import TRAIN_CONTROLS, FormValues, build_configs
 from sae_core.ui.state import (
     AppState,
     DataChoice,
@@ -201,14 +201,23 @@ def _pause(state: AppState) -> None:
 
 
 def _current_matches(state: AppState, request: TrainRequest) -> bool:
+    """The shown model is finished and is what the controls describe.
+
+    Training options no control holds (a scenario's dead_window, say) are not compared: opening
+    the Train page after a scenario must not retrain it under "train as I move".
+    """
     shown = state.current
     return (
         shown is not None
         and shown.finished
         and shown.data == request.data
         and shown.sae_config == request.sae_config
-        and shown.train_config == request.train_config
+        and _controlled(shown.train_config) == _controlled(request.train_config)
     )
+
+
+def _controlled(train: TrainConfig) -> tuple[Any, ...]:
+    return tuple(getattr(train, name) for name in TRAIN_CONTROLS)
 
 
 def trainer_status(state: AppState, request: TrainRequest | None) -> str | None:

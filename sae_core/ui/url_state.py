@@ -106,7 +106,7 @@ def _data_fields() -> tuple[Field, ...]:
             "grid",
             DEFAULT_WHITEN_EPS,
             choices=WHITEN_EPS_GRID,
-            when=patches,
+            when=("wh", ("zca", "pca")),
         ),
         _f("nf", "train_n_features", "int", 64, lo=1, hi=4096, when=synthetic),
         _f("din", "train_syn_d_in", "int", 32, lo=1, hi=4096, when=synthetic),
@@ -169,8 +169,8 @@ def _model_fields() -> tuple[Field, ...]:
 def _page_fields() -> tuple[Field, ...]:
     """The analysis pages' controls, written only while that page is open (``?page=filters&lat=17``).
 
-    Defaults the page works out from the model (the most frequent latent) are -1 here: absent
-    from a link, the page chooses; a latent past d_sae is clamped by the page.
+    A default the page works out from the model (the most frequent latent) is -1 here, never
+    written: absent from a link, the page chooses; a latent past d_sae is clamped by the page.
     """
 
     def on(name: str) -> tuple[str, tuple[str, ...]]:
@@ -192,7 +192,7 @@ def _page_fields() -> tuple[Field, ...]:
         _f("fw", "filt_weights", "choice", FILTER_WEIGHTS[0], choices=FILTER_WEIGHTS, when=filters),
         _f("fo", "filt_order", "choice", "frequency", choices=ATOM_ORDERS, when=filters),
         _f("fp", "filt_page", "int", 1, lo=1, hi=big, when=filters),
-        _f("lat", "filt_latent", "int", -1, lo=-1, hi=big, when=filters),
+        _f("lat", "filt_latent", "int", -1, lo=0, hi=big, when=filters),
         _f("fs", "filt_sort", "choice", "frequency", choices=LATENT_SORTS, when=filters),
         _f("fd", "filt_desc", "bool", True, when=filters),
         _f("alog", "act_log_y", "bool", False, when=acts),
