@@ -227,7 +227,8 @@ def get_state() -> AppState:
 
 MAX_SESSION_MODELS = 12  # models kept in memory for side-by-side comparison
 # ...and at most this many bytes of their weights and cached analyses (latents are n_test × d_sae:
-# 12 models of d_sae 4096 on MNIST held 1.7 GB). The shown model always stays.
+# 12 models of d_sae 4096 on MNIST held 1.7 GB). The shown model always stays. Checked when a
+# model is shown: analyses its pages cache afterwards can take the session a little past it.
 MAX_SESSION_BYTES = 768 * 2**20
 
 
