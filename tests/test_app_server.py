@@ -26,3 +26,11 @@ def test_the_app_shortens_the_gil_switch_interval() -> None:
     assert not at.exception
     assert sys.getswitchinterval() == pytest.approx(server.SWITCH_INTERVAL_S)
     assert server.SWITCH_INTERVAL_S < 0.005  # CPython's default
+
+
+def test_the_app_freezes_its_startup_objects_out_of_the_collectors_reach() -> None:
+    import gc
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert gc.get_freeze_count() > 10_000  # torch, plotly and streamlit's module objects
