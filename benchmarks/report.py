@@ -104,7 +104,10 @@ quiet, and `threads=None` leaves the libraries' defaults.
   (sae_core/figures/mosaic.py), built in about 10 ms instead of 0.28 s, and those first visits take
   about 70 ms. Reconstructions, formerly 3 × n image subplots at about 115 ms a visit, is two
   mosaics now: 31–45 ms on repeat visits, 32–117 ms on the first visit after a new model
-  (measured runs differ).
+  (measured runs differ). A visit could still take 120–230 ms now and then: a full garbage
+  collection walked the ~300 000 objects of torch, plotly and streamlit (170 ms) inside the
+  script run. The app freezes those startup objects out of the collector once per process
+  (sae_core/ui/server.py); a full collection then takes about 10 ms.
 
 ## Reproduce
 
