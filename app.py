@@ -1,4 +1,4 @@
-"""SAE Explorer: a short router. Pages live in pages/; shared UI code in sae_core/ui/."""
+"""SAE Explorer: a short router. Pages live in app_pages/; shared UI code in sae_core/ui/."""
 
 from __future__ import annotations
 
@@ -20,22 +20,24 @@ st.set_page_config(page_title="SAE Explorer", page_icon=str(ICON), layout="wide"
 
 # Keys are the page names a link's ``page=`` uses (sae_core/ui/url_state.py).
 PAGES = {
-    "home": st.Page("pages/home.py", title="Start", icon=":material/home:", default=True),
-    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    "home": st.Page("app_pages/home.py", title="Start", icon=":material/home:", default=True),
+    "train": st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     "reconstructions": st.Page(
-        "pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"
+        "app_pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"
     ),
     "activations": st.Page(
-        "pages/activations.py", title="Activations & sparsity", icon=":material/bar_chart:"
+        "app_pages/activations.py", title="Activations & sparsity", icon=":material/bar_chart:"
     ),
-    "filters": st.Page("pages/filters.py", title="Filters & latents", icon=":material/grid_view:"),
+    "filters": st.Page(
+        "app_pages/filters.py", title="Filters & latents", icon=":material/grid_view:"
+    ),
     "compare": st.Page(
-        "pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"
+        "app_pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"
     ),
     "ground_truth": st.Page(
-        "pages/ground_truth.py", title="Ground truth", icon=":material/verified:"
+        "app_pages/ground_truth.py", title="Ground truth", icon=":material/verified:"
     ),
-    "learn": st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    "learn": st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 }
 
 page = st.navigation(list(PAGES.values()))

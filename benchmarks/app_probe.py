@@ -23,8 +23,8 @@ torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
-TRAIN_PAGE = "pages/train.py"
+PAGES = sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
+TRAIN_PAGE = "app_pages/train.py"
 
 
 def since(start: tuple[float, float]) -> list[float]:

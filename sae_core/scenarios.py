@@ -260,7 +260,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="An L1 λ grid on digits: L0 falls, FVU rises.",
             look_at="Each λ buys sparsity (lower L0) with reconstruction error (higher FVU). "
             "Open Compare & sweep to see the frontier: the curve is the price list.",
-            page="pages/compare.py",
+            page="app_pages/compare.py",
             run=tradeoff,
         ),
         Scenario(
@@ -272,7 +272,7 @@ SCENARIOS: dict[str, Scenario] = {
             "L1 keeps it dead. Resampling points it at badly reconstructed inputs; a warm-up "
             "lets latents find data before the penalty bites. See the firing-frequency "
             "histogram on Activations & sparsity.",
-            page="pages/activations.py",
+            page="app_pages/activations.py",
             run=dead_latents,
         ),
         Scenario(
@@ -281,7 +281,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="A sparse code of whitened natural-image patches learns oriented edges.",
             look_at="Whitening removes the dominant low frequencies; sparsity then picks "
             "localised, oriented edges. Look at the atoms on Filters & latents.",
-            page="pages/filters.py",
+            page="app_pages/filters.py",
             run=gabor,
         ),
         Scenario(
@@ -291,7 +291,7 @@ SCENARIOS: dict[str, Scenario] = {
             look_at="L1 pays for every unit of activation, so it under-reconstructs: ‖x̂‖ falls "
             "below ‖x‖. TopK only limits how many latents fire. See the shrinkage plot on "
             "Activations & sparsity.",
-            page="pages/activations.py",
+            page="app_pages/activations.py",
             run=shrinkage,
         ),
         Scenario(
@@ -300,7 +300,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="64 sparse features in 32 dimensions, recovered when d_sae is large enough.",
             look_at="Sparse features can share dimensions (superposition). A wide enough SAE "
             "finds them again: MMCS and MCC measure how well. See Ground truth.",
-            page="pages/ground_truth.py",
+            page="app_pages/ground_truth.py",
             run=superposition,
         ),
         Scenario(
@@ -311,7 +311,7 @@ SCENARIOS: dict[str, Scenario] = {
             look_at="L2 shrinks activations towards zero without reaching it; the contractive "
             "penalty makes codes insensitive to the input, not sparse. Only L1 (or TopK) "
             "gives true zeros. Compare L0 in the table.",
-            page="pages/activations.py",
+            page="app_pages/activations.py",
             run=not_sparsity,
         ),
     )

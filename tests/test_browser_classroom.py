@@ -85,3 +85,30 @@ def test_a_shared_link_reproduces_the_run_and_a_teacher_link_leaves_only_lambda(
     labels = " ".join(seen["student_labels"])
     assert "λ (sparsity weight" in labels
     assert "Method" not in labels and "Hidden size" not in labels and "Data source" not in labels
+
+
+async def _first_visit_is_a_page_link(url: str) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await kit.launch_chromium(playwright)
+        try:
+            # what Share gives: the page's own path, then the set-up; nobody opened "/" before
+            page = await _fresh_page(browser, f"{url}/train?page=train&lam=1&h=64")
+            lam = page.locator(f'{ui.MAIN} input[type="range"][aria-label^="λ"]').first
+            return {
+                "nav": await ui.nav_titles(page),
+                "sidebar": await ui.sidebar_text(page),
+                "lam": await lam.get_attribute("aria-valuetext"),
+            }
+        finally:
+            await browser.close()
+
+
+def test_a_page_link_works_as_the_first_visit_to_a_fresh_server(app_url: str) -> None:
+    # A folder named pages/ beside app.py made Streamlit serve its files as an old-style
+    # multipage app until "/" had been opened once: no router, no sidebar, the link ignored.
+    shown = asyncio.run(asyncio.wait_for(_first_visit_is_a_page_link(app_url), timeout=90))
+    assert shown["nav"][:2] == ["Start", "Train"], shown["nav"]
+    assert "Share this set-up" in shown["sidebar"]
+    assert shown["lam"] == "1"

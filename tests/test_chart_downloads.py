@@ -60,7 +60,7 @@ def test_the_app_notes_the_charts_its_pages_draw(digits_model: Any) -> None:
         "filters": {"filt_atoms", "filt_latent_top", "filt_latent_hist"},
         "compare": {"cmp_frontier"},
     }.items():
-        at = app_with_model(digits_model, f"pages/{page}.py")
+        at = app_with_model(digits_model, f"app_pages/{page}.py")
         assert keys <= set(at.session_state["_page_charts"]), page
 
 

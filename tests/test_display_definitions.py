@@ -99,7 +99,7 @@ def test_dead_window_training_results_are_unchanged_by_the_chart() -> None:
 
 def test_train_page_chart_explains_the_curve_beside_the_held_out_metric() -> None:
     current = make_current("digits", d_sae=64, epochs=2, lam=2.0)
-    at = app_with_model(current, "pages/train.py")
+    at = app_with_model(current, "app_pages/train.py")
     spec = chart_spec(at, "train_history")
     assert spec["layout"]["yaxis4"]["title"]["text"] == "latents not fired (of d_sae)"
     titles = [a["text"] for a in spec["layout"]["annotations"]]
@@ -135,7 +135,7 @@ def test_train_metrics_panel_shows_the_norm_ratio_beside_gamma() -> None:
 
 def test_activations_page_shows_the_same_norm_ratio_as_the_metrics() -> None:
     current = make_current("digits", d_sae=32, epochs=3, lam=0.3)
-    at = app_with_model(current, "pages/activations.py")
+    at = app_with_model(current, "app_pages/activations.py")
     shown = next(m.value for m in at.metric if m.label == "Norm ratio")
     assert shown == fmt(current.metrics.norm_ratio)
     title = chart_spec(at, "act_shrinkage")["layout"]["title"]["text"]
@@ -170,14 +170,14 @@ def test_train_page_shows_the_tied_weight_decay_for_a_tied_model() -> None:
     sae = SAEConfig(d_in=dataset.d_in, d_sae=32, tied=True, weight_decay=1e-3)
     result = train(sae, dataset, TrainConfig(epochs=1), probe=False)
     current = current_from_result(make_choice("digits"), dataset, result)
-    at = app_with_model(current, "pages/train.py")
+    at = app_with_model(current, "app_pages/train.py")
     latex = [str(e.value) for e in at.latex]
     assert any(r"\lambda_w \lVert W_{dec}\rVert_F^2" in t for t in latex)
     assert not any(r"\lVert W_{enc}\rVert_F^2 + \lVert W_{dec}" in t for t in latex)
 
 
 def test_learn_page_shows_both_weight_decay_forms() -> None:
-    at = open_app("pages/learn.py")
+    at = open_app("app_pages/learn.py")
     latex = [str(e.value) for e in at.latex]
     assert any(r"\lVert W_{enc}\rVert_F^2 + \lVert W_{dec}\rVert_F^2" in t for t in latex)
     assert any(r"\lambda_w \lVert W_{dec}\rVert_F^2" in t and "tied" in t for t in latex)

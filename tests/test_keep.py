@@ -39,7 +39,7 @@ def test_start_names_the_default_keyword_of_each_kind_of_widget() -> None:
 
 
 def test_train_page_widgets_default_to_their_current_values() -> None:
-    at = set_widgets(open_app("pages/train.py"), **TRAIN_SETTINGS)
+    at = set_widgets(open_app("app_pages/train.py"), **TRAIN_SETTINGS)
     at.run()  # a later run, in which no value is set through Session State
     assert at.selectbox(key="train_method").proto.default == METHODS.index("topk")
     assert at.number_input(key="train_epochs").proto.default == 7

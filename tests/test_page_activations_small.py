@@ -36,7 +36,7 @@ def heatmap_rows(at: Any) -> int:
 def test_a_ten_sample_test_split_draws_every_chart_with_all_rows_and_no_slider() -> None:
     current = tiny_model(50)
     assert current.dataset.n_test == 10
-    at = app_with_model(current, "pages/activations.py")
+    at = app_with_model(current, "app_pages/activations.py")
     assert not at.exception and errors(at) == []
     for key in ("act_values", "act_l0", "act_frequency", "act_shrinkage", "act_heatmap", "act_rho"):
         chart_spec(at, key)  # raises KeyError when the chart is missing
@@ -46,7 +46,7 @@ def test_a_ten_sample_test_split_draws_every_chart_with_all_rows_and_no_slider()
 
 
 def test_a_six_sample_test_split_shows_all_six_rows() -> None:
-    at = app_with_model(tiny_model(30, method="l1"), "pages/activations.py")
+    at = app_with_model(tiny_model(30, method="l1"), "app_pages/activations.py")
     assert not at.exception and errors(at) == []
     assert heatmap_rows(at) == 6
 
@@ -54,7 +54,7 @@ def test_a_six_sample_test_split_shows_all_six_rows() -> None:
 def test_a_twelve_sample_test_split_keeps_the_slider_capped_at_twelve() -> None:
     current = tiny_model(60)
     assert current.dataset.n_test == 12
-    at = app_with_model(current, "pages/activations.py")
+    at = app_with_model(current, "app_pages/activations.py")
     assert not at.exception and errors(at) == []
     slider = at.slider(key="act_heat_samples")
     assert slider.max == 12 and slider.value == 12

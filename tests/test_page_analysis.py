@@ -44,7 +44,7 @@ def direct_outputs(current: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def page(current: Any, name: str) -> AppTest:
-    return app_with_model(current, f"pages/{name}.py")
+    return app_with_model(current, f"app_pages/{name}.py")
 
 
 def metric_value(at: AppTest, label: str) -> str:
@@ -62,7 +62,7 @@ def shown_samples(at: AppTest) -> np.ndarray:
 def test_every_analysis_page_without_a_model_says_to_train_first() -> None:
     at = open_app()
     for name in PAGES:
-        at.switch_page(f"pages/{name}.py").run()
+        at.switch_page(f"app_pages/{name}.py").run()
         assert not at.exception
         assert any("No model yet" in str(i.value) for i in at.info), name
         assert not at.get("plotly_chart"), name
@@ -168,9 +168,9 @@ def test_selecting_a_latent_shows_its_atom_activations_examples_and_neighbours(
 def test_non_image_data_draws_lines_and_heat_maps(synthetic_model: Any) -> None:
     at = page(synthetic_model, "reconstructions")
     assert {t["type"] for t in chart_spec(at, "recon_grid")["data"]} == {"scatter"}
-    at.switch_page("pages/activations.py").run()
+    at.switch_page("app_pages/activations.py").run()
     assert not at.exception and chart_spec(at, "act_heatmap")["data"][0]["type"] == "heatmap"
-    at.switch_page("pages/filters.py").run()
+    at.switch_page("app_pages/filters.py").run()
     assert not at.exception
     assert chart_spec(at, "filt_atoms")["data"][0]["type"] == "heatmap"
     assert {t["type"] for t in chart_spec(at, "filt_latent_top")["data"]} == {"scatter"}

@@ -162,7 +162,7 @@ def test_every_scenario_button_shows_live_numbers_and_sets_the_shown_model() -> 
         assert all(label in labels for label in result.headline), key
         shown = " ".join(str(m.value) for m in at.markdown)
         assert result.conclusion in shown and SCENARIOS[key].look_at in shown
-        targets = [f"pages/{link.proto.page}.py" for link in at.get("page_link")]
+        targets = [f"app_pages/{link.proto.page}.py" for link in at.get("page_link")]
         assert SCENARIOS[key].page in targets, key
         # the Train controls (and so the link) now hold the shown model's set-up
         kept = {k: at.session_state[f"_keep_train_{k}"] for k in ("method", "d_sae", "epochs")}
@@ -225,7 +225,7 @@ def test_page_controls_are_in_the_link_only_on_their_page() -> None:
 def test_train_as_i_move_does_not_retrain_a_scenario_when_train_opens(key: str) -> None:
     at = open_app(TRAIN_PAGE)
     at.toggle(key="train_live").set_value(True).run()
-    at.switch_page("pages/home.py").run()
+    at.switch_page("app_pages/home.py").run()
     click(at, f"home_run_{key}")
     shown = app_state(at).current
     rows = len(app_state(at).session_runs)

@@ -54,7 +54,7 @@ def compare_app(state: AppState | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     if state is not None:
         at.session_state[STATE_KEY] = state
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     return at
 

@@ -45,7 +45,7 @@ def two_run_app() -> tuple[AppTest, list[Current]]:
         set_current(state, model)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.session_state[STATE_KEY] = state
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     return at, models
 

@@ -218,7 +218,13 @@ def test_save_run_writes_a_run_and_refuses_a_bad_name(_isolated_runs_root):
 def test_downloads_are_offered_and_saelens_explains_sigmoid_models():
     at = trained_app(train_epochs=1)
     keys = {b.key for b in at.get("download_button")}
-    assert keys == {"train_dl_model", "train_dl_saelens", "train_dl_metrics", "train_dl_history"}
+    assert keys == {
+        "train_dl_model",
+        "train_dl_saelens",
+        "train_dl_metrics",
+        "train_dl_history",
+        "charts_html",  # the sidebar's: this page's charts as HTML
+    }
     assert not at.get_by_key("train_dl_saelens").disabled
     set_widgets(at, train_method="kl").run()
     click(at, "train_go")
@@ -296,7 +302,7 @@ def test_a_saved_run_refuses_a_same_name_upload_with_other_contents():
     )
     set_widgets(at, train_epochs=1, train_d_sae=8, train_batch=32).run()
     click(at, "train_go")
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     at.session_state["cmp_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     at.text_input(key="cmp_save_name").set_value("run-a")
@@ -307,7 +313,7 @@ def test_a_saved_run_refuses_a_same_name_upload_with_other_contents():
     at.get_by_key("train_upload").set_value(("data.csv", other, "text/csv"))
     click(at, "train_go")
     shown = app_state(at).current
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     names = at.dataframe[0].value["name"].tolist()
     at.session_state["cmp_table"] = {
         "selection": {"rows": [names.index("run-a")], "columns": [], "cells": []}

@@ -15,7 +15,7 @@ def results():
 def test_there_are_six_scenarios_each_with_text_and_a_target_page() -> None:
     assert len(SCENARIOS) >= 6
     for s in SCENARIOS.values():
-        assert s.title and s.summary and len(s.look_at) > 60 and s.page.startswith("pages/")
+        assert s.title and s.summary and len(s.look_at) > 60 and s.page.startswith("app_pages/")
 
 
 def test_tradeoff_l0_falls_and_fvu_rises_with_lambda(results) -> None:

@@ -122,7 +122,7 @@ def test_unknown_teacher_groups_are_reported_and_ignored() -> None:
 
 
 def test_every_page_file_has_a_link_name() -> None:
-    assert {p.stem for p in (ROOT / "pages").glob("*.py")} == set(PAGE_NAMES)
+    assert {p.stem for p in (ROOT / "app_pages").glob("*.py")} == set(PAGE_NAMES)
 
 
 def test_the_lambda_grid_holds_the_reference_beta_and_every_sweep_value() -> None:

@@ -81,7 +81,7 @@ def test_the_apps_sweep_computes_probes_exactly_when_switched_on(
 ) -> None:
     monkeypatch.setattr(compare_sweep, "SWEEP_PROBES", probe)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     at.text_input(key="cmp_lam_text").set_value("0.01,1")
     at.number_input(key="cmp_epochs").set_value(1)
     at.button(key="cmp_sweep_go").click().run()

@@ -47,7 +47,7 @@ def test_metric_rows_show_a_dash_for_undefined_fve_and_fvu(constant_model: Curre
 
 
 def test_train_page_shows_dashes_and_the_zero_variance_hint(constant_model: Current) -> None:
-    at = app_with_model(constant_model, "pages/train.py")
+    at = app_with_model(constant_model, "app_pages/train.py")
     values = {m.label: m.value for m in at.metric}
     assert values["FVE (variance explained)"] == "—" and values["FVU (unexplained)"] == "—"
     assert HINT in texts(at)

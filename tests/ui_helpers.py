@@ -1,7 +1,7 @@
 """Shared AppTest helpers for the page tests: open the app, train a model, read charts.
 
     at = trained_app(train_method="topk", train_k=4, train_epochs=2)
-    at.switch_page("pages/reconstructions.py").run()
+    at.switch_page("app_pages/reconstructions.py").run()
 
 Widget values are given by key (the Train page's keys start with ``train_``). A key whose widget
 is on the page is set through the widget; any other (a k slider hidden until TopK is chosen)
@@ -32,7 +32,7 @@ from sae_core.ui.state import (
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "app_pages/train.py"
 TIMEOUT = 120  # a cold start imports torch; training runs inside the script
 
 

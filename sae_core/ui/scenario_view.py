@@ -18,11 +18,11 @@ from sae_core.ui.state import AppState, current_from_result, load_choice, make_c
 RESULTS_KEY = "home_results"  # scenario key -> ScenarioResult of this session
 NOTES_KEY = "home_setup_notes"  # scenario key -> what its set-up has that no control holds
 PAGE_TITLES = {
-    "pages/reconstructions.py": "Reconstructions",
-    "pages/activations.py": "Activations & sparsity",
-    "pages/filters.py": "Filters & latents",
-    "pages/compare.py": "Compare & sweep",
-    "pages/ground_truth.py": "Ground truth",
+    "app_pages/reconstructions.py": "Reconstructions",
+    "app_pages/activations.py": "Activations & sparsity",
+    "app_pages/filters.py": "Filters & latents",
+    "app_pages/compare.py": "Compare & sweep",
+    "app_pages/ground_truth.py": "Ground truth",
 }
 
 

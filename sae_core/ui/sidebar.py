@@ -7,7 +7,7 @@ import streamlit as st
 from sae_core.ui.state import AppState
 from sae_core.ui.views import fmt, sparsity_knob, undefined_fve_hint
 
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "app_pages/train.py"
 
 
 def render_sidebar(state: AppState) -> None:

@@ -245,7 +245,7 @@ def apply_url_once(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> None:
         st.session_state[NOTICE_KEY] = parsed.notices
     target = parsed.values.get("page")
     if target is not None and target != current:
-        st.switch_page(f"pages/{target}.py")
+        st.switch_page(f"app_pages/{target}.py")
 
 
 def sync_url(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> dict[str, str]:
@@ -253,7 +253,7 @@ def sync_url(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> dict[str, str
 
     app.py calls it before each page; the Train page again after its controls, so a change made
     there is in the address at once (and under AppTest, which runs pages without app.py after
-    the first run when a ``pages/`` folder exists).
+    the first run when a ``app_pages/`` folder exists).
     """
     fields = setup_fields(pages)
     values = {**current_values(fields), "page": current}

@@ -15,7 +15,7 @@ from sae_core.ui import keep
 from sae_core.ui.page_controls import UNIT_CHOICES
 from sae_core.ui.state import AppState, Current
 
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "app_pages/train.py"
 T = TypeVar("T")
 ZERO_VARIANCE_HINT = (
     "FVE and FVU are undefined (—): the test data has zero variance (all samples are equal), "

@@ -33,9 +33,9 @@ if state.current is not None:
     if hint:
         st.caption(hint)
 c1, c2, c3 = st.columns(3)
-c1.page_link("pages/train.py", label="Open Train", icon=":material/model_training:")
-c2.page_link("pages/filters.py", label="See its filters", icon=":material/grid_view:")
-c3.page_link("pages/learn.py", label="Learn the maths", icon=":material/school:")
+c1.page_link("app_pages/train.py", label="Open Train", icon=":material/model_training:")
+c2.page_link("app_pages/filters.py", label="See its filters", icon=":material/grid_view:")
+c3.page_link("app_pages/learn.py", label="Learn the maths", icon=":material/school:")
 
 st.subheader("Guided scenarios")
 st.caption(

@@ -26,7 +26,7 @@ from sae_core.ui.compare_view import render_sweep, show_sweep_figures
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "app_pages/train.py"
 
 st.title("Compare & sweep")
 state = get_state()
