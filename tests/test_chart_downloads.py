@@ -53,15 +53,21 @@ def test_a_page_without_charts_offers_no_download() -> None:
         at.get_by_key("charts_html")
 
 
-def test_the_app_notes_the_charts_its_pages_draw(digits_model: Any) -> None:
-    # AppTest runs a switched-to page without app.py (which adds the button): check the notes
+def test_every_page_offers_the_charts_it_drew(digits_model: Any) -> None:
     for page, keys in {
         "reconstructions": {"recon_grid"},
         "filters": {"filt_atoms", "filt_latent_top", "filt_latent_hist"},
         "compare": {"cmp_frontier"},
+        "activations": {"act_values", "act_l0", "act_frequency", "act_shrinkage", "act_heatmap"},
     }.items():
         at = app_with_model(digits_model, f"app_pages/{page}.py")
-        assert keys <= set(at.session_state["_page_charts"]), page
+        drawn = set(at.session_state["_page_charts"])
+        assert keys <= drawn, page
+        label = at.get_by_key("charts_html").proto.label
+        assert label == f"Charts on this page (HTML, {len(drawn)})", page
+    at = app_with_model(digits_model, "app_pages/learn.py")
+    with pytest.raises(KeyError):  # no charts there: no button
+        at.get_by_key("charts_html")
 
 
 @pytest.fixture(scope="module")

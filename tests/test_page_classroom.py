@@ -175,7 +175,7 @@ def test_a_scenario_becomes_the_link_and_the_train_page_retrains_the_same_model(
     at = open_app()
     click(at, "home_run_gabor")
     shown = app_state(at).current
-    at.switch_page(TRAIN_PAGE).run()  # (AppTest reruns pages without app.py: Train syncs the link)
+    at.switch_page(TRAIN_PAGE).run()
     assert at.query_params["src"] == "patches" and at.query_params["wh"] == "zca"
     assert at.query_params["eps"] == "3" and at.query_params["method"] == "topk"
     assert at.query_params["unit"] == "1"  # (k 8 is the default: not in the link)

@@ -252,8 +252,7 @@ def sync_url(current: str, pages: tuple[str, ...] = PAGE_NAMES) -> dict[str, str
     """Write the current set-up into the address bar (when it changed); return its query.
 
     app.py calls it before each page; the Train page again after its controls, so a change made
-    there is in the address at once (and under AppTest, which runs pages without app.py after
-    the first run when a ``app_pages/`` folder exists).
+    there is in the address at once.
     """
     fields = setup_fields(pages)
     values = {**current_values(fields), "page": current}
