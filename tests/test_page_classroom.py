@@ -254,3 +254,17 @@ def test_a_link_with_k_above_d_sae_says_k_was_lowered() -> None:
     at = open_link(page="train", method="topk", k="50", h="16")
     assert at.slider(key="train_k").value == 16
     assert any("k lowered from 50 to d_sae = 16" in str(c.value) for c in at.caption)
+
+
+def test_an_earlier_scenario_card_says_its_model_was_replaced_and_can_show_it_again() -> None:
+    at = open_app()
+    click(at, "home_run_superposition")
+    first = at.session_state["home_results"]["superposition"]
+    click(at, "home_run_gabor")
+    assert any("Another model is shown now" in str(c.value) for c in at.caption)
+    links = [link.proto.page for link in at.get("page_link")]
+    assert "ground_truth" not in " ".join(links)  # no "See it on Ground truth" for a patches model
+    click(at, "home_show_superposition")
+    current = app_state(at).current
+    assert current.model is first.show.model
+    assert at.session_state["_keep_train_source"] == "synthetic"

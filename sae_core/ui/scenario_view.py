@@ -59,24 +59,38 @@ def run_scenario(state: AppState, scenario: Scenario) -> None:
     done = False
     with user_errors("Scenario"), st.spinner(f"Training: {scenario.title}…"):
         result = scenario.run()
-        data = make_choice(result.data_spec, **result.data_options)
-        set_current(state, current_from_result(data, result.dataset, result.show))
         results()[scenario.key] = result
-        # the Train page and the link now hold the shown model's set-up
-        notes = adopt_setup(data, result.show.sae_config, result.show.train_config)
-        st.session_state[NOTES_KEY] = {**st.session_state.get(NOTES_KEY, {}), scenario.key: notes}
+        _show(state, scenario, result)
         done = True
     if done:
         st.rerun()  # redraw so the sidebar shows the new model
 
 
-def _render_result(scenario: Scenario, result: ScenarioResult) -> None:
+def _show(state: AppState, scenario: Scenario, result: ScenarioResult) -> None:
+    """Make the scenario's model the shown one; the Train page and the link take its set-up."""
+    data = make_choice(result.data_spec, **result.data_options)
+    set_current(state, current_from_result(data, result.dataset, result.show))
+    notes = adopt_setup(data, result.show.sae_config, result.show.train_config)
+    st.session_state[NOTES_KEY] = {**st.session_state.get(NOTES_KEY, {}), scenario.key: notes}
+
+
+def _is_shown(state: AppState, result: ScenarioResult) -> bool:
+    return state.current is not None and state.current.model is result.show.model
+
+
+def _render_result(state: AppState, scenario: Scenario, result: ScenarioResult) -> None:
     cols = st.columns(len(result.headline))
     for col, (label, value) in zip(cols, result.headline.items(), strict=True):
         col.metric(label, _fmt(value))
     st.markdown(f"**Found:** {result.conclusion}")
     st.markdown(f"**Look at:** {scenario.look_at}")
     st.dataframe(result.table.round(4), hide_index=True, key=f"home_table_{scenario.key}")
+    if not _is_shown(state, result):  # another scenario or a training replaced it since
+        st.caption("Another model is shown now. This scenario's model is kept: show it again.")
+        if st.button("Show this model", key=f"home_show_{scenario.key}", icon=":material/undo:"):
+            _show(state, scenario, result)
+            st.rerun()
+        return
     notes = st.session_state.get(NOTES_KEY, {}).get(scenario.key, [])
     st.caption(
         "The shown model is now this scenario's: every page displays it, the Train page holds "
@@ -97,4 +111,4 @@ def render_scenario(state: AppState, scenario: Scenario) -> None:
             run_scenario(state, scenario)
         result = results().get(scenario.key)
         if result is not None:
-            _render_result(scenario, result)
+            _render_result(state, scenario, result)
