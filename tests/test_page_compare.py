@@ -287,3 +287,18 @@ def test_saved_run_loads_as_current_and_a_mismatched_one_is_refused() -> None:
     # the Train controls now hold the loaded run's settings (d_sae 16, 1 epoch)
     assert at.session_state["_keep_train_d_sae"] == 16
     assert at.session_state["_keep_train_epochs"] == 1
+
+
+def test_deleting_a_saved_session_run_lists_it_under_its_session_name_again() -> None:
+    state = AppState()
+    set_current(state, digits_current())
+    at = select_rows(compare_app(state), 0)
+    at.text_input(key="cmp_save_name").set_value("short-lived")
+    at.button(key="cmp_save").click().run()
+    assert table_names(at) == ["short-lived"]
+    at = select_rows(at, 0)
+    at.button(key="cmp_delete").click().run()
+    at.button(key="cmp_delete_confirm").click().run()
+    assert list_runs().empty
+    assert table_names(at) == [f"session-{state.current.id[:6]}"]
+    assert at.dataframe[0].value["source"].tolist() == ["session"]

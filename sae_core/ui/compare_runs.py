@@ -208,6 +208,9 @@ def forget_saved(state: AppState, name: str) -> None:
     for model in [*state.models.values(), *sweep_models().values()]:
         if model.saved_as == name:
             model.saved_as = None
+            for row in state.session_runs:  # the runs table lists it under its session name again
+                if row["id"] == model.id:
+                    row["name"] = model.summary()["name"]
 
 
 def load_selected(state: AppState, key: str) -> None:
