@@ -107,7 +107,10 @@ quiet, and `threads=None` leaves the libraries' defaults.
   (measured runs differ). A visit could still take 120–230 ms now and then: a full garbage
   collection walked the ~300 000 objects of torch, plotly and streamlit (170 ms) inside the
   script run. The app freezes those startup objects out of the collector once per process
-  (sae_core/ui/server.py); a full collection then takes about 10 ms.
+  (sae_core/ui/server.py); a full collection then takes about 10 ms. Since the pages moved to
+  app_pages/ (a pages/ folder made Streamlit bypass the router), AppTest runs app.py around
+  every page as the browser does: the sidebar, the share link and the router add about 30 ms
+  to each measured visit (repeat visits ≤ 46 ms before, ≤ 74 ms now, same pages).
 
 ## Reproduce
 
