@@ -179,3 +179,14 @@ def test_equal_data_spelled_two_ways_is_one_choice() -> None:
     )
     assert make_choice("synthetic", mean_active=4.0) == make_choice("synthetic")
     assert make_choice("synthetic", p_fire=0.1, mean_active=None) != make_choice("synthetic")
+
+
+def test_ufldls_reference_set_up_is_a_link_without_adjustments() -> None:
+    from sae_core.setup_url import parse_setup
+    from sae_core.ui.url_state import setup_fields
+
+    # SAE_NOTES: 25 sigmoid units, ρ = 0.01, β = 3, weight decay 1e-4 (UFLDL), on 8×8 patches
+    query = {"src": "patches", "method": "kl", "h": "25", "rho": "0.01", "lam": "3", "wd": "0.0001"}
+    parsed = parse_setup(query, setup_fields())
+    assert parsed.notices == []
+    assert (parsed.values["h"], parsed.values["lam"], parsed.values["wd"]) == (25, 3.0, 1e-4)

@@ -22,12 +22,13 @@ LAM_GRID: tuple[float, ...] = (
     *(float(f"{m}e{e}") for e in range(-6, 1) for m in (1, 2, 3, 5)),
     10.0,
 )
-D_SAE_GRID: tuple[int, ...] = (
+D_SAE_GRID: tuple[int, ...] = (  # 25: UFLDL's sparse autoencoder exercise (SAE_NOTES)
     1,
     2,
     4,
     8,
     16,
+    25,
     32,
     64,
     96,
