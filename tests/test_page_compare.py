@@ -20,7 +20,6 @@ from streamlit.testing.v1 import AppTest
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.errors import ConfigError
-from sae_core.fit import train
 from sae_core.metrics import evaluate
 from sae_core.model import SparseAutoencoder
 from sae_core.runs import list_runs, save_run
@@ -38,30 +37,14 @@ from sae_core.ui.state import (
     STATE_KEY,
     AppState,
     Current,
-    current_from_result,
     make_choice,
     set_current,
 )
+from tests.ui_helpers import compare_app, make_current, select_rows
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 HISTORY = pd.DataFrame({"step": [1, 2], "loss": [1.0, 0.5]})
-EMPTY_SELECTION: dict[str, list[Any]] = {"rows": [], "columns": [], "cells": []}
-
-
-def compare_app(state: AppState | None = None) -> AppTest:
-    """The app opened on the Compare page (with ``state`` as the session's state if given)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    if state is not None:
-        at.session_state[STATE_KEY] = state
-    at.switch_page("app_pages/compare.py").run()
-    assert not at.exception
-    return at
-
-
-def select_rows(at: AppTest, *rows: int) -> AppTest:
-    at.session_state["cmp_table"] = {"selection": {**EMPTY_SELECTION, "rows": list(rows)}}
-    return at.run()
 
 
 def table_names(at: AppTest) -> list[str]:
@@ -81,11 +64,7 @@ def chart_xs(at: AppTest, key: str) -> np.ndarray:
 
 
 def digits_current(d_sae: int = 16) -> Current:
-    dataset = load_dataset("digits")
-    result = train(
-        SAEConfig(d_in=dataset.d_in, d_sae=d_sae), dataset, TrainConfig(epochs=1), probe=False
-    )
-    return current_from_result(make_choice("digits"), dataset, result)
+    return make_current("digits", d_sae=d_sae, epochs=1)
 
 
 def saved_run(name: str, *, d_sae: int = 16, d_in: int = 64, data: str = "digits") -> Path:

@@ -6,48 +6,23 @@ showed it must then show the saved row, never silently switch to the other side'
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import torch
 from streamlit.testing.v1 import AppTest
 
-from sae_core.config import SAEConfig, TrainConfig
-from sae_core.data import load_dataset
-from sae_core.fit import train
 from sae_core.runs import list_runs
-from sae_core.ui.state import (
-    STATE_KEY,
-    AppState,
-    Current,
-    current_from_result,
-    make_choice,
-    set_current,
-)
+from sae_core.ui.state import STATE_KEY, AppState, Current, set_current
+from tests.ui_helpers import compare_app, make_current, select_rows
 
 torch.set_num_threads(1)
-ROOT = Path(__file__).resolve().parents[1]
-EMPTY_SELECTION: dict[str, list[Any]] = {"rows": [], "columns": [], "cells": []}
-
-
-def digits_current(d_sae: int) -> Current:
-    dataset = load_dataset("digits")
-    cfg = SAEConfig(d_in=dataset.d_in, d_sae=d_sae)
-    result = train(cfg, dataset, TrainConfig(epochs=1), probe=False)
-    return current_from_result(make_choice("digits"), dataset, result)
 
 
 def two_run_app() -> tuple[AppTest, list[Current]]:
     """The Compare page with two session runs (A = the first, B = the second)."""
     state = AppState()
-    models = [digits_current(16), digits_current(24)]
+    models = [make_current(d_sae=16, epochs=1), make_current(d_sae=24, epochs=1)]
     for model in models:
         set_current(state, model)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.session_state[STATE_KEY] = state
-    at.switch_page("app_pages/compare.py").run()
-    assert not at.exception
-    return at, models
+    return compare_app(state), models
 
 
 def sides(at: AppTest) -> tuple[str, str]:
@@ -57,11 +32,6 @@ def sides(at: AppTest) -> tuple[str, str]:
 def table_keys(at: AppTest) -> list[str]:
     state: AppState = at.session_state[STATE_KEY]
     return [f"session:{row['id']}" for row in state.session_runs]
-
-
-def select_rows(at: AppTest, *rows: int) -> AppTest:
-    at.session_state["cmp_table"] = {"selection": {**EMPTY_SELECTION, "rows": list(rows)}}
-    return at.run()
 
 
 def test_saving_the_run_shown_as_a_moves_a_to_its_saved_row_and_keeps_b() -> None:
@@ -101,7 +71,7 @@ def test_deleting_the_saved_run_shown_as_a_moves_a_back_to_its_session_row() -> 
 def test_a_side_whose_run_left_the_table_falls_back_to_a_run_other_than_the_other_side() -> None:
     at, models = two_run_app()
     state: AppState = at.session_state[STATE_KEY]
-    set_current(state, digits_current(8))  # a third run: A's fallback has a choice
+    set_current(state, make_current(d_sae=8, epochs=1))  # a third run: A's fallback has a choice
     state.session_runs = [r for r in state.session_runs if r["id"] != models[0].id]
     at.run()
     assert not at.exception

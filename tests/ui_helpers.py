@@ -135,3 +135,23 @@ def app_with_model(current: Current, page: str | None = None) -> AppTest:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+COMPARE_PAGE = "app_pages/compare.py"
+EMPTY_SELECTION: dict[str, list[Any]] = {"rows": [], "columns": [], "cells": []}
+
+
+def compare_app(state: AppState | None = None) -> AppTest:
+    """The app opened on the Compare page (with ``state`` as the session's state if given)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if state is not None:
+        at.session_state[STATE_KEY] = state
+    at.switch_page(COMPARE_PAGE).run()
+    assert not at.exception
+    return at
+
+
+def select_rows(at: AppTest, *rows: int) -> AppTest:
+    """Select ``rows`` of the Compare page's runs table, as a click would, and rerun."""
+    at.session_state["cmp_table"] = {"selection": {**EMPTY_SELECTION, "rows": list(rows)}}
+    return at.run()
