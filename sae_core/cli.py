@@ -175,18 +175,20 @@ _SWEEP_COLUMNS = (
 def _check_csv(csv: str | None) -> Path | None:
     """The --csv target, refused before training unless a file can be written there, so a bad
     path never throws a trained grid away. An existing file is left as it is until the write."""
+    from sae_core.idx import is_folder, path_exists
+
     if not csv:
         return None
     path = Path(csv).expanduser().resolve()
-    if path.is_dir():
+    if is_folder(path):  # (DataError, not OSError, for a path the system cannot look at)
         raise ConfigError(
             f"--csv {csv} is a folder: give a file path, e.g. --csv {Path(csv) / 'sweep.csv'}"
         )
-    if not path.parent.is_dir():
+    if not is_folder(path.parent):
         raise ConfigError(
             f"--csv {csv}: its folder does not exist: create the folder or choose another path"
         )
-    existed = path.exists()
+    existed = path_exists(path)
     try:
         # append mode writes nothing; a probe file made here is removed again at once
         with path.open("a"):
@@ -306,17 +308,22 @@ def _run_data(args: argparse.Namespace, run: Any) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sae_core.export import export_saelens_run
+    from sae_core.export import export_saelens
     from sae_core.runs import load_run
 
+    run = load_run(Path(args.run_dir))
     # the input scaling SAELens users must apply: from the run's data, when it still loads
     try:
-        preprocessing = _run_data(args, load_run(Path(args.run_dir))).preprocessing
+        preprocessing = _run_data(args, run).preprocessing
         note = "; metadata.sae_explorer.preprocessing says how to scale inputs"
     except SAEExplorerError as exc:
         preprocessing, note = None, f"; its data did not load ({exc}): input scaling not recorded"
-    out = export_saelens_run(
-        Path(args.run_dir), args.out, overwrite=args.overwrite, preprocessing=preprocessing
+    out = export_saelens(
+        run.model,
+        args.out,
+        overwrite=args.overwrite,
+        dataset_path=run.data_name,
+        preprocessing=preprocessing,
     )
     print(f"exported {args.run_dir} in the SAELens layout to {out}{note}")
     return 0

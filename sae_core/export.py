@@ -163,7 +163,6 @@ def export_saelens_run(
     overwrite: bool = False,
     root: str | Path | None = None,
     hook_name: str = "sae_explorer",
-    preprocessing: Preprocessing | None = None,
 ) -> Path:
     """Export a saved run (name or folder, as in ``load_run``); its data name becomes dataset_path."""
     loaded = load_run(run, root)
@@ -173,7 +172,6 @@ def export_saelens_run(
         overwrite=overwrite,
         dataset_path=loaded.data_name,
         hook_name=hook_name,
-        preprocessing=preprocessing,
     )
 
 
