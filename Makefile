@@ -59,11 +59,11 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # SAELens interoperability: a separate venv (sae-lens pulls transformers, wandb, ...: ~4 min),
-# with torch pinned so pip keeps the CPU build. Runs tests/test_export.py against sae_lens itself.
+# with torch pinned so pip keeps the CPU build. Runs tests/runs/test_saelens.py against sae_lens itself.
 SL_VENV ?= .venv-saelens
 test-saelens:
 	[ -x $(SL_VENV)/bin/python ] || $(PYTHON) -m venv $(SL_VENV)
 	$(SL_VENV)/bin/python -m pip install -q "$(TORCH_SPEC)"
 	echo "$(TORCH_SPEC)" > $(SL_VENV)/constraints.txt
 	$(SL_VENV)/bin/python -m pip install -q -c $(SL_VENV)/constraints.txt -e '.[dev,saelens]'
-	$(SL_VENV)/bin/python -m pytest -q tests/test_export.py
+	$(SL_VENV)/bin/python -m pytest -q tests/runs/test_saelens.py

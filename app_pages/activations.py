@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.figures import (
     make_activation_histogram_figure,
     make_firing_frequency_figure,
@@ -13,7 +14,6 @@ from sae_core.figures import (
     make_shrinkage_figure,
 )
 from sae_core.figures.sparsity import LATENT_ORDERS
-from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors

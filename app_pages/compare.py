@@ -6,7 +6,7 @@ import streamlit as st
 
 from sae_core.figures import make_frontier_figure
 from sae_core.ui.charts import chart
-from sae_core.ui.compare_runs import (
+from sae_core.ui.compare.runs import (
     confirm_delete,
     download_bytes,
     load_selected,
@@ -20,9 +20,9 @@ from sae_core.ui.compare_runs import (
     show_broken,
     show_flash,
 )
-from sae_core.ui.compare_side import pick_two, show_atoms, show_metrics
-from sae_core.ui.compare_sweep import sweep_base
-from sae_core.ui.compare_view import render_sweep, show_sweep_figures
+from sae_core.ui.compare.side import pick_two, show_atoms, show_metrics
+from sae_core.ui.compare.sweep import sweep_base
+from sae_core.ui.compare.view import render_sweep, show_sweep_figures
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from sae_core.exploration import LATENT_SORTS, page_count, sort_latent_table
+from sae_core.analysis.recovery import LATENT_SORTS, page_count, sort_latent_table
 from sae_core.figures import ATOM_ORDERS, make_atom_grid_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.figures import make_ground_truth_figure
-from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sae_core.scenarios import SCENARIOS
+from sae_core.app.scenarios import SCENARIOS
 from sae_core.ui.scenario_view import render_quick_start, render_scenario
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, undefined_fve_hint

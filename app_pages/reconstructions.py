@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sae_core.analysis import select_samples
-from sae_core.exploration import reconstruction_table
+from sae_core.analysis.latents import select_samples
+from sae_core.analysis.metrics import METRIC_LATEX
+from sae_core.analysis.recovery import reconstruction_table
 from sae_core.figures import make_reconstruction_figure
-from sae_core.metrics import METRIC_LATEX
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors

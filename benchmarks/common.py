@@ -111,7 +111,7 @@ def cpu_ratio(top: list[Sample], bottom: list[Sample]) -> float:
 def warm_up() -> None:
     """Pay the process's one-off costs (the first torch.optim.Adam imports ~1 s of modules)."""
     from sae_core.config import SAEConfig, TrainConfig
-    from sae_core.training import Trainer
+    from sae_core.training.trainer import Trainer
 
     x = np.random.default_rng(0).random((64, 8), dtype=np.float32)
     for fast in (True, False):

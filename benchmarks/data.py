@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sae_core.idx import read_idx
+from sae_core.data.mnist.idx import read_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = Path(os.environ.get("SAE_BENCH_MNIST", ROOT.parent / "shared" / "data" / "mnist"))

@@ -19,10 +19,10 @@ from benchmarks.common import (
 )
 from benchmarks.mnist_step import numpy_matmuls
 from benchmarks.tutorial import TutorialSAE, reconstruct, seconds_to_fve, train_tutorial
+from sae_core.analysis.metrics import compute_fve, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.metrics import compute_fve, evaluate
-from sae_core.training import Trainer
+from sae_core.training.trainer import Trainer
 
 TIME_LIMIT_S = 0.2
 MIN_FVE = 0.9

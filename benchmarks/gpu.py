@@ -1,7 +1,7 @@
 """Target 7: on a CUDA GPU, the large step against a same-run matmul ceiling, and small trainings.
 
 Skipped without CUDA. The large step is an SAE of d_in 768, d_sae 24576 trained with batch 4096
-(the GPU runs the torch version of the hand-written step, sae_core/fast_step.py: five matmuls of
+(the GPU runs the torch version of the hand-written step, sae_core/training/torch_step.py: five matmuls of
 2·B·d_in·d_sae FLOPs); the ceiling is one [B, d_in] × [d_in, d_sae] matmul timed alone, in the
 same precision settings. Small trainings (digits) are overhead-bound on a GPU: reported per step.
 """
@@ -15,7 +15,7 @@ import torch
 from benchmarks.common import INFO, Row, median, skipped, warm_up
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.training import Trainer
+from sae_core.training.trainer import Trainer
 
 LARGE = {"d_in": 768, "d_sae": 24576, "batch": 4096}
 

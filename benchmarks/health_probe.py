@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from tests.browser_kit import ROOT, health_seconds
+from tests.helpers.browser import ROOT, health_seconds
 
 HEALTH_EVERY_S = 0.25
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.health_probe import HealthProbe
-from tests import browser_kit as kit
-from tests import browser_pages as ui
+from tests.helpers import browser as kit
+from tests.helpers import browser_pages as ui
 
 ARTIFACTS = kit.ROOT / "test-artifacts" / "load"
 DOC = kit.ROOT / "docs" / "robustness.md"
@@ -224,7 +224,7 @@ def run_load(
     """Start a server, run ``n_sessions`` browser sessions at once, probe health throughout.
 
     ``idle_browsers``: the browsers run at idle CPU priority, as if on the users' own machines
-    (:func:`tests.browser_kit.idle_wrapper`); False runs them at the server's priority.
+    (:func:`tests.helpers.browser.idle_wrapper`); False runs them at the server's priority.
     """
     reason = kit.missing_browser()
     if reason is not None:

@@ -40,10 +40,10 @@ def peak_mb() -> float:
 
 def main() -> dict[str, float]:
     from benchmarks.data import mnist_size
+    from sae_core.analysis.metrics import evaluate
     from sae_core.config import SAEConfig, TrainConfig
-    from sae_core.dataset import Dataset
-    from sae_core.metrics import evaluate
-    from sae_core.training import Trainer
+    from sae_core.data.dataset import Dataset
+    from sae_core.training.trainer import Trainer
 
     out = {"after_imports_mb": peak_mb()}
     x, y, _ = mnist_size()

@@ -1,6 +1,6 @@
 """Target 2: at MNIST size the training step should be its matmuls (≥ 80 % of the step's time).
 
-The hand-written step (sae_core/fast_step_numpy.py) does five matmuls of 2·B·d_in·d_sae FLOPs:
+The hand-written step (sae_core/training/numpy_step.py) does five matmuls of 2·B·d_in·d_sae FLOPs:
 encoder forward, decoder forward, the decoder-weight gradient, the latent gradient and the
 encoder-weight gradient (the input gradient autograd computes for b_dec reduces to a
 matrix-vector product). The floor is those five matmuls timed alone on the same shapes, in
@@ -19,7 +19,7 @@ import torch
 from benchmarks.common import Row, Sample, cpu, cpu_ratio, per_call, status_of, warm_up
 from benchmarks.data import mnist_size
 from sae_core.config import SAEConfig, TrainConfig
-from sae_core.training import Trainer
+from sae_core.training.trainer import Trainer
 
 SHAPES: tuple[tuple[int, int], ...] = ((256, 256), (256, 1024), (1024, 256), (1024, 1024))
 MIN_SHARE = 0.8

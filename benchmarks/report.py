@@ -20,21 +20,21 @@ NOTES = """
   and equals the wall clock of an idle machine for one-thread work. Wall-clock values are given
   beside them. Thread comparisons (rows 6) use the wall clock: contention is what they measure.
 - *margin* is oriented so that ≥ 1 meets the target (limit / value, or value / floor).
-- No benchmark asserts a time in the test suite; `tests/test_benchmarks_smoke.py` only checks
+- No benchmark asserts a time in the test suite; `tests/benchmarks/test_smoke.py` only checks
   that a benchmark runs and returns well-formed rows.
 
 ## What the speed work changed (sae_core)
 
 - **Hand-written step.** For the untied ReLU methods (none, L1, L2, TopK, with unit-norm
   decoders, weight decay and AuxK) the Trainer computes loss and gradients in closed form
-  (`sae_core/fast_step.py` in torch for GPUs, `sae_core/fast_step_numpy.py` in NumPy on the CPU,
+  (`sae_core/training/torch_step.py` in torch for GPUs, `sae_core/training/numpy_step.py` in NumPy on the CPU,
   on zero-copy views of the same tensors): five matmuls per step instead of autograd's six, no
   graph. A torch CPU op costs 7–11 µs to dispatch and a NumPy op about 2 µs, and NumPy's BLAS
   matmul was as fast as torch's at every shape measured, so on the CPU the step runs in NumPy.
-  `tests/test_fast_step.py` checks both engines against autograd for every method, stacked
+  `tests/training/test_step_engines.py` checks both engines against autograd for every method, stacked
   models, weight decay and AuxK. KL and contractive (sigmoid) models and tied weights keep
   autograd; `Trainer(..., fast=False)` forces it for comparisons.
-- **Flat buffers and the fused Adam kernel called directly** (`sae_core/fast_path.py`): all N
+- **Flat buffers and the fused Adam kernel called directly** (`sae_core/training/flat_adam.py`): all N
   stacked models' parameters live in one tensor updated by one kernel. Calling
   `torch._fused_adam_` directly (bit-identical to `torch.optim.Adam(fused=True)`, which remains
   the fallback) skips torch.optim's per-step Python and the ~0.8 s of `torch._dynamo` imports

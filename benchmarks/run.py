@@ -72,7 +72,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def run_all(names: Sequence[str], quick: bool) -> tuple[list[Row], dict[str, float]]:
     """Rows of every benchmark in ``names`` (a crash becomes a FAIL row) and seconds each took."""
-    from sae_core.device import apply_threads
+    from sae_core.training.device import apply_threads
 
     apply_threads(1)  # everything single-threaded unless a benchmark says otherwise
     benches = registry()

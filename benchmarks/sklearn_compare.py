@@ -17,11 +17,11 @@ from sklearn.decomposition import MiniBatchDictionaryLearning
 from threadpoolctl import threadpool_limits
 
 from benchmarks.common import Row, Sample, cpu, status_of, timed, warm_up
+from sae_core.analysis.metrics import compute_fve, compute_l0, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.dataset import Dataset
-from sae_core.metrics import compute_fve, compute_l0, evaluate
-from sae_core.training import Trainer
+from sae_core.data.dataset import Dataset
+from sae_core.training.trainer import Trainer
 
 K = 6
 N_ATOMS = 128

@@ -12,11 +12,11 @@ from collections.abc import Callable
 import numpy as np
 
 from benchmarks.common import Row, cpu, cpu_ratio, interleaved, per_call, status_of, warm_up
+from sae_core.analysis.metrics import evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.dataset import Dataset
-from sae_core.metrics import evaluate
-from sae_core.training import Trainer
+from sae_core.data.dataset import Dataset
+from sae_core.training.trainer import Trainer
 
 LAMS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 MAX_RATIO = 2.0

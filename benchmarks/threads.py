@@ -20,9 +20,9 @@ from benchmarks.common import INFO, Row, median, per_call, status_of, warm_up
 from benchmarks.data import mnist_size
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.device import apply_threads
-from sae_core.fast_path import uses_numpy
-from sae_core.training import Trainer
+from sae_core.training.device import apply_threads
+from sae_core.training.flat_adam import uses_numpy
+from sae_core.training.trainer import Trainer
 
 MAX_IDLE_GAIN = 1.25  # what one thread may forgo on a free core at the default model size
 SPIN = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"

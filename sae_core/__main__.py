@@ -2,6 +2,6 @@
 
 import sys
 
-from sae_core.cli import main
+from sae_core.cli.commands import main
 
 sys.exit(main())

@@ -31,7 +31,7 @@ from sae_core.config import (
 )
 from sae_core.data import load_file_bytes
 from sae_core.errors import ConfigError, DataError, RunError
-from sae_core.run_store import MAX_NAME_LENGTH, run_path, safe_run_name
+from sae_core.runs.store import MAX_NAME_LENGTH, run_path, safe_run_name
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

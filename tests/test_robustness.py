@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 import torch
 
-from sae_core.cli import main
+from sae_core.cli.commands import main
 from sae_core.config import METHODS, SAEConfig, TrainConfig
 from sae_core.data import load_dataset, load_file_bytes
+from sae_core.data.files.checks import MAX_COLUMNS
+from sae_core.data.files.tabular import MAX_FILE_BYTES
+from sae_core.data.mnist.idx import write_idx
 from sae_core.errors import ConfigError, DataError, RunError, TrainingDivergedError
-from sae_core.fit import train
-from sae_core.idx import write_idx
 from sae_core.model import SparseAutoencoder
-from sae_core.run_format import WEIGHTS_FILE
 from sae_core.runs import list_broken_runs, list_runs, load_run, save_run
-from sae_core.tablechecks import MAX_COLUMNS
-from sae_core.tabular import MAX_FILE_BYTES
-from sae_core.training import Trainer
+from sae_core.runs.format import WEIGHTS_FILE
+from sae_core.training.fit import train
+from sae_core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 
@@ -334,7 +334,7 @@ def test_a_taken_or_unsafe_out_folder_is_refused_before_training(
     monkeypatch: pytest.MonkeyPatch,
     existing: bool,
 ) -> None:
-    monkeypatch.setattr("sae_core.fit.train", _no_training)
+    monkeypatch.setattr("sae_core.training.fit.train", _no_training)
     if existing:
         run = save_small_run(tmp_path, name="taken")
         before = (run / WEIGHTS_FILE).read_bytes()
@@ -348,7 +348,7 @@ def test_a_taken_or_unsafe_out_folder_is_refused_before_training(
 def test_sweep_csv_into_a_missing_folder_is_refused_before_training(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("sae_core.fit.train_sweep", _no_training)
+    monkeypatch.setattr("sae_core.training.fit.train_sweep", _no_training)
     err = cli_error(capsys, "sweep", "--data", "digits", "--csv", str(tmp_path / "no" / "t.csv"))
     assert "its folder does not exist" in err
 

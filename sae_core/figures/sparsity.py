@@ -259,7 +259,7 @@ def make_shrinkage_figure(
     stride = max(1, -(-xn.size // max_points))  # an even thinning keeps the cloud's shape
     top = float(max(xn.max(initial=0.0), xh.max(initial=0.0))) or 1.0
     # A ratio of means, not a mean of per-sample ratios: all-zero samples (synthetic data) would
-    # make the latter infinite. Computed here because sae_core.metrics imports torch.
+    # make the latter infinite. Computed here because sae_core.analysis.metrics imports torch.
     x_mean = float(xn.mean()) if xn.size else 0.0
     ratio = float(xh.mean()) / x_mean if x_mean > 0 else float("nan")
     fig = go.Figure(

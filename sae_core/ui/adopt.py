@@ -14,9 +14,9 @@ from typing import Any
 
 import streamlit as st
 
+from sae_core.app.link import format_value, parse_setup
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import SOURCES
-from sae_core.setup_url import format_value, parse_setup
 from sae_core.ui.keep import SHADOW_PREFIX
 from sae_core.ui.state import DataChoice
 from sae_core.ui.url_state import setup_fields

@@ -12,10 +12,10 @@ from typing import Any
 import streamlit as st
 
 from sae_core.data import SOURCES
-from sae_core.dataset import Dataset
+from sae_core.data.dataset import Dataset
+from sae_core.data.preprocessing import standardise_warning
+from sae_core.data.synthetic import MAGNITUDES
 from sae_core.figures import make_data_preview_figure
-from sae_core.preprocessing import standardise_warning
-from sae_core.synthetic import MAGNITUDES
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import widget

@@ -1,15 +1,15 @@
 """The Learn page's content: each method and metric with its formula, and the λ conventions.
 
 Formulas come from :data:`sae_core.penalties.PENALTY_LATEX` and
-:data:`sae_core.metrics.METRIC_LATEX`, so the page says exactly what the code computes.
+:data:`sae_core.analysis.metrics.METRIC_LATEX`, so the page says exactly what the code computes.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.config import METHODS
-from sae_core.metrics import METRIC_LATEX
 from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.config_form import METHOD_LABELS
 from sae_core.ui.metrics_panel import (

@@ -5,10 +5,15 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from sae_core.analysis import label_distribution, nearest_latents, quantile_samples, top_activating
-from sae_core.exploration import sample_titles
+from sae_core.analysis.latents import (
+    label_distribution,
+    nearest_latents,
+    quantile_samples,
+    top_activating,
+)
+from sae_core.analysis.recovery import sample_titles
 from sae_core.figures import make_bar_figure, make_single_activation_histogram
-from sae_core.figures_latent import make_atom_figure, make_samples_figure
+from sae_core.figures.latent_page import make_atom_figure, make_samples_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.state import Current

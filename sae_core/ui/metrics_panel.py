@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sae_core.analysis.metrics import METRIC_LATEX, EvalMetrics
+from sae_core.analysis.recovery import sparsity_advice
 from sae_core.config import SAEConfig
-from sae_core.exploration import sparsity_advice
-from sae_core.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.state import Current
 from sae_core.ui.views import fmt, undefined_fve_hint

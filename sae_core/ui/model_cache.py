@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sae_core.analysis import latent_table, sample_errors
-from sae_core.exploration import (
+from sae_core.analysis.latents import latent_table, sample_errors
+from sae_core.analysis.metrics import firing_frequency, l0_per_sample
+from sae_core.analysis.recovery import (
     Recovery,
     SparsityStats,
     compute_recovery,
@@ -18,7 +19,6 @@ from sae_core.exploration import (
     mean_activation,
     sample_norms,
 )
-from sae_core.metrics import firing_frequency, l0_per_sample
 from sae_core.ui.state import Current
 
 
@@ -58,7 +58,7 @@ def stats(current: Current) -> SparsityStats:
 
 
 def latents_table(current: Current) -> pd.DataFrame:
-    """:func:`sae_core.analysis.latent_table` of the test split (top_label when labelled)."""
+    """:func:`sae_core.analysis.latents.latent_table` of the test split (top_label when labelled)."""
     return current.cached(
         "latent_table",
         lambda: latent_table(current.latents, current.W_dec, current.dataset.y_test),

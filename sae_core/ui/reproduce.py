@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from sae_core.snippet import reproduce_snippet
+from sae_core.app.snippet import reproduce_snippet
 from sae_core.ui.state import Current
 
 

@@ -7,8 +7,8 @@ Uploads load only while the same file is still uploaded in the session.
 
 from __future__ import annotations
 
+from sae_core.analysis.metrics import evaluate
 from sae_core.errors import RunError
-from sae_core.metrics import evaluate
 from sae_core.runs import LoadedRun, check_run_compatible, load_run, model_bytes, save_run
 from sae_core.ui import downloads
 from sae_core.ui.state import AppState, Current, DataChoice, load_choice, make_choice

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.app.scenarios import Scenario, ScenarioResult
 from sae_core.config import SAEConfig, TrainConfig
-from sae_core.fit import train
-from sae_core.scenarios import Scenario, ScenarioResult
+from sae_core.training.fit import train
 from sae_core.ui.adopt import adopt_setup
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import AppState, current_from_result, load_choice, make_choice, set_current

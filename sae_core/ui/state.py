@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sae_core.analysis.metrics import EvalMetrics, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import canonical_options, load_dataset, load_file_bytes
-from sae_core.dataset import Dataset
-from sae_core.fit import TrainResult
-from sae_core.metrics import EvalMetrics, evaluate
+from sae_core.data.dataset import Dataset
 from sae_core.model import SparseAutoencoder
-from sae_core.training import Trainer
+from sae_core.training.fit import TrainResult
+from sae_core.training.trainer import Trainer
 
 STATE_KEY = "sae_explorer_state"
 MAX_DERIVED = 64  # per-model cached analyses and figures (oldest dropped first)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sae_core.setup_url import GROUPS, Teacher
+from sae_core.app.link import GROUPS, Teacher
 
 TEACHER_KEY = "_url_teacher"  # this session's Teacher, set from the link on the first run
 

@@ -16,9 +16,9 @@ from typing import Any
 import streamlit as st
 
 from sae_core.config import SAEConfig, TrainConfig
-from sae_core.dataset import Dataset
+from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
-from sae_core.training import Trainer
+from sae_core.training.trainer import Trainer
 from sae_core.ui.config_form import TRAIN_CONTROLS, FormValues, build_configs
 from sae_core.ui.state import (
     AppState,

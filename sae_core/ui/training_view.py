@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from sae_core.dataset import Dataset
+from sae_core.data.dataset import Dataset
 from sae_core.figures import make_history_figure
-from sae_core.training import Trainer
+from sae_core.training.trainer import Trainer
 from sae_core.ui.charts import chart
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
 from sae_core.ui.keep import seed, widget

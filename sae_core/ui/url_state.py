@@ -14,12 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig
-from sae_core.data import SOURCES
-from sae_core.exploration import LATENT_SORTS
-from sae_core.figures import ATOM_ORDERS
-from sae_core.figures.sparsity import LATENT_ORDERS
-from sae_core.setup_url import (
+from sae_core.analysis.recovery import LATENT_SORTS
+from sae_core.app.link import (
     GROUPS,
     Field,
     Teacher,
@@ -29,7 +25,11 @@ from sae_core.setup_url import (
     parse_setup,
     query_string,
 )
-from sae_core.synthetic import MAGNITUDES
+from sae_core.config import DEAD_REMEDIES, METHODS, SAEConfig, TrainConfig
+from sae_core.data import SOURCES
+from sae_core.data.synthetic import MAGNITUDES
+from sae_core.figures import ATOM_ORDERS
+from sae_core.figures.sparsity import LATENT_ORDERS
 from sae_core.ui.config_form import (
     BATCH_GRID,
     D_SAE_GRID,

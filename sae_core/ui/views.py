@@ -9,8 +9,8 @@ from typing import Any, NoReturn, TypeVar
 import numpy as np
 import streamlit as st
 
-from sae_core.dataset import Dataset
-from sae_core.metrics import EvalMetrics
+from sae_core.analysis.metrics import EvalMetrics
+from sae_core.data.dataset import Dataset
 from sae_core.ui import keep
 from sae_core.ui.page_controls import UNIT_CHOICES
 from sae_core.ui.state import AppState, Current

@@ -1,0 +1,216 @@
+"""Tables behind the exploration pages: per-latent statistics, example samples, similarities.
+
+Shapes: ``latents`` [n, d_sae]; ``W_dec`` [d_sae, d_in]; ``labels`` [n] integers; ``x``,
+``x_hat`` [n, d_in]; ``features`` [F, d_in]. A latent *fires* on a sample when its value is > 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sae_core.analysis.metrics import (
+    cosine_matrix,
+    firing_frequency,
+    hungarian_match,
+    per_sample_sq_error,
+)
+from sae_core.errors import ConfigError, DataError
+
+SELECT_MODES: tuple[str, ...] = ("random", "best", "worst", "label")
+
+
+def latent_table(
+    latents: np.ndarray, W_dec: np.ndarray, labels: np.ndarray | None = None, top_n: int = 16
+) -> pd.DataFrame:
+    """One row per latent, in latent order.
+
+    Columns: latent, frequency (p_j), log10_frequency (log10(p_j + 1e-10)), mean_activation (over
+    firing samples; NaN when dead), max_activation, decoder_norm (‖W_dec[j]‖), dead (p_j = 0),
+    dense (p_j > 0.5) and, given ``labels``, top_label: the most common label among the latent's
+    ``top_n`` highest firing samples (ties -> smallest label; <NA> when dead).
+    """
+    freq = firing_frequency(latents)
+    firing = latents > 0
+    counts = firing.sum(axis=0)
+    sums = np.where(firing, latents, 0).sum(axis=0, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_act = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    table = pd.DataFrame(
+        {
+            "latent": np.arange(latents.shape[1]),
+            "frequency": freq,
+            "log10_frequency": np.log10(freq + 1e-10),
+            "mean_activation": mean_act,
+            "max_activation": latents.max(axis=0).astype(np.float64),
+            "decoder_norm": np.linalg.norm(np.asarray(W_dec, np.float64), axis=1),
+            "dead": freq == 0,
+            "dense": freq > 0.5,
+        }
+    )
+    if labels is not None:
+        table["top_label"] = pd.array(_top_labels(latents, labels, top_n), dtype="Int64")
+    return table
+
+
+def _top_labels(latents: np.ndarray, labels: np.ndarray, top_n: int) -> list[int | None]:
+    """Mode label among each latent's top_n firing samples: -> [d_sae], None for dead latents."""
+    n, d_sae = latents.shape
+    top_n = min(top_n, n)
+    top = np.argpartition(-latents, top_n - 1, axis=0)[:top_n]  # [top_n, d_sae]
+    fires = np.take_along_axis(latents, top, axis=0) > 0
+    classes, label_idx = np.unique(np.asarray(labels), return_inverse=True)
+    cols = np.broadcast_to(np.arange(d_sae), top.shape)
+    votes = np.zeros((classes.size, d_sae), dtype=np.int64)
+    np.add.at(votes, (label_idx[top][fires], cols[fires]), 1)
+    best = votes.argmax(axis=0)
+    alive = votes.sum(axis=0) > 0
+    return [int(classes[b]) if ok else None for b, ok in zip(best, alive, strict=True)]
+
+
+def top_activating(
+    latents: np.ndarray, j: int, n: int = 16, firing_only: bool = True
+) -> pd.DataFrame:
+    """The ``n`` samples where latent ``j`` is largest: DataFrame(sample, activation), descending.
+
+    Ties go to the lower sample index. With ``firing_only`` samples where it does not fire are
+    dropped, so a rare latent returns fewer rows and a dead one none.
+    """
+    values = np.asarray(latents[:, j], np.float64)
+    order = np.argsort(-values, kind="stable")[:n]
+    if firing_only:
+        order = order[values[order] > 0]
+    return pd.DataFrame({"sample": order.astype(np.int64), "activation": values[order]})
+
+
+def quantile_samples(
+    latents: np.ndarray, j: int, n_bins: int = 4, per_bin: int = 4, seed: int = 0
+) -> pd.DataFrame:
+    """Random firing samples from each activation-quantile bin of latent ``j``.
+
+    The firing samples are ranked by activation and split into ``n_bins`` equal-count bins
+    (bin 0 lowest), so every bin is populated when at least ``n_bins`` samples fire. Up to
+    ``per_bin`` are drawn from each without replacement. Returns DataFrame(sample, activation,
+    bin) ordered by bin, then activation descending; empty for a dead latent.
+    """
+    values = np.asarray(latents[:, j], np.float64)
+    firing = np.flatnonzero(values > 0)
+    ranked = firing[np.argsort(values[firing], kind="stable")]
+    rng = np.random.default_rng(seed)
+    frames = []
+    for b, members in enumerate(np.array_split(ranked, n_bins)):
+        chosen = rng.choice(members, min(per_bin, members.size), replace=False)
+        chosen = chosen[np.argsort(-values[chosen], kind="stable")]
+        frames.append(pd.DataFrame({"sample": chosen, "activation": values[chosen], "bin": b}))
+    table = pd.concat(frames, ignore_index=True)
+    return table.astype({"sample": np.int64, "activation": np.float64, "bin": np.int64})
+
+
+def label_distribution(latents: np.ndarray, labels: np.ndarray, j: int) -> pd.DataFrame:
+    """Labels of the samples where latent ``j`` fires: DataFrame(label, count, fraction).
+
+    One row per label present in ``labels`` (zero counts included, so charts keep their axis),
+    sorted by label; fractions sum to 1, or are all 0 when the latent never fires.
+    """
+    labels = np.asarray(labels)
+    classes, label_idx = np.unique(labels, return_inverse=True)
+    counts = np.bincount(label_idx[latents[:, j] > 0], minlength=classes.size)
+    total = counts.sum()
+    fraction = counts / total if total > 0 else np.zeros(classes.size)
+    return pd.DataFrame({"label": classes, "count": counts.astype(np.int64), "fraction": fraction})
+
+
+def decoder_cosine_similarity(W_dec: np.ndarray) -> np.ndarray:
+    """Cosine between every pair of decoder atoms: [d_sae, d_in] -> [d_sae, d_sae] float64.
+
+    Quadratic in d_sae (8 GB at d_sae 32 768): for one latent use :func:`nearest_latents`.
+    """
+    return cosine_matrix(W_dec, W_dec)
+
+
+def nearest_latents(W_dec: np.ndarray, j: int, n: int = 5) -> pd.DataFrame:
+    """The ``n`` latents whose atoms are most cosine-similar to atom ``j`` (``j`` excluded).
+
+    Returns DataFrame(latent, cosine), cosine descending, ties to the lower index.
+    """
+    cos = cosine_matrix(W_dec[j : j + 1], W_dec)[0]
+    order = np.argsort(-cos, kind="stable")
+    order = order[order != j][:n]
+    return pd.DataFrame({"latent": order.astype(np.int64), "cosine": cos[order]})
+
+
+def sample_errors(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """Per-sample MSE ‖x_i − x̂_i‖² / d_in: [n, d_in] -> [n] float64."""
+    return per_sample_sq_error(x, x_hat) / x.shape[1]
+
+
+def select_samples(
+    errors: np.ndarray,
+    mode: str,
+    n: int,
+    labels: np.ndarray | None = None,
+    label: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices of up to ``n`` samples to show: errors [n_samples] -> [≤ n] int64.
+
+    ``random``: a seeded draw without replacement; ``best`` / ``worst``: lowest / highest error
+    first (ties to the lower index); ``label``: a seeded draw among samples with ``labels == label``.
+    """
+    if mode not in SELECT_MODES:
+        raise ConfigError(f"mode={mode!r} is invalid: choose one of {', '.join(SELECT_MODES)}")
+    errors = np.asarray(errors, np.float64)
+    rng = np.random.default_rng(seed)
+    if mode == "best":
+        return np.argsort(errors, kind="stable")[:n].astype(np.int64)
+    if mode == "worst":
+        return np.argsort(-errors, kind="stable")[:n].astype(np.int64)
+    pool = np.arange(errors.size)
+    if mode == "label":
+        if labels is None or label is None:
+            raise DataError(
+                "mode='label' needs labels and a label: this dataset has none; pick "
+                "'random', 'best' or 'worst'"
+            )
+        pool = np.flatnonzero(np.asarray(labels) == label)
+    return rng.choice(pool, min(n, pool.size), replace=False).astype(np.int64)
+
+
+def matched_similarity(
+    features: np.ndarray, W_dec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature-by-latent cosine matrix arranged so Hungarian-matched pairs lie on the diagonal.
+
+    features [F, d_in], W_dec [d_sae, d_in] -> (cos [F, d_sae] signed, row_order [F],
+    col_order [d_sae]) with ``cos[a, b] = cos(features[row_order[a]], W_dec[col_order[b]])``.
+    Pairs are matched on |cos| (as MCC) and listed by feature index; unmatched features follow in
+    index order, unmatched latents by their best |cos| with any feature, highest first.
+    """
+    cos = cosine_matrix(features, W_dec)
+    abs_cos = np.abs(cos)
+    rows, cols = hungarian_match(abs_cos)  # rows come back sorted
+    rest_rows = np.setdiff1d(np.arange(cos.shape[0]), rows)
+    rest_cols = np.setdiff1d(np.arange(cos.shape[1]), cols)
+    rest_cols = rest_cols[np.argsort(-abs_cos[:, rest_cols].max(axis=0), kind="stable")]
+    row_order = np.concatenate([rows, rest_rows]).astype(np.int64)
+    col_order = np.concatenate([cols, rest_cols]).astype(np.int64)
+    return cos[np.ix_(row_order, col_order)], row_order, col_order
+
+
+def atom_smoothness(W_dec: np.ndarray, image_shape: tuple[int, int]) -> float:
+    """Mean correlation of horizontally and vertically neighbouring pixels over the atoms.
+
+    W_dec: [d_sae, h·w]. Localised edges and blobs score well above 0; pixel noise scores ≈ 0.
+    """
+    h, w = image_shape
+    atoms = W_dec.reshape(-1, h, w).astype(np.float64)
+    atoms = atoms - atoms.mean(axis=(1, 2), keepdims=True)
+
+    def corr(a: np.ndarray, b: np.ndarray) -> float:
+        num = (a * b).sum(axis=(1, 2))
+        den = np.sqrt((a * a).sum(axis=(1, 2)) * (b * b).sum(axis=(1, 2))) + 1e-12
+        return float(np.mean(num / den))
+
+    across = corr(atoms[:, :, :-1], atoms[:, :, 1:])
+    down = corr(atoms[:, :-1, :], atoms[:, 1:, :])
+    return (across + down) / 2

@@ -1,0 +1,313 @@
+r"""Evaluation metrics, exactly as SAE_NOTES.md ("Metrics") defines them.
+
+The ``compute_*`` functions are pure functions of numpy arrays that accumulate in float64;
+:func:`evaluate` runs a model over a dataset split and gathers them all into :class:`EvalMetrics`.
+Shapes: ``x``, ``x_hat`` [n, d_in]; ``latents`` [n, d_sae]; ``W_dec`` [d_sae, d_in];
+``features`` [F, d_in] (ground-truth directions).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from sae_core.data.dataset import Dataset
+from sae_core.errors import ConfigError
+from sae_core.model import SparseAutoencoder
+
+PROBE_MAX_TRAIN = 5000
+"""Linear probes train on at most this many rows (a seeded subset): accuracy barely moves past it."""
+PROBE_MAX_ITER = 100  # lbfgs converges in ~30 iterations on standardised digits/MNIST codes
+_CHUNK = 4096  # rows per float64 block: whole-matrix float64 copies of MNIST would be ~0.5 GB
+
+METRIC_LATEX: dict[str, str] = {
+    "mse": r"\mathrm{MSE} = \frac{1}{n}\sum_{i} \frac{\lVert x_i - \hat x_i \rVert^2}{d_{\mathrm{in}}}",
+    "fve": r"\mathrm{FVE} = 1 - \frac{\sum_i \lVert x_i - \hat x_i \rVert^2}"
+    r"{\sum_i \lVert x_i - \bar x \rVert^2}",
+    "fvu": r"\mathrm{FVU} = 1 - \mathrm{FVE}",
+    "l0": r"L_0 = \frac{1}{n}\sum_i \#\{\, j : f_j(x_i) > 0 \,\}",
+    "firing_frequency": r"p_j = \frac{1}{n}\#\{\, i : f_j(x_i) > 0 \,\}",
+    "dead_fraction": r"\text{dead} = \frac{1}{d_{\mathrm{sae}}}\#\{\, j : p_j = 0 \,\}",
+    "dense_fraction": r"\text{dense} = \frac{1}{d_{\mathrm{sae}}}\#\{\, j : p_j > 0.5 \,\}",
+    "gamma": r"\gamma = \frac{\sum_i \lVert \hat x_i \rVert^2}{\sum_i x_i \cdot \hat x_i}",
+    "norm_ratio": r"\frac{\frac{1}{n}\sum_i \lVert \hat x_i \rVert}{\frac{1}{n}\sum_i \lVert x_i \rVert}",
+    "mmcs": r"\mathrm{MMCS} = \frac{1}{|G|}\sum_{g \in G} \max_j \cos(g, W_{\mathrm{dec},j})",
+    "mcc": r"\mathrm{MCC} = \frac{1}{|G|}\max_{\pi\ \text{one-to-one}} \sum_{g \in G}"
+    r"\lvert \cos(g, W_{\mathrm{dec},\pi(g)}) \rvert",
+    "recovered": r"\#\{\, g \in G : \max_j \cos(g, W_{\mathrm{dec},j}) \ge 0.9 \,\}",
+    "probe_accuracy": r"\mathrm{acc} = \frac{1}{n_{\mathrm{test}}}\#\{\, i : "
+    r"\arg\max_c (A f(x_i) + b)_c = y_i \,\}",
+    "probe_accuracy_input": r"\mathrm{acc} = \frac{1}{n_{\mathrm{test}}}\#\{\, i : "
+    r"\arg\max_c (A x_i + b)_c = y_i \,\}",
+}
+"""LaTeX for the UI, keyed by :class:`EvalMetrics` field name (plus ``firing_frequency``)."""
+
+
+def per_sample_sq_error(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """‖x_i − x̂_i‖² per sample: x, x_hat [n, d_in] -> [n] float64."""
+    out = np.empty(x.shape[0], dtype=np.float64)
+    for s in range(0, x.shape[0], _CHUNK):
+        diff = np.asarray(x[s : s + _CHUNK], np.float64) - np.asarray(x_hat[s : s + _CHUNK])
+        out[s : s + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
+    return out
+
+
+def _row_norms(a: np.ndarray) -> np.ndarray:
+    """‖a_i‖ per row: [n, d] -> [n] float64."""
+    return np.sqrt(np.einsum("ij,ij->i", a, a, dtype=np.float64))
+
+
+def compute_mse(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """MSE = (1/n) Σ_i ‖x_i − x̂_i‖² / d_in, the per-element mean squared error. x, x_hat [n, d_in]."""
+    return float(per_sample_sq_error(x, x_hat).mean() / x.shape[1])
+
+
+def compute_fve(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """FVE = 1 − Σ_i ‖x_i − x̂_i‖² / Σ_i ‖x_i − x̄‖², x̄ the mean of these same samples.
+
+    x, x_hat [n, d_in]. Returns NaN (silently) when the samples have zero total variance.
+    """
+    x_bar = np.mean(x, axis=0, dtype=np.float64)
+    total = per_sample_sq_error(x, np.broadcast_to(x_bar, x.shape)).sum()
+    if not total > 0:
+        return math.nan
+    return float(1.0 - per_sample_sq_error(x, x_hat).sum() / total)
+
+
+def l0_per_sample(latents: np.ndarray) -> np.ndarray:
+    """#{j : f_j > 0} per sample: latents [n, d_sae] -> [n] int64."""
+    return np.count_nonzero(latents > 0, axis=1).astype(np.int64)
+
+
+def compute_l0(latents: np.ndarray) -> float:
+    """L0 = mean over samples of #{j : f_j > 0}. latents [n, d_sae]."""
+    return float(l0_per_sample(latents).mean())
+
+
+def firing_frequency(latents: np.ndarray) -> np.ndarray:
+    """p_j = fraction of samples with f_j > 0: latents [n, d_sae] -> [d_sae] float64 in [0, 1]."""
+    return np.count_nonzero(latents > 0, axis=0) / latents.shape[0]
+
+
+def dead_fraction(freq: np.ndarray) -> float:
+    """Fraction of latents with p_j == 0 on the evaluated samples. freq [d_sae]."""
+    return float(np.mean(freq == 0))
+
+
+def dense_fraction(freq: np.ndarray, threshold: float = 0.5) -> float:
+    """Fraction of latents with p_j > threshold (default 0.5). freq [d_sae]."""
+    return float(np.mean(freq > threshold))
+
+
+def compute_shrinkage(x: np.ndarray, x_hat: np.ndarray) -> tuple[float, float]:
+    """Shrinkage of reconstructions. x, x_hat [n, d_in] -> (gamma, norm_ratio).
+
+    gamma = Σ_i ‖x̂_i‖² / Σ_i x_i·x̂_i, the relative reconstruction bias (γ < 1: codes shrunk;
+    γ = 1 for x̂ = x, 1/2 for x̂ = x/2). norm_ratio = mean_i ‖x̂_i‖ / mean_i ‖x_i‖ (a ratio of means,
+    not a mean of ratios, so near-zero samples cannot blow it up). NaN where a denominator is 0.
+    """
+    dot = sum(
+        float(np.einsum("ij,ij->", x[s : s + _CHUNK], x_hat[s : s + _CHUNK], dtype=np.float64))
+        for s in range(0, x.shape[0], _CHUNK)
+    )
+    x_hat_norms = _row_norms(x_hat)
+    x_norm_mean = float(_row_norms(x).mean())
+    gamma = float(np.sum(x_hat_norms**2)) / dot if dot != 0 else math.nan
+    ratio = float(x_hat_norms.mean()) / x_norm_mean if x_norm_mean > 0 else math.nan
+    return gamma, ratio
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """cos(a_i, b_j): a [m, d], b [k, d] -> [m, k] float64. A zero row has cosine 0 with all."""
+    a64 = np.asarray(a, np.float64)
+    b64 = np.asarray(b, np.float64)
+    a_unit = a64 / np.maximum(np.linalg.norm(a64, axis=1, keepdims=True), 1e-12)
+    b_unit = b64 / np.maximum(np.linalg.norm(b64, axis=1, keepdims=True), 1e-12)
+    return np.clip(a_unit @ b_unit.T, -1.0, 1.0)
+
+
+def compute_mmcs(features: np.ndarray, W_dec: np.ndarray) -> float:
+    """MMCS = (1/F) Σ_g max_j cos(g, W_dec[j]) (signed cosine). features [F, d_in], W_dec [d_sae, d_in]."""
+    return float(cosine_matrix(features, W_dec).max(axis=1).mean())
+
+
+def hungarian_match(abs_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matching maximising Σ |cos|: abs_cos [F, d_sae] -> (rows, cols), min(F, d_sae) each."""
+    rows, cols = linear_sum_assignment(-abs_cos)
+    return rows.astype(np.int64), cols.astype(np.int64)
+
+
+def compute_mcc(features: np.ndarray, W_dec: np.ndarray) -> float:
+    """MCC = mean |cos| over a one-to-one Hungarian matching of features to latents.
+
+    features [F, d_in], W_dec [d_sae, d_in]. min(F, d_sae) pairs are matched; the sum is divided
+    by F, so when d_sae < F the features left unmatched count as 0 (a dictionary too small to hold
+    every feature cannot score 1). Extra latents (d_sae > F) cost nothing.
+    """
+    abs_cos = np.abs(cosine_matrix(features, W_dec))
+    rows, cols = hungarian_match(abs_cos)
+    return float(abs_cos[rows, cols].sum() / features.shape[0])
+
+
+def recovered_count(features: np.ndarray, W_dec: np.ndarray, threshold: float = 0.9) -> int:
+    """Number of features g with max_j cos(g, W_dec[j]) ≥ threshold. Shapes as :func:`compute_mmcs`."""
+    return int(np.count_nonzero(cosine_matrix(features, W_dec).max(axis=1) >= threshold))
+
+
+def linear_probe_accuracy(
+    z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, seed: int = 0
+) -> float:
+    """Test accuracy of a multinomial logistic regression trained on standardised ``z``.
+
+    z_train [n_train, d], z_test [n_test, d], y [n] integer labels. Columns are standardised with
+    the training mean and std (constant columns, e.g. dead latents, are left at 0). At most
+    ``PROBE_MAX_TRAIN`` training rows are used (a subset drawn with ``seed``) and lbfgs stops after
+    ``PROBE_MAX_ITER`` iterations, so it stays well under a second on MNIST-sized codes. With a
+    single training class the probe predicts that class.
+    """
+    if z_train.shape[0] > PROBE_MAX_TRAIN:
+        keep = np.random.default_rng(seed).choice(z_train.shape[0], PROBE_MAX_TRAIN, replace=False)
+        z_train, y_train = z_train[keep], y_train[keep]
+    classes = np.unique(y_train)
+    if classes.size < 2:
+        return float(np.mean(y_test == classes[0]))
+    mean = z_train.mean(axis=0, dtype=np.float64)
+    std = z_train.std(axis=0, dtype=np.float64)
+    std[std == 0] = 1.0
+    clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
+    # One BLAS thread: on small problems extra threads cost 10-20x in synchronisation.
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit((z_train - mean) / std, y_train)
+        return float(clf.score((z_test - mean) / std, y_test))
+
+
+def _json_float(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalMetrics:
+    """All metrics of one model on one split (see :data:`METRIC_LATEX`).
+
+    ``mmcs``, ``mcc`` and ``recovered`` are None without ground-truth features; the probe
+    accuracies are None without labels or when probes were skipped.
+    """
+
+    mse: float
+    fve: float
+    l0: float
+    dead_fraction: float
+    dense_fraction: float
+    gamma: float
+    norm_ratio: float
+    mmcs: float | None = None
+    mcc: float | None = None
+    recovered: int | None = None
+    probe_accuracy: float | None = None
+    probe_accuracy_input: float | None = None
+    n_samples: int = 0
+    split: str = "test"
+
+    @property
+    def fvu(self) -> float:
+        """Fraction of variance unexplained, 1 − FVE."""
+        return 1.0 - self.fve
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every field plus ``fvu``; NaN and ±inf become None."""
+        out: dict[str, Any] = {}
+        for key, value in {**asdict(self), "fvu": self.fvu}.items():
+            out[key] = _json_float(value) if isinstance(value, float) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalMetrics:
+        """Inverse of :meth:`to_dict`: ignores unknown keys (``fvu``), None -> NaN where required."""
+        optional = {"mmcs", "mcc", "recovered", "probe_accuracy", "probe_accuracy_input"}
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            kwargs[f.name] = math.nan if value is None and f.name not in optional else value
+        return cls(**kwargs)
+
+
+def evaluate(
+    model: SparseAutoencoder,
+    dataset: Dataset,
+    *,
+    split: str = "test",
+    probe: bool = True,
+    max_samples: int | None = None,
+) -> EvalMetrics:
+    """Every metric of ``model`` on ``dataset``'s ``split`` ("test" or "train").
+
+    ``max_samples`` keeps the first rows of the split. Dictionary recovery needs
+    ``dataset.features``; probes (trained on x_train, tested on x_test, on latents and on raw
+    inputs) need labels and ``probe=True``.
+    """
+    if split not in ("train", "test"):
+        raise ConfigError(f"split={split!r} is invalid: choose 'train' or 'test'")
+    if max_samples is not None and max_samples < 1:
+        raise ConfigError(f"max_samples={max_samples!r} is invalid: choose a positive integer")
+    x = (dataset.x_test if split == "test" else dataset.x_train)[:max_samples]
+    latents, x_hat = model.reconstruct_numpy(x)
+    freq = firing_frequency(latents)
+    gamma, norm_ratio = compute_shrinkage(x, x_hat)
+    recovery: dict[str, Any] = {}
+    if dataset.features is not None:
+        W_dec = model.W_dec.detach().cpu().numpy()
+        recovery = {
+            "mmcs": compute_mmcs(dataset.features, W_dec),
+            "mcc": compute_mcc(dataset.features, W_dec),
+            "recovered": recovered_count(dataset.features, W_dec),
+        }
+    probes: dict[str, Any] = {}
+    if probe and dataset.y_train is not None and dataset.y_test is not None:
+        test_latents = latents if split == "test" else None
+        probes = _probe_accuracies(model, dataset, test_latents, max_samples)
+    return EvalMetrics(
+        mse=compute_mse(x, x_hat),
+        fve=compute_fve(x, x_hat),
+        l0=compute_l0(latents),
+        dead_fraction=dead_fraction(freq),
+        dense_fraction=dense_fraction(freq),
+        gamma=gamma,
+        norm_ratio=norm_ratio,
+        n_samples=int(x.shape[0]),
+        split=split,
+        **recovery,
+        **probes,
+    )
+
+
+def _probe_accuracies(
+    model: SparseAutoencoder,
+    dataset: Dataset,
+    test_latents: np.ndarray | None,
+    max_samples: int | None,
+) -> dict[str, float]:
+    """Probe accuracies on latents and on inputs; reuses the test latents when already encoded."""
+    assert dataset.y_train is not None and dataset.y_test is not None
+    x_train, y_train = dataset.x_train, dataset.y_train
+    if x_train.shape[0] > PROBE_MAX_TRAIN:  # subsample before encoding, not after
+        keep = np.random.default_rng(0).choice(x_train.shape[0], PROBE_MAX_TRAIN, replace=False)
+        x_train, y_train = x_train[keep], y_train[keep]
+    x_test, y_test = dataset.x_test[:max_samples], dataset.y_test[:max_samples]
+    if test_latents is None:
+        test_latents = model.encode_numpy(x_test)
+    z_train = model.encode_numpy(x_train)
+    return {
+        "probe_accuracy": linear_probe_accuracy(z_train, y_train, test_latents, y_test),
+        "probe_accuracy_input": linear_probe_accuracy(x_train, y_train, x_test, y_test),
+    }

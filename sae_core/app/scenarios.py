@@ -1,0 +1,318 @@
+"""Guided scenarios: one click trains what shows one idea, and reports the numbers that show it.
+
+Each scenario trains a few small models (≤ 10 s on 2 cores), returns a table of live metrics and a
+headline computed from them (never written into the text), and names the model to show on the
+other pages. The texts say what to look at and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sae_core.analysis.latents import atom_smoothness
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.data import load_dataset
+from sae_core.data.dataset import Dataset
+from sae_core.model import SparseAutoencoder
+from sae_core.training.fit import TrainResult, train, train_sweep
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioResult:
+    """What a scenario found: a table (one row per model), headline numbers, the model to show."""
+
+    table: pd.DataFrame
+    headline: dict[str, float]
+    conclusion: str  # one sentence built from the live numbers
+    dataset: Dataset
+    show: TrainResult  # the model the other pages then display
+    extra_models: dict[str, SparseAutoencoder] = field(default_factory=dict)
+    # how to load ``dataset`` again: load_dataset(data_spec, **data_options)
+    data_spec: str = "digits"
+    data_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    key: str
+    title: str
+    summary: str
+    look_at: str  # two or three sentences: what to look at and why
+    page: str  # the page that shows the effect best
+    run: Callable[[], ScenarioResult]
+
+
+def _row(label: str, result: TrainResult, **extra: Any) -> dict[str, Any]:
+    m = result.metrics
+    return {
+        "model": label,
+        "method": result.sae_config.method,
+        "lam": result.sae_config.lam,
+        "d_sae": result.sae_config.d_sae,
+        "fve": m.fve,
+        "fvu": m.fvu,
+        "l0": m.l0,
+        "dead_fraction": m.dead_fraction,
+        "gamma": m.gamma,
+        "mmcs": m.mmcs,
+        "mcc": m.mcc,
+        "seconds": result.train_seconds,
+        **extra,
+    }
+
+
+def tradeoff() -> ScenarioResult:
+    data = load_dataset("digits")
+    lams = [0.01, 0.03, 0.1, 0.3, 1.0]
+    base = SAEConfig(d_in=data.d_in, d_sae=128, method="l1")
+    sweep = train_sweep(base, data, TrainConfig(epochs=20), lams=lams)
+    table = sweep.table[["lam", "l0", "fvu", "fve", "dead_fraction"]].copy()
+    show = train(base.replace(lam=0.1), data, TrainConfig(epochs=20))
+    first, last = table.iloc[0], table.iloc[-1]
+    return ScenarioResult(
+        table=table,
+        dataset=data,
+        show=show,
+        headline={
+            "L0 at smallest λ": first.l0,
+            "L0 at largest λ": last.l0,
+            "FVU at smallest λ": first.fvu,
+            "FVU at largest λ": last.fvu,
+        },
+        conclusion=(
+            f"Raising λ from {first.lam:g} to {last.lam:g} cut L0 from {first.l0:.1f} to "
+            f"{last.l0:.1f} while FVU rose from {first.fvu:.3f} to {last.fvu:.3f}."
+        ),
+    )
+
+
+def dead_latents() -> ScenarioResult:
+    data = load_dataset("digits")
+    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="l1", lam=1.0)
+    tc = TrainConfig(epochs=40, lr=1e-2, dead_window=30, resample_every=60)
+    plain = train(cfg, data, tc)
+    resampled = train(cfg, data, tc.replace(dead_remedy="resample"))
+    warmed = train(cfg, data, tc.replace(lam_warmup_steps=300))
+    table = pd.DataFrame(
+        [
+            _row("no remedy", plain),
+            _row("resampling", resampled),
+            _row("λ warm-up (300 steps)", warmed),
+        ]
+    )
+    d0, d1, d2 = (r.metrics.dead_fraction * cfg.d_sae for r in (plain, resampled, warmed))
+    return ScenarioResult(
+        table=table,
+        dataset=data,
+        show=plain,
+        headline={"dead, no remedy": d0, "dead, resampling": d1, "dead, λ warm-up": d2},
+        conclusion=(
+            f"At λ = {cfg.lam:g} and a high learning rate, {d0:.0f} of {cfg.d_sae} latents "
+            f"never fire on held-out digits; resampling leaves {d1:.0f} and a λ warm-up "
+            f"{d2:.0f}."
+        ),
+        extra_models={"resampling": resampled.model, "λ warm-up": warmed.model},
+    )
+
+
+def gabor() -> ScenarioResult:
+    options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000, "eps": 3.0}
+    data = load_dataset("patches", **options)
+    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=8, unit_norm_decoder=True)
+    result = train(cfg, data, TrainConfig(epochs=40, batch_size=256, lr=3e-3), probe=False)
+    assert data.image_shape is not None
+    smooth = atom_smoothness(result.model.W_dec.detach().cpu().numpy(), data.image_shape)
+    rng = np.random.default_rng(0)
+    noise = atom_smoothness(rng.standard_normal((cfg.d_sae, data.d_in)), data.image_shape)
+    return ScenarioResult(
+        table=pd.DataFrame(
+            [_row("TopK k=8 on ZCA-whitened 8×8 patches", result, smoothness=smooth)]
+        ),
+        dataset=data,
+        data_spec="patches",
+        data_options=options,
+        show=result,
+        headline={
+            "FVE": result.metrics.fve,
+            "L0": result.metrics.l0,
+            "atom smoothness": smooth,
+            "random atoms' smoothness": noise,
+        },
+        conclusion=(
+            f"With L0 = {result.metrics.l0:.1f} the dictionary explains "
+            f"{100 * result.metrics.fve:.0f}% of the whitened patches' variance. Neighbouring "
+            f"pixels of its atoms correlate at {smooth:.2f} (random atoms: {noise:.2f}): look at "
+            "them for oriented edges and gratings, like V1 simple cells' receptive fields. "
+            "Trained longer, on more patches, they sharpen."
+        ),
+    )
+
+
+def shrinkage() -> ScenarioResult:
+    data = load_dataset("digits")
+    l1 = train(
+        SAEConfig(d_in=data.d_in, d_sae=128, method="l1", lam=1.0), data, TrainConfig(epochs=20)
+    )
+    k = max(1, round(l1.metrics.l0))
+    topk = train(
+        SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=k), data, TrainConfig(epochs=20)
+    )
+    table = pd.DataFrame(
+        [
+            _row("L1 λ=1", l1, norm_ratio=l1.metrics.norm_ratio),
+            _row(f"TopK k={k}", topk, norm_ratio=topk.metrics.norm_ratio),
+        ]
+    )
+    return ScenarioResult(
+        table=table,
+        dataset=data,
+        show=l1,
+        headline={
+            "γ L1": l1.metrics.gamma,
+            "γ TopK": topk.metrics.gamma,
+            "L0 L1": l1.metrics.l0,
+            "L0 TopK": topk.metrics.l0,
+        },
+        conclusion=(
+            f"At L0 ≈ {l1.metrics.l0:.1f} vs {topk.metrics.l0:.1f}, L1 gives γ = "
+            f"{l1.metrics.gamma:.3f} and E‖x̂‖/E‖x‖ = {l1.metrics.norm_ratio:.3f} (codes "
+            f"shrunk); TopK gives γ = {topk.metrics.gamma:.3f} and "
+            f"{topk.metrics.norm_ratio:.3f}."
+        ),
+        extra_models={f"TopK k={k}": topk.model},
+    )
+
+
+def superposition() -> ScenarioResult:
+    options: dict[str, Any] = {"n_features": 64, "d_in": 32, "mean_active": 3, "n_samples": 8192}
+    data = load_dataset("synthetic", **options)
+    results = {}
+    for h in (32, 64, 256):
+        cfg = SAEConfig(d_in=32, d_sae=h, method="topk", k=3)
+        results[h] = train(cfg, data, TrainConfig(epochs=10, batch_size=128, lr=3e-3), probe=False)
+    table = pd.DataFrame([_row(f"TopK d_sae={h}", r) for h, r in results.items()])
+    small, big = results[32].metrics, results[256].metrics
+    return ScenarioResult(
+        table=table,
+        dataset=data,
+        data_spec="synthetic",
+        data_options=options,
+        show=results[256],
+        headline={
+            "MMCS d_sae=32": small.mmcs or 0.0,
+            "MMCS d_sae=256": big.mmcs or 0.0,
+            "MCC d_sae=256": big.mcc or 0.0,
+        },
+        conclusion=(
+            f"64 features packed into 32 dimensions: with 32 latents MMCS is "
+            f"{small.mmcs:.2f}; with 256 latents it reaches {big.mmcs:.2f} "
+            f"(MCC {big.mcc:.2f}, {big.recovered} features recovered at cos ≥ 0.9)."
+        ),
+    )
+
+
+def not_sparsity() -> ScenarioResult:
+    data = load_dataset("digits")
+    tc = TrainConfig(epochs=20)
+    runs = {
+        "L1 λ=0.3": train(SAEConfig(d_in=64, method="l1", lam=0.3), data, tc),
+        "L2 λ=0.3": train(SAEConfig(d_in=64, method="l2", lam=0.3), data, tc),
+        "contractive λ=0.3": train(SAEConfig(d_in=64, method="contractive", lam=0.3), data, tc),
+    }
+    rows = []
+    for label, r in runs.items():
+        hist = r.history
+        rows.append(
+            _row(
+                label,
+                r,
+                penalty_start=float(hist["penalty"].iloc[0]),
+                penalty_end=float(hist["penalty"].iloc[-1]),
+            )
+        )
+    table = pd.DataFrame(rows)
+    l0 = dict(zip(table["model"], table["l0"], strict=True))
+    return ScenarioResult(
+        table=table,
+        dataset=data,
+        show=runs["L2 λ=0.3"],
+        headline={f"L0 {k}": v for k, v in l0.items()},
+        conclusion=(
+            f"Same λ: L1 leaves L0 = {l0['L1 λ=0.3']:.1f}, but L2 keeps "
+            f"{l0['L2 λ=0.3']:.1f} and contractive {l0['contractive λ=0.3']:.1f} of 128 "
+            "latents active while their penalties fall: they shrink or smooth, not zero."
+        ),
+        extra_models={k: v.model for k, v in runs.items()},
+    )
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.key: s
+    for s in (
+        Scenario(
+            key="tradeoff",
+            title="The sparsity–fidelity trade-off",
+            summary="An L1 λ grid on digits: L0 falls, FVU rises.",
+            look_at="Each λ buys sparsity (lower L0) with reconstruction error (higher FVU). "
+            "Open Compare & sweep to see the frontier: the curve is the price list.",
+            page="app_pages/compare.py",
+            run=tradeoff,
+        ),
+        Scenario(
+            key="dead",
+            title="Dead latents at high λ, and remedies",
+            summary="A strong L1 penalty kills latents; resampling and a λ warm-up bring "
+            "them back.",
+            look_at="A latent that never fires gets no gradient from the reconstruction, so "
+            "L1 keeps it dead. Resampling points it at badly reconstructed inputs; a warm-up "
+            "lets latents find data before the penalty bites. See the firing-frequency "
+            "histogram on Activations & sparsity.",
+            page="app_pages/activations.py",
+            run=dead_latents,
+        ),
+        Scenario(
+            key="gabor",
+            title="Edge and Gabor-like filters from photo patches",
+            summary="A sparse code of whitened natural-image patches learns oriented edges.",
+            look_at="Whitening removes the dominant low frequencies; sparsity then picks "
+            "localised, oriented edges. Look at the atoms on Filters & latents.",
+            page="app_pages/filters.py",
+            run=gabor,
+        ),
+        Scenario(
+            key="shrinkage",
+            title="L1 shrinks magnitudes, TopK does not",
+            summary="At the same L0, L1 codes are shrunk (γ < 1), TopK codes are not (γ ≈ 1).",
+            look_at="L1 pays for every unit of activation, so it under-reconstructs: ‖x̂‖ falls "
+            "below ‖x‖. TopK only limits how many latents fire. See the shrinkage plot on "
+            "Activations & sparsity.",
+            page="app_pages/activations.py",
+            run=shrinkage,
+        ),
+        Scenario(
+            key="superposition",
+            title="Superposition: more features than dimensions",
+            summary="64 sparse features in 32 dimensions, recovered when d_sae is large enough.",
+            look_at="Sparse features can share dimensions (superposition). A wide enough SAE "
+            "finds them again: MMCS and MCC measure how well. See Ground truth.",
+            page="app_pages/ground_truth.py",
+            run=superposition,
+        ),
+        Scenario(
+            key="not_sparsity",
+            title="Contractive and L2 penalties are not sparsity",
+            summary="L0 stays high while their penalty falls — the source article's "
+            "confusion, shown.",
+            look_at="L2 shrinks activations towards zero without reaching it; the contractive "
+            "penalty makes codes insensitive to the input, not sparse. Only L1 (or TopK) "
+            "gives true zeros. Compare L0 in the table.",
+            page="app_pages/activations.py",
+            run=not_sparsity,
+        ),
+    )
+}

@@ -1,0 +1,144 @@
+"""One loader per data source: options in, :class:`RawData` in the source's units out.
+
+Splitting, subsampling and scaling are common to all and happen afterwards in
+:mod:`sae_core.data`; a loader splits only when its own statistics must come from training rows.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sae_core.data.files.tabular import Table, read_table_file
+from sae_core.data.mnist.folder import TITLES, mnist_folder, raw_from_idx
+from sae_core.data.mnist.idx import read_idx
+from sae_core.data.patches import PatchSpec, prepare_patches
+from sae_core.data.preprocessing import (
+    STREAM_PATCHES,
+    STREAM_SYNTHETIC,
+    RawData,
+    rng_for,
+    split_indices,
+)
+from sae_core.data.synthetic import SyntheticSpec, make_synthetic
+from sae_core.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRequest:
+    """What a loader gets: the spec's path, checked options, and the common settings."""
+
+    path: str | None
+    options: dict[str, Any]
+    seed: int
+    test_fraction: float
+    max_samples: int | None
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x, y = bunch.data.astype(np.uint8), bunch.target.astype(np.int64)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def _load_digits(request: SourceRequest) -> RawData:
+    x, y = _digits_arrays()
+    return RawData(
+        x=x,
+        y=y,
+        image_shape=(8, 8),
+        value_range=(0.0, 16.0),
+        description="scikit-learn digits: 1797 images, 8×8, values 0–16",
+    )
+
+
+def _load_patches(request: SourceRequest) -> RawData:
+    spec = PatchSpec(**request.options)
+    if request.max_samples is not None and request.max_samples < spec.n_patches:
+        spec = PatchSpec(**{**request.options, "n_patches": request.max_samples})
+    train, test = split_indices(spec.n_patches, request.test_fraction, request.seed)
+    x_train, x_test, base, what = prepare_patches(
+        spec, train, test, rng_for(request.seed, STREAM_PATCHES)
+    )
+    shape = None if spec.whitening == "pca" else (spec.patch_size, spec.patch_size)
+    return RawData(x=x_train, x_test=x_test, image_shape=shape, base=base, description=what)
+
+
+def _load_synthetic(request: SourceRequest) -> RawData:
+    spec = SyntheticSpec(**request.options)
+    x, features = make_synthetic(spec, rng_for(request.seed, STREAM_SYNTHETIC))
+    what = (
+        f"synthetic: {spec.n_samples} samples of {spec.n_features} unit features in "
+        f"{spec.d_in} dimensions, p_fire={spec.firing_probability:.3g}, "
+        f"{spec.magnitude} magnitudes, noise {spec.noise:g}, feature seed {spec.feature_seed}"
+    )
+    return RawData(x=x, features=features, description=what)
+
+
+def _mnist_loader(kind: str) -> Callable[[SourceRequest], RawData]:
+    def load(request: SourceRequest) -> RawData:
+        download = request.options.get("download", False)
+        if not isinstance(download, bool):
+            raise ConfigError(f"download={download!r} is invalid: give true or false")
+        folder = mnist_folder(
+            kind, request.path, cache_dir=request.options.get("cache_dir"), download=download
+        )
+        return raw_from_idx(folder, TITLES[kind])
+
+    return load
+
+
+def _load_idx(request: SourceRequest) -> RawData:
+    assert request.path is not None  # DataSpec guarantees a path for idx
+    return raw_from_idx(request.path, f"IDX data from {request.path}")
+
+
+def _load_file(request: SourceRequest) -> RawData:
+    assert request.path is not None  # DataSpec guarantees a path for file
+    return raw_from_table(read_table_file(request.path, **request.options), request.path)
+
+
+def raw_from_table(table: Table, name: str) -> RawData:
+    rows, cols = table.x.shape
+    labels = f", labels {int(table.y.min())}..{int(table.y.max())}" if table.y is not None else ""
+    return RawData(
+        x=table.x,
+        y=table.y,
+        image_shape=table.image_shape,
+        notes=table.notes,
+        description=f"{Path(name).name}: {rows} rows × {cols} columns{labels}",
+    )
+
+
+LOADERS: dict[str, Callable[[SourceRequest], RawData]] = {
+    "digits": _load_digits,
+    "patches": _load_patches,
+    "synthetic": _load_synthetic,
+    "mnist": _mnist_loader("mnist"),
+    "fashion-mnist": _mnist_loader("fashion-mnist"),
+    "idx": _load_idx,
+    "file": _load_file,
+}
+
+
+def raw_from_idx_bytes(data: bytes, name: str) -> RawData:
+    images = read_idx(data, name=name)
+    if images.ndim not in (2, 3):
+        raise DataError(f"{name} holds a {images.ndim}-D array: expected [n, height, width]")
+    shape = (int(images.shape[1]), int(images.shape[2])) if images.ndim == 3 else None
+    return RawData(
+        x=images.reshape(len(images), -1),
+        image_shape=shape,
+        value_range=(0.0, 255.0) if images.dtype == np.uint8 else None,
+        description=f"{name}: {len(images)} unlabelled IDX images",
+    )

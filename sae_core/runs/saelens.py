@@ -1,0 +1,285 @@
+"""Export to the SAELens 6.x layout (``cfg.json`` + ``sae_weights.safetensors``) and read it back.
+
+SAELens encodes ``act((x − b_dec·apply_b_dec_to_input) W_enc + b_enc)`` and decodes
+``f W_dec + b_dec``: with ``apply_b_dec_to_input`` true that is exactly our model, so the tensors are
+written unchanged. Its "standard" architecture is a ReLU SAE (our none / l1 / l2 methods) and "topk"
+keeps the k largest pre-activations then applies ReLU, which selects the same values as our
+ReLU-then-top-k. Sigmoid encoders (kl, contractive) have no SAELens architecture and are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+from torch import Tensor
+
+from sae_core.config import SAEConfig
+from sae_core.data.dataset import Preprocessing
+from sae_core.errors import ConfigError, RunError
+from sae_core.model import WEIGHT_NAMES, SparseAutoencoder, check_weight_shapes
+from sae_core.runs.format import FORMAT_VERSION, zip_bytes
+from sae_core.runs.store import fsync_dir, write_synced
+from sae_core.runs import load_run
+
+SAELENS_CFG_FILE = "cfg.json"
+SAELENS_WEIGHTS_FILE = "sae_weights.safetensors"
+# SAELens reads a config without a 6.x version in its metadata as a pre-6.0 file and rewrites it;
+# this names the layout we write, not an installed SAELens.
+SAELENS_LAYOUT_VERSION = "6.0.0"
+_OUR_METADATA_KEY = "sae_explorer"
+
+
+def saelens_architecture(cfg: SAEConfig) -> str:
+    """``"topk"`` or ``"standard"``; RunError for methods SAELens cannot represent."""
+    if cfg.activation != "relu":
+        raise RunError(
+            f"method {cfg.method!r} uses a sigmoid encoder, which SAELens has no architecture "
+            "for: export a ReLU model (none, l1, l2 or topk) instead"
+        )
+    return "topk" if cfg.method == "topk" else "standard"
+
+
+def preprocessing_dict(preprocessing: Preprocessing) -> dict[str, Any]:
+    """The input scaling as JSON: feed SAELens ``(x_raw − offset) / scale``, as in training."""
+    return {
+        "formula": "x = (x_raw - offset) / scale",
+        "steps": list(preprocessing.steps),
+        "offset": np.asarray(preprocessing.offset, dtype=np.float64).tolist(),
+        "scale": np.asarray(preprocessing.scale, dtype=np.float64).tolist(),
+    }
+
+
+def saelens_cfg_dict(
+    cfg: SAEConfig,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
+) -> dict[str, Any]:
+    """The ``cfg.json`` object SAELens 6.x's ``SAE.load_from_disk`` expects.
+
+    SAELens has no affine input scaling (its ``normalize_activations`` are norm rescalings), so
+    the data's preprocessing goes into our metadata: inputs must be scaled as in training.
+    """
+    architecture = saelens_architecture(cfg)
+    data: dict[str, Any] = {
+        "architecture": architecture,
+        "d_in": cfg.d_in,
+        "d_sae": cfg.d_sae,
+        "dtype": "float32",
+        "device": "cpu",
+        "apply_b_dec_to_input": True,  # our encoder subtracts b_dec from x
+        "normalize_activations": "none",
+        "reshape_activations": "none",
+        "metadata": {
+            "sae_lens_version": SAELENS_LAYOUT_VERSION,
+            "sae_lens_training_version": None,
+            "hook_name": hook_name,
+            "dataset_path": dataset_path,
+            # Our own config, so load_saelens restores the exact model (method, λ, tied...).
+            _OUR_METADATA_KEY: {"format_version": FORMAT_VERSION, "sae": cfg.to_dict()},
+        },
+    }
+    if preprocessing is not None:
+        data["metadata"][_OUR_METADATA_KEY]["preprocessing"] = preprocessing_dict(preprocessing)
+    if architecture == "topk":
+        data["k"] = cfg.k
+        data["rescale_acts_by_decoder_norm"] = False
+    return data
+
+
+def saelens_files(
+    model: SparseAutoencoder,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
+) -> dict[str, bytes]:
+    """``{file name: bytes}`` of the SAELens layout, weights first."""
+    cfg = saelens_cfg_dict(
+        model.cfg, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
+    return {
+        SAELENS_WEIGHTS_FILE: save_safetensors(model.weights()),
+        SAELENS_CFG_FILE: json.dumps(cfg, indent=2).encode(),
+    }
+
+
+def export_saelens(
+    model: SparseAutoencoder,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
+) -> Path:
+    """Write the SAELens layout into ``out_dir`` (created if needed) and return it."""
+    files = saelens_files(
+        model, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
+    folder = Path(out_dir).expanduser()
+    existing = [name for name in files if os.path.lexists(folder / name)]
+    if existing and not overwrite:
+        raise RunError(
+            f"{folder} already holds {', '.join(existing)}: choose an empty folder, or overwrite them (CLI: --overwrite)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            _replace_file(folder / name, content)
+        fsync_dir(folder)
+    except OSError as exc:
+        raise RunError(
+            f"could not write the SAELens export to {folder} ({exc.strerror or exc}): "
+            "check free disk space and write permission"
+        ) from None
+    return folder
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    """Write via a temp file and rename, so a reader never sees a half-written file."""
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        write_synced(tmp, content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_saelens_run(
+    run: str | Path,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    root: str | Path | None = None,
+    hook_name: str = "sae_explorer",
+) -> Path:
+    """Export a saved run (name or folder, as in ``load_run``); its data name becomes dataset_path."""
+    loaded = load_run(run, root)
+    return export_saelens(
+        loaded.model,
+        out_dir,
+        overwrite=overwrite,
+        dataset_path=loaded.data_name,
+        hook_name=hook_name,
+    )
+
+
+def saelens_zip_bytes(
+    model: SparseAutoencoder,
+    *,
+    dataset_path: str = "",
+    hook_name: str = "sae_explorer",
+    preprocessing: Preprocessing | None = None,
+) -> bytes:
+    """The SAELens layout as an in-memory zip (for a download button)."""
+    files = saelens_files(
+        model, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+    )
+    return zip_bytes(files)
+
+
+def load_saelens(folder: str | Path) -> SparseAutoencoder:
+    """Read a SAELens-layout folder (ours or a plain standard/topk SAELens SAE) as our model."""
+    folder = Path(folder).expanduser()
+    raw_cfg = _read(folder / SAELENS_CFG_FILE)
+    try:
+        cfg_dict = json.loads(raw_cfg.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RunError(
+            f"{folder / SAELENS_CFG_FILE} is not valid JSON: the file is corrupt"
+        ) from None
+    if not isinstance(cfg_dict, dict):
+        raise RunError(f"{folder / SAELENS_CFG_FILE} must hold a JSON object: the file is corrupt")
+    cfg = _sae_config_from_saelens(cfg_dict, folder / SAELENS_CFG_FILE)
+    weights = _read_saelens_weights(folder / SAELENS_WEIGHTS_FILE)
+    try:
+        check_weight_shapes(cfg, weights)
+    except RunError as exc:
+        raise RunError(f"{folder / SAELENS_WEIGHTS_FILE}: {exc}") from None
+    if not cfg_dict.get("apply_b_dec_to_input", True):
+        # SAELens then encodes x·W_enc + b_enc; fold b_dec into b_enc to match (x − b_dec)·W_enc.
+        W_enc = weights["W_dec"].t() if "W_enc" not in weights else weights["W_enc"]
+        weights["b_enc"] = weights["b_enc"] + weights["b_dec"] @ W_enc
+    return SparseAutoencoder(cfg, weights)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RunError(
+            f"{path} is missing: a SAELens folder holds cfg.json and sae_weights.safetensors"
+        ) from None
+    except OSError as exc:
+        raise RunError(
+            f"cannot read {path} ({exc.strerror or exc}): check its permissions"
+        ) from None
+
+
+def _sae_config_from_saelens(data: dict[str, Any], source: Path) -> SAEConfig:
+    architecture = data.get("architecture", "standard")
+    if architecture not in ("standard", "topk"):
+        raise RunError(
+            f"{source}: architecture {architecture!r} is not supported: "
+            "only 'standard' and 'topk' SAEs can be loaded here"
+        )
+    if data.get("normalize_activations") not in (None, "none"):
+        raise RunError(
+            f"{source}: normalize_activations={data['normalize_activations']!r} is not "
+            "supported: fold the normalisation into the weights first"
+        )
+    if architecture == "topk" and data.get("rescale_acts_by_decoder_norm"):
+        raise RunError(
+            f"{source}: rescale_acts_by_decoder_norm is not supported: "
+            "fold the decoder norms into the weights first"
+        )
+    metadata = data.get("metadata")
+    ours = metadata.get(_OUR_METADATA_KEY) if isinstance(metadata, dict) else None
+    try:
+        if isinstance(ours, dict) and isinstance(ours.get("sae"), dict):
+            cfg = SAEConfig.from_dict(ours["sae"])
+        else:
+            # A plain SAELens SAE: any ReLU method encodes alike, so "l1" stands for all of them.
+            extra = {"method": "topk", "k": data.get("k")} if architecture == "topk" else {}
+            cfg = SAEConfig(d_in=data.get("d_in"), d_sae=data.get("d_sae"), **extra)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise RunError(f"{source}: {exc}") from None
+    if saelens_architecture(cfg) != architecture:
+        raise RunError(
+            f"{source}: architecture {architecture!r} disagrees with the saved method "
+            f"{cfg.method!r}: the file was edited; export it again"
+        )
+    return cfg
+
+
+def _read_saelens_weights(path: Path) -> dict[str, Tensor]:
+    try:
+        tensors = load_safetensors(_read(path))
+    except SafetensorError as exc:
+        raise RunError(
+            f"{path} is not a readable safetensors file ({exc}): it is truncated or "
+            "corrupt; export it again"
+        ) from None
+    unexpected = sorted(set(tensors) - set(WEIGHT_NAMES))
+    if unexpected:
+        raise RunError(
+            f"{path} holds tensor(s) {', '.join(unexpected)} that a standard or topk "
+            "SAE does not have: this SAE type cannot be loaded here"
+        )
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            raise RunError(
+                f"{path}: tensor {name} is {tensor.dtype}, not a float type: the file is not an SAE"
+            )
+    return {name: tensor.to(torch.float32) for name, tensor in tensors.items()}

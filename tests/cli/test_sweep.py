@@ -1,0 +1,216 @@
+"""Sweeps from the CLI and the app (QA #8, #9) and the CLI's data listing (QA #10)."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import sae_core.cli.commands
+import sae_core.training.fit
+import sae_core.ui.compare.sweep as compare_sweep
+from sae_core.cli.commands import build_parser, main
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.data import SOURCES, load_dataset
+from sae_core.training.fit import train_sweep
+from sae_core.ui.compare.sweep import parse_number_list
+from sae_core.ui.state import STATE_KEY
+from tests.conftest import ROOT
+
+
+def sweep_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main(["sweep", "--epochs", "1", "--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_sweep_trains_each_repeated_grid_point_once(capsys) -> None:
+    out = sweep_json(
+        capsys, "--data", "digits", "--lam", "0.1,0.1", "--hidden", "8,8", "--seeds", "0,0"
+    )
+    assert len(out["runs"]) == 1
+    assert out["config"]["lams"] == [0.1]
+    assert out["config"]["hidden"] == [8] and out["config"]["seeds"] == [0]
+
+
+def test_cli_lambda_lists_are_sorted_and_unique_like_the_apps_parser(capsys) -> None:
+    out = sweep_json(capsys, "--data", "digits", "--lam", "1,0.1,1,0.10", "--hidden", "16,8,16")
+    assert out["config"]["lams"] == parse_number_list("1,0.1,1,0.10") == [0.1, 1.0]
+    assert out["config"]["hidden"] == [8, 16]
+    assert [(r["d_sae"], r["lam"]) for r in out["runs"]] == [
+        (8, 0.1),
+        (8, 1.0),
+        (16, 0.1),
+        (16, 1.0),
+    ]
+
+
+def test_train_sweep_trains_each_repeated_value_once_in_first_seen_order() -> None:
+    data = load_dataset("digits", max_samples=200)
+    result = train_sweep(
+        SAEConfig(d_in=data.d_in, d_sae=8),
+        data,
+        TrainConfig(epochs=1),
+        lams=[1.0, 0.1, 1.0],
+        d_saes=[8, 8],
+        seeds=[3, 3],
+    )
+    assert result.table["lam"].tolist() == [1.0, 0.1] and result.seeds == [3, 3]
+    assert len(result.models) == 2 and result.history["model"].nunique() == 2
+
+
+def test_cli_sweep_runs_have_probe_accuracy_on_labelled_data(capsys) -> None:
+    out = sweep_json(capsys, "--data", "digits", "--lam", "0.01,1", "--hidden", "16")
+    for run in out["runs"]:
+        assert 0.1 < run["probe_accuracy"] <= 1 and 0.1 < run["probe_accuracy_input"] <= 1
+
+
+def test_cli_sweep_text_table_shows_the_probe_column(capsys) -> None:
+    assert (
+        main(["sweep", "--data", "digits", "--lam", "0.1", "--hidden", "8", "--epochs", "1"]) == 0
+    )
+    assert "probe_accuracy" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_cli_sweep_on_unlabelled_data_has_no_probe(capsys) -> None:
+    out = sweep_json(capsys, "--data", "synthetic", "--opt", "n_samples=500", "--hidden", "16")
+    assert [run["probe_accuracy"] for run in out["runs"]] == [None]
+
+
+@pytest.mark.parametrize("probe", [False, True])
+def test_the_apps_sweep_computes_probes_exactly_when_switched_on(
+    monkeypatch: pytest.MonkeyPatch, probe: bool
+) -> None:
+    monkeypatch.setattr(compare_sweep, "SWEEP_PROBES", probe)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.switch_page("app_pages/compare.py").run()
+    at.text_input(key="cmp_lam_text").set_value("0.01,1")
+    at.number_input(key="cmp_epochs").set_value(1)
+    at.button(key="cmp_sweep_go").click().run()
+    assert not at.exception and not at.error
+    rows = at.session_state[STATE_KEY].session_runs
+    assert len(rows) == 2
+    accuracies = [row.get("probe_accuracy") for row in rows]
+    assert all(0.1 < a <= 1 for a in accuracies) if probe else accuracies == [None, None]
+
+
+def test_cli_data_names_each_source_once_per_line(capsys) -> None:
+    assert main(["data"]) == 0
+    text = capsys.readouterr().out
+    assert "MNIST: MNIST" not in text and "Fashion-MNIST: Fashion-MNIST" not in text
+    for source in SOURCES.values():
+        assert not source.description.startswith(source.title), source.name
+        assert f"{source.title}: {source.description}" in text
+
+
+# ---- folded from test_cli_sweep_output.py
+# ``sweep``: a bad --csv is refused before training, results are printed before the CSV is
+# written, and --json gives each run its steps with the shape documented in the help (gap
+# report #10, #11).
+SMALL = ["--data", "digits", "--lam", "0.1,1", "--hidden", "16", "--epochs", "2"]
+
+
+@pytest.fixture
+def training_calls(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Records every call of train_sweep, which then fails the test's command loudly."""
+    calls: list[object] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        calls.append((args, kwargs))
+        raise AssertionError("train_sweep must not run for a bad --csv")
+
+    monkeypatch.setattr(sae_core.training.fit, "train_sweep", record)
+    return calls
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_sweep_refuses_a_csv_path_that_is_a_folder_before_training(
+    capsys, tmp_path: Path, training_calls: list[object]
+) -> None:
+    assert main(["sweep", *SMALL, "--csv", str(tmp_path)]) == 2
+    err = one_error_line(capsys)
+    assert "is a folder" in err and str(tmp_path / "sweep.csv") in err
+    assert training_calls == []
+
+
+def test_sweep_refuses_an_unwritable_csv_path_before_training(
+    capsys, training_calls: list[object]
+) -> None:
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux /proc (a folder nobody, not even root, can create files in)")
+    assert main(["sweep", *SMALL, "--csv", "/proc/sae_gap_sweep.csv"]) == 2
+    err = one_error_line(capsys)
+    assert "cannot be written" in err and "choose a file in a folder you can write to" in err
+    assert training_calls == []
+
+
+def test_checking_the_csv_leaves_no_file_behind_and_keeps_an_existing_one(
+    capsys, tmp_path: Path, training_calls: list[object]
+) -> None:
+    fresh = tmp_path / "new.csv"
+    with pytest.raises(AssertionError, match="must not run"):
+        main(["sweep", *SMALL, "--csv", str(fresh)])
+    assert not fresh.exists() and len(training_calls) == 1
+    old = tmp_path / "old.csv"
+    old.write_text("kept\n")
+    with pytest.raises(AssertionError, match="must not run"):
+        main(["sweep", *SMALL, "--csv", str(old)])
+    assert old.read_text() == "kept\n"
+
+
+def test_sweep_prints_the_table_before_a_failing_csv_write(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(self: pd.DataFrame, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "t.csv"))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    assert main(["sweep", *SMALL, "--csv", str(tmp_path / "t.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "2 models trained" in captured.out and "fve" in captured.out.splitlines()[0]
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and "No space left" in err and "printed above" in err
+
+
+def test_sweep_json_runs_carry_steps_like_train_and_keep_the_old_keys(
+    capsys, tmp_path: Path
+) -> None:
+    csv = tmp_path / "sweep.csv"
+    assert main(["sweep", *SMALL, "--csv", str(csv), "--json"]) == 0
+    sweep = json.loads(capsys.readouterr().out)
+    assert set(sweep) == {"config", "runs", "train_seconds", "seconds"}
+    assert main(["train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert single["steps"] == 2 * 12
+    for run in sweep["runs"]:
+        assert run["steps"] == single["steps"]
+        assert set(single["metrics"]) <= set(run)
+        assert {"lam", "d_sae", "seed", "method"} <= set(run)
+    assert pd.read_csv(csv)["steps"].tolist() == [24, 24]
+
+
+def test_sweep_steps_follow_a_fixed_step_count_for_every_width(capsys) -> None:
+    argv = ["sweep", "--data", "digits", "--lam", "0.1", "--hidden", "8,16", "--steps", "7"]
+    assert main([*argv, "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [(r["d_sae"], r["steps"]) for r in runs] == [(8, 7), (16, 7)]
+
+
+def test_sweep_help_documents_its_json_shape() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    sweep = sub.choices["sweep"]  # type: ignore[attr-defined]
+    help_text = next(a.help for a in sweep._actions if a.dest == "json")
+    for key in ("runs", "steps", "train_seconds", "seconds", "lams", "hidden", "seeds"):
+        assert key in help_text
+    train_help = next(a.help for a in sub.choices["train"]._actions if a.dest == "json")  # type: ignore[attr-defined]
+    assert "run_dir" in train_help and "runs" not in train_help
+    assert "runs: [" in (sae_core.cli.commands.__doc__ or "")
