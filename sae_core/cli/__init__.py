@@ -1,0 +1,1 @@
+"""The ``sae-explorer`` command line: ``parser`` (arguments and checks) and ``commands``."""
