@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PORT ?= 8501
 
-.PHONY: run test check bench lint format typecheck install install-dev browser clean test-saelens
+.PHONY: run test check bench load lint format typecheck install install-dev browser clean test-saelens
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ format: install-dev
 
 bench: install-dev
 	$(PY) -m benchmarks.run
+
+# Concurrent browser sessions against one server (about 90 s for 10): checks that each session
+# trains and sees only its own model, and reports how fast /_stcore/health answered meanwhile
+# (median, max, slowest answers; a 1 s target, reported, not asserted). Needs Chromium.
+LOAD_SESSIONS ?= 10
+load: install-dev browser
+	$(PY) -m benchmarks.load_test --sessions $(LOAD_SESSIONS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from sae_core.app.pages import PAGES as APP_PAGES
 from sae_core.ui.charts import render_download, start_page
 from sae_core.ui.server import tune_interpreter
 from sae_core.ui.sidebar import render_sidebar
@@ -18,32 +19,18 @@ tune_interpreter()  # keeps /_stcore/health answering under load (sae_core/ui/se
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 st.set_page_config(page_title="SAE Explorer", page_icon=str(ICON), layout="wide")
 
-# Keys are the page names a link's ``page=`` uses (sae_core/ui/url_state.py).
+# Keys are the page names a link's ``page=`` uses; the pages are declared in sae_core/app/pages.py.
 PAGES = {
-    "home": st.Page("app_pages/home.py", title="Start", icon=":material/home:", default=True),
-    "train": st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    "reconstructions": st.Page(
-        "app_pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"
-    ),
-    "activations": st.Page(
-        "app_pages/activations.py", title="Activations & sparsity", icon=":material/bar_chart:"
-    ),
-    "filters": st.Page(
-        "app_pages/filters.py", title="Filters & latents", icon=":material/grid_view:"
-    ),
-    "compare": st.Page(
-        "app_pages/compare.py", title="Compare & sweep", icon=":material/stacked_line_chart:"
-    ),
-    "ground_truth": st.Page(
-        "app_pages/ground_truth.py", title="Ground truth", icon=":material/verified:"
-    ),
-    "learn": st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
+    p.name: st.Page(p.path, title=p.title, icon=p.icon, default=p is APP_PAGES[0])
+    for p in APP_PAGES
 }
 
 page = st.navigation(list(PAGES.values()))
-name = next((n for n, p in PAGES.items() if p is page or p.url_path == page.url_path), "home")
-apply_url_once(name, tuple(PAGES))  # first run only: the link's set-up seeds the controls
-params = sync_url(name, tuple(PAGES))  # the address bar holds the current set-up
+name = next(
+    (n for n, p in PAGES.items() if p is page or p.url_path == page.url_path), APP_PAGES[0].name
+)
+apply_url_once(name)  # first run only: the link's set-up seeds the controls
+params = sync_url(name)  # the address bar holds the current set-up
 recover_interrupted(get_state())  # a run cut short by this click: show its model (any page)
 render_sidebar(get_state())
 render_share(params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core import methods
 from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.figures import (
     make_activation_histogram_figure,
@@ -13,18 +14,18 @@ from sae_core.figures import (
     make_rho_figure,
     make_shrinkage_figure,
 )
-from sae_core.figures.sparsity import LATENT_ORDERS
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
-from sae_core.ui.page_controls import HEATMAP_DEFAULT_ROWS, HEATMAP_MAX_ROWS, HEATMAP_MIN_ROWS
+from sae_core.ui.page_controls import draw_page_control, page_control
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, formulas, kept, metric, model_caption, require_current
+from sae_core.ui.views import fmt, formulas, metric, model_caption, require_current
 
 st.title("Activations & sparsity")
 current = require_current(get_state(), "activations")
 model_caption(current)
 cfg = current.sae_config
+method = methods.get(cfg.method)
 stats = model_cache.stats(current)
 
 c1, c2, c3, c4, c5, c6 = st.columns(6)
@@ -68,9 +69,9 @@ formulas(
 
 with user_errors("Drawing the sparsity charts"):
     left, right = st.columns(2)
-    log_y = kept(left.checkbox, "Log count axis", key="act_log_y", default=False)
+    log_y = draw_page_control("act_log_y", left)
     chart(make_activation_histogram_figure(current.latents, log_y=log_y), "act_values", left)
-    k = cfg.k if cfg.method == "topk" else None
+    k = cfg.k if method.uses_k else None
     chart(make_l0_histogram_figure(model_cache.l0(current), cfg.d_sae, k), "act_l0", right)
 
     left, right = st.columns(2)
@@ -81,30 +82,17 @@ with user_errors("Drawing the sparsity charts"):
     st.subheader("Codes")
     left, right = st.columns(2)
     n_test = current.dataset.n_test
-    if n_test <= HEATMAP_MIN_ROWS:
+    rows = page_control("act_heat_samples")
+    if n_test <= int(rows.lo or 0):
         # Streamlit refuses a slider whose min equals its max: nothing to choose, show them all
         n_rows = n_test
         left.caption(f"Samples (rows): all {n_test} test samples.")
     else:
-        n_rows = kept(
-            left.slider,
-            "Samples (rows)",
-            key="act_heat_samples",
-            default=HEATMAP_DEFAULT_ROWS,
-            min_value=HEATMAP_MIN_ROWS,
-            max_value=min(HEATMAP_MAX_ROWS, n_test),
-            step=10,
-        )
-    order = kept(
-        right.selectbox,
-        "Latent order",
-        key="act_heat_order",
-        default="frequency",
-        options=LATENT_ORDERS,
-    )
+        n_rows = draw_page_control(rows.key, left, max_value=min(int(rows.hi or n_test), n_test))
+    order = draw_page_control("act_heat_order", right)
     chart(make_latent_heatmap_figure(current.latents, n_rows, order=order), "act_heatmap")
 
-    if cfg.method == "kl":
+    if method.uses_rho:  # a target firing rate ρ: show ρ̂ against it
         st.subheader("KL target")
         st.latex(r"\hat\rho_j = \frac{1}{n}\sum_i f_j(x_i) \quad\text{(test split)}")
         chart(make_rho_figure(model_cache.rho_hat(current), cfg.rho), "act_rho")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.app.pages import page_path
 from sae_core.figures import make_frontier_figure
 from sae_core.ui.charts import chart
 from sae_core.ui.compare.runs import (
@@ -26,8 +27,6 @@ from sae_core.ui.compare.view import render_sweep, show_sweep_figures
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
 
-TRAIN_PAGE = "app_pages/train.py"
-
 st.title("Compare & sweep")
 state = get_state()
 show_flash()
@@ -39,7 +38,7 @@ if state.current is None and not state.session_runs and saved.runs.empty:
         "(it starts from default settings on digits).",
         icon=":material/info:",
     )
-    st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+    st.page_link(page_path("train"), label="Go to Train", icon=":material/model_training:")
 
 st.header("Sweep")
 with user_errors("Preparing the sweep"):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from sae_core.analysis.recovery import LATENT_SORTS, page_count, sort_latent_table
-from sae_core.figures import ATOM_ORDERS, make_atom_grid_figure
+from sae_core.analysis.latents import page_count, sort_latent_table
+from sae_core.app.controls import ATOMS_PER_PAGE as PER_PAGE
+from sae_core.figures import make_atom_grid_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.latent_view import render_latent
-from sae_core.ui.page_controls import ATOMS_PER_PAGE as PER_PAGE
-from sae_core.ui.page_controls import FILTER_WEIGHTS
+from sae_core.ui.page_controls import draw_page_control
 from sae_core.ui.state import get_state
-from sae_core.ui.views import kept, model_caption, newly_selected_row, require_current
+from sae_core.ui.views import model_caption, newly_selected_row, require_current
 
 st.title("Filters & latents")
 current = require_current(get_state(), "filters")
@@ -24,27 +24,11 @@ freq = model_cache.frequency(current)
 
 st.subheader("Atoms")
 c1, c2, c3 = st.columns(3)
-weights = kept(
-    c1.radio,
-    "Weights",
-    key="filt_weights",
-    default=FILTER_WEIGHTS[0],
-    options=FILTER_WEIGHTS,
-    horizontal=True,
-    help="Decoder atoms (rows of W_dec) are what a latent adds to x̂; encoder "
-    "directions (columns of W_enc) are what it responds to.",
-)
-order = kept(c2.selectbox, "Order", key="filt_order", default="frequency", options=ATOM_ORDERS)
+weights = draw_page_control("filt_weights", c1, horizontal=True)
+order = draw_page_control("filt_order", c2)
 n_pages = page_count(d_sae, PER_PAGE)
-page = kept(
-    c3.number_input,
-    "Page",
-    key="filt_page",
-    default=1,
-    min_value=1,
-    max_value=n_pages,
-    step=1,
-    help=f"{n_pages} page(s) of {PER_PAGE} atoms",
+page = draw_page_control(
+    "filt_page", c3, max_value=n_pages, help=f"{n_pages} page(s) of {PER_PAGE} atoms"
 )
 with user_errors("Drawing the atoms"):
     # building 64 subplots takes ~0.3 s: keep each drawn page on the model for page switches
@@ -66,8 +50,8 @@ with user_errors("Drawing the atoms"):
 
 st.subheader("Latents")
 c1, c2 = st.columns(2)
-sort_by = kept(c1.selectbox, "Sort by", key="filt_sort", default="frequency", options=LATENT_SORTS)
-descending = kept(c2.toggle, "Descending", key="filt_desc", default=True)
+sort_by = draw_page_control("filt_sort", c1)
+descending = draw_page_control("filt_desc", c2)
 table = sort_latent_table(model_cache.latents_table(current), sort_by, descending)
 event = st.dataframe(
     table,
@@ -81,15 +65,6 @@ row = newly_selected_row(event, "filt_table", current.id)
 if row is not None:  # a click in the table picks the latent below
     st.session_state["filt_latent"] = int(table["latent"].iloc[row])
 
-latent = kept(
-    st.number_input,
-    "Latent",
-    key="filt_latent",
-    default=int(np.argmax(freq)),
-    min_value=0,
-    max_value=d_sae - 1,
-    step=1,
-    help="Type an index, or click a row of the table above.",
-)
+latent = draw_page_control("filt_latent", default=int(np.argmax(freq)), max_value=d_sae - 1)
 with user_errors("Showing the latent"):
     render_latent(current, int(latent), encoder=weights == "encoder")

@@ -9,9 +9,9 @@ from sae_core.figures import make_ground_truth_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
-from sae_core.ui.page_controls import GT_DEFAULT_THRESHOLD, GT_THRESHOLD_RANGE
+from sae_core.ui.page_controls import draw_page_control
 from sae_core.ui.state import get_state
-from sae_core.ui.views import fmt, formulas, go_train, kept, metric, model_caption, require_current
+from sae_core.ui.views import fmt, formulas, go_train, metric, model_caption, require_current
 
 st.title("Ground truth")
 current = require_current(get_state(), "recovered features")
@@ -24,15 +24,7 @@ if recovery is None:
         "then compares the learned decoder atoms with the true features."
     )
 
-threshold = kept(
-    st.slider,
-    "Recovered when the best cosine is at least",
-    key="gt_threshold",
-    default=GT_DEFAULT_THRESHOLD,
-    min_value=GT_THRESHOLD_RANGE[0],
-    max_value=GT_THRESHOLD_RANGE[1],
-    step=0.01,
-)
+threshold = draw_page_control("gt_threshold")
 recovered = recovery.recovered(threshold)
 c1, c2, c3 = st.columns(3)
 metric(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.app.pages import page_path
 from sae_core.app.scenarios import SCENARIOS
 from sae_core.ui.scenario_view import render_quick_start, render_scenario
 from sae_core.ui.state import get_state
@@ -33,9 +34,9 @@ if state.current is not None:
     if hint:
         st.caption(hint)
 c1, c2, c3 = st.columns(3)
-c1.page_link("app_pages/train.py", label="Open Train", icon=":material/model_training:")
-c2.page_link("app_pages/filters.py", label="See its filters", icon=":material/grid_view:")
-c3.page_link("app_pages/learn.py", label="Learn the maths", icon=":material/school:")
+c1.page_link(page_path("train"), label="Open Train", icon=":material/model_training:")
+c2.page_link(page_path("filters"), label="See its filters", icon=":material/grid_view:")
+c3.page_link(page_path("learn"), label="Learn the maths", icon=":material/school:")
 
 st.subheader("Guided scenarios")
 st.caption(

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sae_core.analysis.latents import select_samples
 from sae_core.analysis.metrics import METRIC_LATEX
-from sae_core.analysis.recovery import reconstruction_table
+from sae_core.analysis.samples import reconstruction_table, select_samples
 from sae_core.figures import make_reconstruction_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
-from sae_core.ui.page_controls import RECON_DEFAULT_SHOWN, RECON_MAX_SHOWN, RECON_MODES
+from sae_core.ui.keep import kept
+from sae_core.ui.page_controls import draw_page_control, page_control
 from sae_core.ui.state import get_state
-from sae_core.ui.views import (
-    fmt,
-    formulas,
-    kept,
-    metric,
-    model_caption,
-    require_current,
-    units_toggle,
-)
+from sae_core.ui.views import fmt, formulas, metric, model_caption, require_current, units_toggle
 
 st.title("Reconstructions")
 current = require_current(get_state(), "reconstructions")
@@ -31,40 +23,13 @@ errors = model_cache.errors(current)
 labels = model_cache.label_values(current)
 
 left, middle, right = st.columns([2, 2, 1])
-modes = [m for m in RECON_MODES if m != "label" or labels]
-mode = kept(
-    left.radio,
-    "Show",
-    key="recon_mode",
-    default="random",
-    options=modes,
-    format_func=RECON_MODES.get,
-    horizontal=True,
-    help="Best and worst sort the test samples by their error; by label draws one class.",
-)
-n = kept(
-    middle.slider,
-    "Samples",
-    key="recon_n",
-    default=RECON_DEFAULT_SHOWN,
-    min_value=1,
-    max_value=RECON_MAX_SHOWN,
-)
+modes = [m for m in page_control("recon_mode").choices if m != "label" or labels]
+mode = draw_page_control("recon_mode", left, options=modes, horizontal=True)
+n = draw_page_control("recon_n", middle)
 label = None
 if mode == "label":
     label = kept(right.selectbox, "Label", key="recon_label", default=labels[0], options=labels)
-if mode in ("random", "label"):
-    seed = kept(
-        right.number_input,
-        "Draw",
-        key="recon_seed",
-        default=0,
-        min_value=0,
-        step=1,
-        help="Change to draw other samples.",
-    )
-else:
-    seed = 0
+seed = draw_page_control("recon_seed", right) if mode in ("random", "label") else 0
 shown_units, units = units_toggle(dataset, st, "recon_units")
 
 with user_errors("Choosing samples"):

@@ -1,17 +1,21 @@
 """Load test: N browser sessions train and browse at once against ONE app server.
 
-    python -m benchmarks.load_test                 # 10 sessions
+    make load                                      # 10 sessions (LOAD_SESSIONS=4 for fewer)
+    python -m benchmarks.load_test                 # the same
     python -m benchmarks.load_test --sessions 4 --timeout 180
 
 One Chromium, one context (= one Streamlit session) per simulated user. Session i moves the λ
 and d_sae sliders by keyboard to its own pair of values, trains on digits, then opens every page.
 Checked: every session finishes; on every page the sidebar shows that session's own λ and d_sae
 (no session sees another's model); a page draws a chart (Ground truth: its no-ground-truth
-note) and never a traceback; ``/_stcore/health``, polled every 0.25 s by a separate process
-(:mod:`benchmarks.health_probe`), answers within 1 s throughout. Loopback only (127.0.0.1),
-bounded by ``--timeout``. Exit status 1 when a check or the 1 s target fails. The browsers
-run at idle CPU priority unless ``--browsers-same-priority``: in a classroom they run on the
-students' machines, not on the server's cores.
+note) and never a traceback. Reported: how fast ``/_stcore/health`` answered throughout, polled
+every 0.25 s by a separate process (:mod:`benchmarks.health_probe`), against a 1 s target
+(median, max, the slowest answers, and a trivial control server's latency beside it). The
+latencies depend on what else the machine runs, so they are reported, not checked: the exit
+status is 1 only when a session failed. ``tests/browser/test_load.py`` runs the checks with 4
+sessions in the suite. Loopback only (127.0.0.1), bounded by ``--timeout``. The browsers run at
+idle CPU priority unless ``--browsers-same-priority``: in a classroom they run on the students'
+machines, not on the server's cores.
 The numbers are printed, and appended to docs/robustness.md under "Load test" if that file
 exists and ``--write-doc`` is given.
 """
@@ -36,10 +40,8 @@ from tests.helpers import browser_pages as ui
 
 ARTIFACTS = kit.ROOT / "test-artifacts" / "load"
 DOC = kit.ROOT / "docs" / "robustness.md"
-LAM_LABEL = "λ (sparsity weight, log scale)"
-D_SAE_LABEL = "Hidden size d_sae"
-LAM_PRESSES = (-3, -2, -1, 1, 2)  # from the default 0.1: 0.01, 0.02, 0.05, 0.2, 0.5
-HEALTH_LIMIT_S = 1.0
+LAM_PRESSES = (-3, -2, -1, 1, 2)  # grid steps from the default 0.1: 0.02, 0.03, 0.05, 0.2, 0.3
+HEALTH_LIMIT_S = 1.0  # the target the report compares against (reported, not checked)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +91,7 @@ class LoadReport:
         return found
 
     def health_problems(self) -> list[str]:
-        """Health polls that failed (no answer within 5 s) or took longer than the 1 s target."""
+        """Health polls that failed (no answer within 5 s) or missed the 1 s target: reported."""
         found = []
         if self.health_failures:
             found.append(f"/_stcore/health failed {self.health_failures} time(s)")
@@ -102,7 +104,7 @@ class LoadReport:
         return found
 
     def problems(self) -> list[str]:
-        """Everything that went wrong; empty when the server coped."""
+        """Failed sessions and missed health targets; empty when the server coped."""
         return self.session_problems() + self.health_problems()
 
     def table(self) -> str:
@@ -167,10 +169,10 @@ async def _train_and_browse(browser: Any, url: str, index: int, origin: float) -
         await ui.open_app(page, url, timeout_s=120)
         await ui.go_to(page, "Train", timeout_s=120)
         lam_presses, d_sae_presses = session_presses(index)
-        lam = await ui.nudge_slider(page, LAM_LABEL, lam_presses, timeout_s=120)
+        lam = await ui.nudge_slider(page, ui.LAM_LABEL, lam_presses, timeout_s=120)
         d_sae = "128"
         if d_sae_presses:
-            d_sae = await ui.nudge_slider(page, D_SAE_LABEL, d_sae_presses, timeout_s=120)
+            d_sae = await ui.nudge_slider(page, ui.D_SAE_LABEL, d_sae_presses, timeout_s=120)
         own = f"λ = {lam} · d_sae = {d_sae}"
         train_at = time.perf_counter()
         train_s = await ui.click_train(page, own, timeout_s=180)
@@ -316,13 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report.summary())
     print(f"slowest health answers: {report.slowest_health()}")
+    missed = report.health_problems()
+    verdict = "met" if not missed else "missed: " + "; ".join(missed)
+    print(f"health target (every answer within {HEALTH_LIMIT_S:g} s): {verdict}")
     print(report.table())
-    problems = report.problems()
-    for problem in problems:
+    failed = report.session_problems()
+    for problem in failed:
         print(f"problem: {problem}", file=sys.stderr)
     if args.write_doc and append_to_doc(report):
         print(f"appended to {DOC.relative_to(kit.ROOT)}")
-    return 1 if problems else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

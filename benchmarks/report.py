@@ -25,15 +25,18 @@ NOTES = """
 
 ## What the speed work changed (sae_core)
 
-- **Hand-written step.** For the untied ReLU methods (none, L1, L2, TopK, with unit-norm
-  decoders, weight decay and AuxK) the Trainer computes loss and gradients in closed form
-  (`sae_core/training/torch_step.py` in torch for GPUs, `sae_core/training/numpy_step.py` in NumPy on the CPU,
-  on zero-copy views of the same tensors): five matmuls per step instead of autograd's six, no
-  graph. A torch CPU op costs 7–11 µs to dispatch and a NumPy op about 2 µs, and NumPy's BLAS
-  matmul was as fast as torch's at every shape measured, so on the CPU the step runs in NumPy.
-  `tests/training/test_step_engines.py` checks both engines against autograd for every method, stacked
-  models, weight decay and AuxK. KL and contractive (sigmoid) models and tied weights keep
-  autograd; `Trainer(..., fast=False)` forces it for comparisons.
+- **Hand-written step.** For the untied ReLU methods (those whose method-registry entry says
+  `fast_step`: none, L1, L2, TopK, with unit-norm decoders, weight decay and AuxK) the Trainer
+  on the CPU computes loss and gradients in closed form in NumPy
+  (`sae_core/training/numpy_step.py`, on zero-copy views of the flat torch buffers): five matmuls
+  per step instead of autograd's six, no graph. A torch CPU op costs 7–11 µs to dispatch and a
+  NumPy op about 2 µs, and NumPy's BLAS matmul was as fast as torch's at every shape measured.
+  Both engines sit behind one interface (`sae_core/training/step.py`);
+  `tests/training/test_step_engines.py` checks each against an autograd oracle for every fast
+  method, stacked models, weight decay and AuxK. KL and contractive (sigmoid) models, tied
+  weights and GPUs use the autograd engine (a torch version of the hand-written step was dropped
+  in the step-engine redesign: rows 7 were never measured on a GPU to show it paid);
+  `Trainer(..., fast=False)` forces autograd for comparisons.
 - **Flat buffers and the fused Adam kernel called directly** (`sae_core/training/flat_adam.py`): all N
   stacked models' parameters live in one tensor updated by one kernel. Calling
   `torch._fused_adam_` directly (bit-identical to `torch.optim.Adam(fused=True)`, which remains
@@ -117,6 +120,11 @@ quiet, and `threads=None` leaves the libraries' defaults.
 `make bench` (= `python -m benchmarks.run`, several minutes), `--quick` for fewer repeats,
 `--only digits,mnist,sweep,sklearn,app,threads,gpu,memory` for a subset, `--markdown` to rewrite
 this file.
+
+Load and latency: `make load` (= `python -m benchmarks.load_test`, 10 browser sessions, needs
+Chromium; `LOAD_SESSIONS=4` for fewer) reports how fast `/_stcore/health` answers while the
+sessions train (median, max, the slowest answers, against a 1 s target); `make test` checks only
+that every session finishes with its own model. Latest figures: docs/robustness.md, Load test.
 """
 
 

@@ -21,7 +21,6 @@ from benchmarks.data import mnist_size
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.training.device import apply_threads
-from sae_core.training.flat_adam import uses_numpy
 from sae_core.training.trainer import Trainer
 
 MAX_IDLE_GAIN = 1.25  # what one thread may forgo on a free core at the default model size
@@ -50,7 +49,7 @@ def step_times(x: np.ndarray, d_sae: int, batch: int, calls: int, rounds: int) -
     for _ in range(rounds):
         for threads, trainer in trainers.items():
             # the Trainer's own policy: on the CPU fast path the threads go to NumPy's BLAS
-            apply_threads(threads, numpy_matmuls=trainer.fast and uses_numpy(trainer.device))
+            apply_threads(threads, numpy_matmuls=trainer.fast)
             trainer.run(2)
             samples[threads].append(per_call(trainer.step, calls).wall)
     apply_threads(1, numpy_matmuls=True)

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from sae_core import methods
 from sae_core.errors import ConfigError
 
-METHODS: tuple[str, ...] = ("none", "l1", "l2", "kl", "contractive", "topk")
-"""Sparsity mechanisms; SAE_NOTES.md has the exact formulas."""
+METHODS: tuple[str, ...] = methods.names()
+"""The registry's method names when this module was imported, for tests that parametrise over
+them. Checks call :func:`sae_core.methods.names`, so a method registered later validates."""
 
-SIGMOID_METHODS = frozenset({"kl", "contractive"})
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 DEAD_REMEDIES: tuple[str, ...] = ("none", "resample", "auxk")
 
@@ -90,7 +91,8 @@ class SAEConfig:
             self.d_sae,
             f"hidden size must be an integer in 1..{MAX_D_SAE}",
         )
-        _check(self.method in METHODS, "method", self.method, f"choose one of {', '.join(METHODS)}")
+        known = methods.names()
+        _check(self.method in known, "method", self.method, f"choose one of {', '.join(known)}")
         _check(
             _is_finite_number(self.lam) and 0 <= self.lam <= MAX_LAM,
             "lam",
@@ -98,12 +100,13 @@ class SAEConfig:
             f"λ must be a finite number in [0, {MAX_LAM:g}]",
         )
         _check(_is_int(self.k) and self.k >= 1, "k", self.k, "k must be a positive integer")
-        if self.method == "topk":
+        method = methods.get(self.method)
+        if method.uses_k:
             _check(
                 self.k <= self.d_sae,
                 "k",
                 self.k,
-                f"TopK keeps k latents of d_sae={self.d_sae}; choose k ≤ d_sae",
+                f"{method.title} keeps k latents of d_sae={self.d_sae}; choose k ≤ d_sae",
             )
         _check(
             _is_finite_number(self.rho) and 0 < self.rho < 1,
@@ -132,8 +135,9 @@ class SAEConfig:
 
     @property
     def activation(self) -> str:
-        """``"sigmoid"`` for KL and contractive (UFLDL, Rifai), ``"relu"`` otherwise."""
-        return "sigmoid" if self.method in SIGMOID_METHODS else "relu"
+        """The elementwise nonlinearity, ``"sigmoid"`` or ``"relu"`` (TopK keeps the k largest ReLU
+        outputs; ``methods.get(method).activation`` tells TopK apart)."""
+        return "sigmoid" if methods.get(self.method).activation == "sigmoid" else "relu"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,13 +244,27 @@ class TrainConfig:
 
 def check_compatible(sae: SAEConfig, train: TrainConfig) -> None:
     """Reject combinations of model and training options that do not go together."""
-    if train.dead_remedy == "auxk" and sae.method != "topk":
+    method = methods.get(sae.method)
+    remedy = method.dead_remedy
+    if train.dead_remedy == "auxk" and remedy != "auxk":
         raise ConfigError(
-            f"dead_remedy='auxk' needs method='topk' (got {sae.method!r}): "
+            f"dead_remedy='auxk' needs method={_or(_with_remedy('auxk'))} (got {sae.method!r}): "
             "use 'resample' for penalty methods"
         )
-    if train.dead_remedy == "resample" and sae.method == "topk":
-        raise ConfigError("dead_remedy='resample' is for penalty methods: use 'auxk' with TopK")
+    if train.dead_remedy == "resample" and remedy != "resample":
+        raise ConfigError(
+            f"dead_remedy='resample' is for penalty methods: use '{remedy}' with {method.title}"
+        )
+
+
+def _with_remedy(remedy: str) -> list[str]:
+    return [m.name for m in methods.all_methods() if m.dead_remedy == remedy]
+
+
+def _or(names: list[str]) -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    quoted = [repr(n) for n in names]
+    return " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
 
 
 def _from_dict(cls: Any, data: dict[str, Any]) -> Any:

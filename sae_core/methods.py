@@ -29,6 +29,15 @@ PenaltyFn = Callable[["Tensor", "Tensor", float], "Tensor"]
 ACTIVATIONS: tuple[str, ...] = ("relu", "sigmoid", "topk")
 KNOBS: tuple[str, ...] = ("lam", "k", "rho")
 
+_PRE = r"W_{enc}^\top (x - b_{dec}) + b_{enc}"
+_DECODE = r"\qquad \hat x = W_{dec}^\top f + b_{dec}"
+ACTIVATION_LATEX: dict[str, str] = {
+    "relu": rf"f = \mathrm{{ReLU}}\big({_PRE}\big), {_DECODE}",
+    "sigmoid": rf"f = \sigma\big({_PRE}\big), {_DECODE}",
+    "topk": rf"f = \mathrm{{TopK}}_k\Big(\mathrm{{ReLU}}\big({_PRE}\big)\Big), {_DECODE}",
+}
+"""The model's formula for each activation (the Learn page shows it above the penalty)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Method:
@@ -40,7 +49,9 @@ class Method:
     ``fast_step``: the hand-written NumPy step computes its exact gradients (untied weights).
     ``dead_remedy``: the remedy for dead latents that fits it (``"auxk"`` trains dead latents on
     the residual; ``"resample"`` re-points them). ``saelens``: the SAELens architecture it exports
-    to, None where SAELens has none.
+    to, None where SAELens has none. ``objective_latex``: the objective, where it is not the
+    usual ``‖x − x̂‖² + λ·R`` per-sample mean (KL's R is a batch statistic). ``lam_sets_l0``:
+    raising λ zeroes more codes (L1), so "raise / lower λ" is sound advice for dense or dead codes.
     """
 
     name: str
@@ -52,8 +63,12 @@ class Method:
     knobs: frozenset[str] = frozenset()
     lam_help: str = "Weight of the penalty R."
     fast_step: bool = False
+    # R and ∂R/∂f in NumPy for the hand-written step (penalties.py); needed when fast_step
+    numpy_penalty: penalties.NumpyPenaltyFn | None = None
     dead_remedy: str = "resample"
     saelens: str | None = None
+    objective_latex: str | None = None
+    lam_sets_l0: bool = False
     defaults: dict[str, Any] = field(default_factory=dict)  # config values it starts from
 
     def __post_init__(self) -> None:
@@ -62,6 +77,11 @@ class Method:
         unknown = set(self.knobs) - set(KNOBS)
         if unknown:
             raise ValueError(f"unknown knob(s) {sorted(unknown)}: choose from {KNOBS}")
+
+    @property
+    def title(self) -> str:
+        """The label's name, before its colon (``TopK``, ``L1``), for messages."""
+        return self.label.split(":", 1)[0]
 
     @property
     def uses_lam(self) -> bool:
@@ -81,8 +101,8 @@ class Method:
         if self.uses_lam:
             return None
         if self.uses_k:
-            return f"λ does nothing with {self.name}: k sets the sparsity."
-        return f"λ does nothing with {self.name}: it has no penalty."
+            return f"λ does nothing with {self.title}: k sets the sparsity."
+        return f"λ does nothing here: {self.title} has no penalty."
 
     def sparsity_knob(self, lam: float, k: int | None) -> str:
         """What sets the sparsity, for captions: ``k = 8``, ``λ = 0.1`` or ``no penalty``."""
@@ -127,7 +147,7 @@ def with_knob(knob: str) -> tuple[str, ...]:
     return tuple(m.name for m in _REGISTRY.values() if knob in m.knobs)
 
 
-register(
+NONE = register(
     Method(
         name="none",
         label="none: plain autoencoder (no sparsity)",
@@ -137,10 +157,11 @@ register(
         note="No penalty: the plain autoencoder. Wide enough, it copies its input through dense "
         "codes. The baseline that shows what sparsity costs and what it buys.",
         fast_step=True,
+        numpy_penalty=penalties.zero_penalty_numpy,
         saelens="standard",
     )
 )
-register(
+L1 = register(
     Method(
         name="l1",
         label="L1: ReLU + λ Σ|f|  (zeros, with shrinkage)",
@@ -151,11 +172,13 @@ register(
         "error by more than that: many codes are exactly zero. The same price also shrinks the "
         "codes that do fire, so reconstructions come out too small (γ < 1): shrinkage.",
         knobs=frozenset({"lam"}),
+        lam_sets_l0=True,
         fast_step=True,
+        numpy_penalty=penalties.l1_penalty_numpy,
         saelens="standard",
     )
 )
-register(
+L2 = register(
     Method(
         name="l2",
         label="L2: ReLU + λ Σ f²  (shrinks, few zeros)",
@@ -167,10 +190,11 @@ register(
         "article's 'L2 sparsity': shrinkage, not sparsity.",
         knobs=frozenset({"lam"}),
         fast_step=True,
+        numpy_penalty=penalties.l2_penalty_numpy,
         saelens="standard",
     )
 )
-register(
+KL = register(
     Method(
         name="kl",
         label="KL: sigmoid + β KL(ρ‖ρ̂)  (UFLDL)",
@@ -184,9 +208,11 @@ register(
         "and ρ̂ vs ρ.",
         knobs=frozenset({"lam", "rho"}),
         lam_help="λ is UFLDL's β: the weight of the KL term.",
+        objective_latex=r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2"
+        r" + \beta\, R\quad(\beta = \lambda;\ R\ \text{uses the batch mean}\ \hat\rho)",
     )
 )
-register(
+CONTRACTIVE = register(
     Method(
         name="contractive",
         label="contractive: sigmoid + λ‖∂f/∂x‖²  (smooth, not sparse)",
@@ -201,7 +227,7 @@ register(
         lam_help="Weight of the Jacobian penalty ‖∂f/∂x‖²_F.",
     )
 )
-register(
+TOPK = register(
     Method(
         name="topk",
         label="TopK: keep the k largest  (L0 ≤ k exactly)",
@@ -214,6 +240,7 @@ register(
         "the residual.",
         knobs=frozenset({"k"}),
         fast_step=True,
+        numpy_penalty=penalties.zero_penalty_numpy,
         dead_remedy="auxk",
         saelens="topk",
     )

@@ -3,8 +3,8 @@ r"""The sparse autoencoder (SAE_NOTES.md, "The model").
     f  = act(W_encᵀ (x − b_dec) + b_enc)      W_enc: [d_in, d_sae]
     x̂  = W_decᵀ f + b_dec                     W_dec: [d_sae, d_in]  (row j = atom of latent j)
 
-``act`` is ReLU (TopK keeps the k largest ReLU outputs per sample) or a sigmoid for the KL and
-contractive methods. The maths lives in module-level functions that accept any number of leading
+``act`` is the method's activation in the registry (:mod:`sae_core.methods`): ReLU, a sigmoid
+(KL, contractive), or TopK (the k largest ReLU outputs per sample). The maths lives in module-level functions that accept any number of leading
 model dimensions, so a stacked sweep ([N, ...] weights) runs the very same code as one model.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.errors import RunError
 
@@ -30,10 +31,11 @@ def compute_pre_acts(x: Tensor, W_enc: Tensor, b_enc: Tensor, b_dec: Tensor) -> 
 
 def activate(pre_acts: Tensor, cfg: SAEConfig) -> Tensor:
     """Apply the method's activation: [..., B, d_sae] -> latents [..., B, d_sae]."""
-    if cfg.activation == "sigmoid":
+    activation = methods.get(cfg.method).activation
+    if activation == "sigmoid":
         return torch.sigmoid(pre_acts)
     acts = torch.relu(pre_acts)
-    if cfg.method == "topk" and cfg.k < acts.shape[-1]:
+    if activation == "topk" and cfg.k < acts.shape[-1]:
         values, indices = acts.topk(cfg.k, dim=-1, sorted=False)
         acts = torch.zeros_like(acts).scatter_(-1, indices, values)
     return acts
@@ -42,6 +44,16 @@ def activate(pre_acts: Tensor, cfg: SAEConfig) -> Tensor:
 def decode_latents(latents: Tensor, W_dec: Tensor, b_dec: Tensor) -> Tensor:
     """latents: [..., B, d_sae] -> x_hat [..., B, d_in]."""
     return latents @ W_dec + b_dec.unsqueeze(-2)
+
+
+@torch.no_grad()
+def normalize_decoder_(W_dec: Tensor) -> Tensor:
+    """Rescale each decoder row (atom) to unit L2 norm, in place: [..., d_sae, d_in]. Returns it.
+
+    The one decoder normalisation: at initialisation, after every optimiser step of a
+    ``unit_norm_decoder`` model, and in :meth:`SparseAutoencoder.normalize_decoder`.
+    """
+    return W_dec.div_(W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12))
 
 
 def init_weights(
@@ -56,7 +68,7 @@ def init_weights(
     bound = 1.0 / math.sqrt(cfg.d_in)
     W_dec = (torch.rand(cfg.d_sae, cfg.d_in, generator=generator) * 2 - 1) * bound
     if cfg.unit_norm_decoder:
-        W_dec = W_dec / W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        normalize_decoder_(W_dec)
     if cfg.init_encoder_from_decoder or cfg.tied:
         W_enc = W_dec.t().clone()
     else:
@@ -111,7 +123,7 @@ class SparseAutoencoder(nn.Module):
     @torch.no_grad()
     def normalize_decoder(self) -> None:
         """Rescale each decoder row (atom) to unit L2 norm."""
-        self.W_dec.div_(self.W_dec.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+        normalize_decoder_(self.W_dec)
 
     def weights(self) -> dict[str, Tensor]:
         """Detached float32 contiguous CPU copies in the file layout (W_enc even when tied)."""

@@ -3,14 +3,21 @@
 Every function takes tensors with any number of leading model dimensions ``...`` so the same code
 serves one model ([B, d_sae]) and a stacked sweep ([N, B, d_sae]). Each returns the per-model
 penalty averaged over the batch: shape ``[...]`` (a scalar for one model).
+
+The method registry (:mod:`sae_core.methods`) says which penalty each method uses and its formula.
+Only tensor methods here, never ``import torch``: the registry and configs import this module,
+and must stay cheap to import (the CLI parser, say).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+import numpy as np
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 KL_EPS = 1e-6  # keeps log() finite when a sigmoid latent saturates at exactly 0 or 1
 
@@ -31,7 +38,7 @@ def kl_penalty(latents: Tensor, rho: float) -> Tensor:
     latents: [..., B, d_sae] in (0, 1) -> [...]. Already a batch statistic, so no further mean.
     """
     rho_hat = latents.mean(-2).clamp(KL_EPS, 1 - KL_EPS)  # [..., d_sae]
-    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    kl = rho * (rho / rho_hat).log() + (1 - rho) * ((1 - rho) / (1 - rho_hat)).log()
     return kl.sum(-1)
 
 
@@ -51,25 +58,31 @@ def zero_penalty(latents: Tensor) -> Tensor:
     return latents.new_zeros(latents.shape[:-2])
 
 
-PenaltyFn = Callable[[Tensor, Tensor, float], Tensor]
+# --- The same penalties in NumPy with their gradients, for the hand-written step
+# (sae_core/training/numpy_step.py). Only for ReLU latents (f ≥ 0, so |f| = f). Each takes
+# latents [B, d_sae] (one model) or [N, B, d_sae] and returns (R [N] as above, ∂R/∂f: an array
+# like latents or a scalar).
 
-# Display name -> penalty(latents, W_enc, rho). One registry, as in TensorFlow Playground.
-PENALTIES: dict[str, PenaltyFn] = {
-    "none": lambda f, W, rho: zero_penalty(f),
-    "l1": lambda f, W, rho: l1_penalty(f),
-    "l2": lambda f, W, rho: l2_penalty(f),
-    "kl": lambda f, W, rho: kl_penalty(f, rho),
-    "contractive": lambda f, W, rho: contractive_penalty(f, W),
-    "topk": lambda f, W, rho: zero_penalty(f),
-}
+NumpyPenaltyFn = Callable[[np.ndarray], tuple[np.ndarray, "np.ndarray | float"]]
 
-PENALTY_LATEX: dict[str, str] = {
-    "none": r"R = 0",
-    "l1": r"R(f) = \sum_j |f_j|",
-    "l2": r"R(f) = \sum_j f_j^2",
-    "kl": r"R(f) = \sum_j \rho\log\frac{\rho}{\hat\rho_j} + (1-\rho)\log\frac{1-\rho}{1-\hat\rho_j},"
-    r"\ \hat\rho_j = \tfrac{1}{B}\sum_b f_{bj}",
-    "contractive": r"R(f) = \|\partial f/\partial x\|_F^2 = \sum_j \big(f_j(1-f_j)\big)^2\,"
-    r"\|W_{enc}[:,j]\|^2",
-    "topk": r"R = 0,\ \ f = \mathrm{TopK}_k(\mathrm{ReLU}(\cdot))\ \Rightarrow\ L_0 \le k",
-}
+
+def _batch_mean(total: np.ndarray, latents: np.ndarray) -> np.ndarray:
+    return np.atleast_1d(total / np.float32(latents.shape[-2]))
+
+
+def l1_penalty_numpy(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
+    """L1 for f ≥ 0: R = Σ_j f_j (batch mean), ∂R/∂f = 1/B."""
+    total = latents.sum(axis=(-2, -1), dtype=np.float32)
+    return _batch_mean(total, latents), 1.0 / latents.shape[-2]
+
+
+def l2_penalty_numpy(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
+    """L2: R = Σ_j f_j² (batch mean), ∂R/∂f = 2f/B."""
+    flat = latents.reshape(-1, latents.shape[-2] * latents.shape[-1])
+    total = np.einsum("ni,ni->n", flat, flat)  # Σ f² without a squared temporary
+    return _batch_mean(total, latents), latents * np.float32(2.0 / latents.shape[-2])
+
+
+def zero_penalty_numpy(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray | float]:
+    """No penalty: R = 0, ∂R/∂f = 0."""
+    return np.zeros(1 if latents.ndim == 2 else latents.shape[0], np.float32), 0.0

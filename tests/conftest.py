@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(1)
+# ROOT and require_shared_mnist live in tests/helpers/env.py; imported here for older imports
+from tests.helpers.env import ROOT, require_shared_mnist  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
-IN_CI = os.environ.get("CI") == "true"
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +27,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
-def require_shared_mnist() -> Path:
-    """The real MNIST folder beside the project; absent -> skip, except in CI where it must exist."""
-    if not SHARED_MNIST.is_dir():
-        if IN_CI:
-            pytest.fail(f"{SHARED_MNIST} is missing in CI: the shared MNIST data must be present")
-        pytest.skip(f"{SHARED_MNIST} not present")
-    return SHARED_MNIST
+@pytest.fixture(scope="session")
+def digits() -> np.ndarray:
+    """scikit-learn's digits, all 1797 rows scaled to [0, 1], as float32 (no split)."""
+    from sklearn.datasets import load_digits
+
+    return (load_digits().data / 16).astype(np.float32)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.func import jacrev, vmap
 
+from sae_core import methods
 from sae_core.penalties import (
-    PENALTIES,
     contractive_penalty,
     kl_penalty,
     l1_penalty,
@@ -54,11 +55,27 @@ def test_contractive_closed_form_equals_the_autograd_jacobian_norm() -> None:
     torch.testing.assert_close(closed, oracle)
 
 
-def test_penalties_work_on_stacked_models_like_on_each_model_alone() -> None:
+@pytest.mark.parametrize("name", methods.names())
+def test_every_method_penalty_works_on_stacked_models_like_on_each_model_alone(name: str) -> None:
+    fn = methods.get(name).penalty
     f = torch.rand(3, 10, 6)
     W = torch.randn(3, 4, 6)
-    for name, fn in PENALTIES.items():
-        stacked = fn(f, W, 0.05)
-        assert stacked.shape == (3,), name
-        for i in range(3):
-            torch.testing.assert_close(stacked[i], fn(f[i], W[i], 0.05))
+    stacked = fn(f, W, 0.05)
+    assert stacked.shape == (3,)
+    for i in range(3):
+        torch.testing.assert_close(stacked[i], fn(f[i], W[i], 0.05))
+
+
+@pytest.mark.parametrize("name", [m.name for m in methods.all_methods() if m.numpy_penalty])
+def test_numpy_penalty_and_its_gradient_equal_the_torch_penalty_and_autograd(name: str) -> None:
+    method = methods.get(name)
+    assert method.numpy_penalty is not None
+    latents = torch.relu(torch.randn(3, 8, 5, generator=torch.Generator().manual_seed(0)))
+    leaf = latents.clone().requires_grad_(True)
+    expected = method.penalty(leaf, torch.zeros(4, 5), 0.05)  # [3]
+    (expected.sum() + 0 * leaf.sum()).backward()  # a zero penalty has no graph of its own
+    value, grad = method.numpy_penalty(latents.numpy())
+    np.testing.assert_allclose(value, expected.detach().numpy(), rtol=1e-6)
+    grad_full = np.broadcast_to(np.asarray(grad, np.float32), latents.shape)
+    live = latents.numpy() > 0  # the step only uses ∂R/∂f where ReLU passes it (|f|' at 0 differs)
+    np.testing.assert_allclose(grad_full[live], leaf.grad.numpy()[live], rtol=1e-6, atol=1e-7)

@@ -6,10 +6,8 @@ Never another exception type: anything else escaping would reach the user as a t
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +30,7 @@ from sae_core.config import (
 from sae_core.data import load_file_bytes
 from sae_core.errors import ConfigError, DataError, RunError
 from sae_core.runs.store import MAX_NAME_LENGTH, run_path, safe_run_name
+from tests.helpers.files import all_rows, csv_bytes, npy_bytes, npz_bytes, zip_bytes
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -186,14 +185,10 @@ def matrices_with_holes(draw: st.DrawFn) -> np.ndarray:
 
 
 def encode(matrix: np.ndarray, fmt: str) -> bytes:
+    """``matrix`` as a .csv, .npy or .npz (under the name x) file."""
     if fmt == "csv":
-        return "\n".join(",".join(repr(float(v)) for v in row) for row in matrix).encode()
-    buffer = io.BytesIO()
-    if fmt == "npy":
-        np.save(buffer, matrix)
-    else:
-        np.savez(buffer, x=matrix)
-    return buffer.getvalue()
+        return csv_bytes(matrix)
+    return npy_bytes(matrix) if fmt == "npy" else npz_bytes(x=matrix)
 
 
 def sorted_rows(x: np.ndarray) -> list[tuple[float, ...]]:
@@ -214,7 +209,7 @@ def test_any_matrix_loads_exactly_or_raises_a_data_error(matrix: np.ndarray, fmt
             assert "NaN or infinite" in str(exc)
     else:
         assert not should_fail
-        rows = np.concatenate([ds.x_train, ds.x_test])
+        rows = all_rows(ds)
         assert rows.dtype == np.float32 and np.isfinite(rows).all()
         assert sorted_rows(rows) == sorted_rows(as_float32)
 
@@ -237,13 +232,10 @@ def _npy_with_damage(data: bytes, positions: list[int], values: list[int]) -> by
 def test_damaged_array_files_load_finite_data_or_raise_a_data_error(
     matrix: np.ndarray, positions: list[int], values: list[int], cut: int, zipped: bool
 ) -> None:
-    data = _npy_with_damage(encode(matrix, "npy"), positions, values)
+    data = _npy_with_damage(npy_bytes(matrix), positions, values)
     data = data[: len(data) - cut % len(data)] if cut % 3 == 0 else data
     if zipped:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("x.npy", data)
-        data = buffer.getvalue()
+        data = zip_bytes({"x.npy": data})
     try:
         ds = load_file_bytes(data, "d.npz" if zipped else "d.npy")
     except DataError as exc:

@@ -6,7 +6,6 @@ docs/robustness.md lists every case with the test that proves it, here or elsewh
 from __future__ import annotations
 
 import gzip
-import io
 import pickle
 from pathlib import Path
 
@@ -14,57 +13,26 @@ import numpy as np
 import pytest
 import torch
 
-from sae_core.cli.commands import main
 from sae_core.config import METHODS, SAEConfig, TrainConfig
 from sae_core.data import load_dataset, load_file_bytes
 from sae_core.data.files.checks import MAX_COLUMNS
 from sae_core.data.files.tabular import MAX_FILE_BYTES
-from sae_core.data.mnist.idx import write_idx
 from sae_core.errors import ConfigError, DataError, RunError, TrainingDivergedError
 from sae_core.model import SparseAutoencoder
 from sae_core.runs import list_broken_runs, list_runs, load_run, save_run
 from sae_core.runs.format import WEIGHTS_FILE
 from sae_core.training.fit import train
 from sae_core.training.trainer import Trainer
+from tests.helpers.cli import cli_error
+from tests.helpers.files import all_rows, csv_bytes, idx_bytes, npy_bytes, npz_bytes
 
 torch.set_num_threads(1)
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=array.dtype.hasobject)
-    return buffer.getvalue()
-
-
-def npz_bytes(**arrays: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def idx_bytes(tmp_path: Path, array: np.ndarray, name: str = "x.idx") -> bytes:
-    return write_idx(tmp_path / name, array).read_bytes()
-
-
-def cli_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    """Run the CLI, expect exit 2, and return its single stderr line."""
-    assert main(list(argv)) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
 
 
 def save_small_run(root: Path, name: str = "small", d_in: int = 5) -> Path:
     model = SparseAutoencoder(SAEConfig(d_in=d_in, d_sae=4))
     return save_run(model, TrainConfig(), metrics={}, history=None, data_name="x", name=name,
                     root=root)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def digits() -> np.ndarray:
-    from sklearn.datasets import load_digits
-
-    return (load_digits().data / 16).astype(np.float32)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -123,10 +91,8 @@ def test_values_beyond_float32_range_are_refused_not_turned_into_inf() -> None:
 @pytest.mark.parametrize("kind", ["csv", "npy"])
 def test_more_columns_than_the_real_limit_are_refused(kind: str) -> None:
     width = MAX_COLUMNS + 1
-    if kind == "csv":
-        data = ("\n".join(",".join(["0"] * width) for _ in range(2)) + "\n").encode()
-    else:
-        data = npy_bytes(np.zeros((2, width), dtype=np.uint8))
+    zeros = np.zeros((2, width), dtype=np.uint8)
+    data = csv_bytes(zeros) if kind == "csv" else npy_bytes(zeros)
     with pytest.raises(DataError, match=f"{width} columns, more than the {MAX_COLUMNS} allowed"):
         load_file_bytes(data, f"wide.{kind}")
 
@@ -149,7 +115,7 @@ def test_a_file_far_over_the_cap_is_refused_without_reading_it(
 def test_a_utf16_csv_is_decoded_and_the_user_told() -> None:
     ds = load_file_bytes("a,b\n1,2\n3,4\n5,6\n".encode("utf-16"), "wide.csv")
     assert ds.d_in == 2 and "read as UTF-16" in ds.description
-    assert sorted(np.concatenate([ds.x_train, ds.x_test])[:, 0]) == [1, 3, 5]
+    assert sorted(all_rows(ds)[:, 0]) == [1, 3, 5]
 
 
 @pytest.mark.parametrize(
@@ -160,20 +126,20 @@ def test_a_utf16_csv_is_decoded_and_the_user_told() -> None:
         (lambda plain: gzip.compress(plain)[:-12], "truncated gzip file"),
     ],
 )
-def test_a_gzip_that_is_not_gzip_is_refused(tmp_path: Path, make, message: str) -> None:
-    plain = idx_bytes(tmp_path, np.zeros((4, 3, 3), dtype=np.uint8))
+def test_a_gzip_that_is_not_gzip_is_refused(make, message: str) -> None:
+    plain = idx_bytes(np.zeros((4, 3, 3), dtype=np.uint8))
     with pytest.raises(DataError, match=message):
         load_file_bytes(make(plain), "t10k-images-idx3-ubyte.gz")
 
 
-def test_an_uploaded_idx_file_with_a_wrong_magic_number_is_refused(tmp_path: Path) -> None:
-    good = idx_bytes(tmp_path, np.zeros((4, 3, 3), dtype=np.uint8))
+def test_an_uploaded_idx_file_with_a_wrong_magic_number_is_refused() -> None:
+    good = idx_bytes(np.zeros((4, 3, 3), dtype=np.uint8))
     with pytest.raises(DataError, match=r"not an IDX file \(bad magic number\)"):
         load_file_bytes(b"PK" + good[2:], "t10k-images-idx3-ubyte")
 
 
-def test_an_idx_labels_file_uploaded_as_images_is_refused(tmp_path: Path) -> None:
-    labels = idx_bytes(tmp_path, np.arange(10, dtype=np.uint8))
+def test_an_idx_labels_file_uploaded_as_images_is_refused() -> None:
+    labels = idx_bytes(np.arange(10, dtype=np.uint8))
     with pytest.raises(DataError, match=r"holds a 1-D array: expected \[n, height, width\]"):
         load_file_bytes(labels, "t10k-images-idx3-ubyte")
 

@@ -1,23 +1,34 @@
-"""Tables behind the exploration pages: per-latent statistics, example samples, similarities.
+"""Per-latent tables and statistics: what each latent does, for the exploration pages.
 
-Shapes: ``latents`` [n, d_sae]; ``W_dec`` [d_sae, d_in]; ``labels`` [n] integers; ``x``,
-``x_hat`` [n, d_in]; ``features`` [F, d_in]. A latent *fires* on a sample when its value is > 0.
+Numbers and tables only (no streamlit, no plotting): the Activations and Filters & latents pages
+call these and hand the results to :mod:`sae_core.figures`. Shapes: ``latents`` [n, d_sae];
+``W_dec`` [d_sae, d_in]; ``labels`` [n] integers; ``x``, ``x_hat`` [n, d_in]. A latent *fires* on
+a sample when its value is > 0.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sae_core.analysis.metrics import (
+    compute_shrinkage,
     cosine_matrix,
     firing_frequency,
-    hungarian_match,
-    per_sample_sq_error,
+    l0_per_sample,
 )
-from sae_core.errors import ConfigError, DataError
+from sae_core.errors import ConfigError
 
-SELECT_MODES: tuple[str, ...] = ("random", "best", "worst", "label")
+LATENT_SORTS: tuple[str, ...] = (
+    "frequency",
+    "mean_activation",
+    "max_activation",
+    "decoder_norm",
+    "latent",
+)
 
 
 def latent_table(
@@ -68,6 +79,61 @@ def _top_labels(latents: np.ndarray, labels: np.ndarray, top_n: int) -> list[int
     return [int(classes[b]) if ok else None for b, ok in zip(best, alive, strict=True)]
 
 
+def sort_latent_table(table: pd.DataFrame, by: str, descending: bool = True) -> pd.DataFrame:
+    """``table`` (a :func:`latent_table`) sorted by column ``by`` (one of ``LATENT_SORTS``).
+
+    Ties keep latent order; NaN (dead latents' mean activation) go last. The index is reset, so
+    row position i is the i-th row shown.
+    """
+    if by not in table.columns:
+        raise ConfigError(f"cannot sort latents by {by!r}: choose one of {', '.join(LATENT_SORTS)}")
+    ordered = table.sort_values(by, ascending=not descending, kind="stable", na_position="last")
+    return ordered.reset_index(drop=True)
+
+
+def page_count(n_items: int, per_page: int) -> int:
+    """Pages needed for ``n_items`` at ``per_page`` each (at least 1)."""
+    if per_page < 1:
+        raise ConfigError(f"per_page={per_page!r} is invalid: choose a positive integer")
+    return max(1, math.ceil(n_items / per_page))
+
+
+def mean_activation(latents: np.ndarray) -> np.ndarray:
+    """ρ̂_j, the mean value of each latent over the samples: [n, d_sae] -> [d_sae] float64."""
+    return np.asarray(latents.mean(axis=0, dtype=np.float64))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparsityStats:
+    """The headline numbers of the Activations page (test split)."""
+
+    n_samples: int
+    d_sae: int
+    l0_mean: float
+    l0_median: float
+    dead_count: int  # latents with p_j = 0
+    dense_count: int  # latents with p_j > 0.5
+    gamma: float  # Σ‖x̂‖² / Σ x·x̂ (NaN when undefined)
+    norm_ratio: float  # mean ‖x̂‖ / mean ‖x‖
+
+
+def compute_sparsity_stats(x: np.ndarray, x_hat: np.ndarray, latents: np.ndarray) -> SparsityStats:
+    """L0 mean and median, dead and dense counts and shrinkage of one model's outputs."""
+    l0 = l0_per_sample(latents)
+    freq = firing_frequency(latents)
+    gamma, norm_ratio = compute_shrinkage(x, x_hat)
+    return SparsityStats(
+        n_samples=int(latents.shape[0]),
+        d_sae=int(latents.shape[1]),
+        l0_mean=float(l0.mean()),
+        l0_median=float(np.median(l0)),
+        dead_count=int(np.count_nonzero(freq == 0)),
+        dense_count=int(np.count_nonzero(freq > 0.5)),
+        gamma=gamma,
+        norm_ratio=norm_ratio,
+    )
+
+
 def top_activating(
     latents: np.ndarray, j: int, n: int = 16, firing_only: bool = True
 ) -> pd.DataFrame:
@@ -106,6 +172,21 @@ def quantile_samples(
     return table.astype({"sample": np.int64, "activation": np.float64, "bin": np.int64})
 
 
+def sample_titles(samples: pd.DataFrame) -> list[str]:
+    """Short titles for example samples: "#id a=0.53" (prefixed "q2 " when a ``bin`` is given).
+
+    ``samples`` has columns sample, activation and optionally bin (as :func:`top_activating`
+    and :func:`quantile_samples` return).
+    """
+    ids = samples["sample"].to_numpy()
+    acts = samples["activation"].to_numpy()
+    bins = samples["bin"].to_numpy() if "bin" in samples.columns else None
+    return [
+        ("" if bins is None else f"q{int(bins[i]) + 1} ") + f"#{int(ids[i])} a={acts[i]:.2g}"
+        for i in range(len(ids))
+    ]
+
+
 def label_distribution(latents: np.ndarray, labels: np.ndarray, j: int) -> pd.DataFrame:
     """Labels of the samples where latent ``j`` fires: DataFrame(label, count, fraction).
 
@@ -137,64 +218,6 @@ def nearest_latents(W_dec: np.ndarray, j: int, n: int = 5) -> pd.DataFrame:
     order = np.argsort(-cos, kind="stable")
     order = order[order != j][:n]
     return pd.DataFrame({"latent": order.astype(np.int64), "cosine": cos[order]})
-
-
-def sample_errors(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
-    """Per-sample MSE ‖x_i − x̂_i‖² / d_in: [n, d_in] -> [n] float64."""
-    return per_sample_sq_error(x, x_hat) / x.shape[1]
-
-
-def select_samples(
-    errors: np.ndarray,
-    mode: str,
-    n: int,
-    labels: np.ndarray | None = None,
-    label: int | None = None,
-    seed: int = 0,
-) -> np.ndarray:
-    """Indices of up to ``n`` samples to show: errors [n_samples] -> [≤ n] int64.
-
-    ``random``: a seeded draw without replacement; ``best`` / ``worst``: lowest / highest error
-    first (ties to the lower index); ``label``: a seeded draw among samples with ``labels == label``.
-    """
-    if mode not in SELECT_MODES:
-        raise ConfigError(f"mode={mode!r} is invalid: choose one of {', '.join(SELECT_MODES)}")
-    errors = np.asarray(errors, np.float64)
-    rng = np.random.default_rng(seed)
-    if mode == "best":
-        return np.argsort(errors, kind="stable")[:n].astype(np.int64)
-    if mode == "worst":
-        return np.argsort(-errors, kind="stable")[:n].astype(np.int64)
-    pool = np.arange(errors.size)
-    if mode == "label":
-        if labels is None or label is None:
-            raise DataError(
-                "mode='label' needs labels and a label: this dataset has none; pick "
-                "'random', 'best' or 'worst'"
-            )
-        pool = np.flatnonzero(np.asarray(labels) == label)
-    return rng.choice(pool, min(n, pool.size), replace=False).astype(np.int64)
-
-
-def matched_similarity(
-    features: np.ndarray, W_dec: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature-by-latent cosine matrix arranged so Hungarian-matched pairs lie on the diagonal.
-
-    features [F, d_in], W_dec [d_sae, d_in] -> (cos [F, d_sae] signed, row_order [F],
-    col_order [d_sae]) with ``cos[a, b] = cos(features[row_order[a]], W_dec[col_order[b]])``.
-    Pairs are matched on |cos| (as MCC) and listed by feature index; unmatched features follow in
-    index order, unmatched latents by their best |cos| with any feature, highest first.
-    """
-    cos = cosine_matrix(features, W_dec)
-    abs_cos = np.abs(cos)
-    rows, cols = hungarian_match(abs_cos)  # rows come back sorted
-    rest_rows = np.setdiff1d(np.arange(cos.shape[0]), rows)
-    rest_cols = np.setdiff1d(np.arange(cos.shape[1]), cols)
-    rest_cols = rest_cols[np.argsort(-abs_cos[:, rest_cols].max(axis=0), kind="stable")]
-    row_order = np.concatenate([rows, rest_rows]).astype(np.int64)
-    col_order = np.concatenate([cols, rest_cols]).astype(np.int64)
-    return cos[np.ix_(row_order, col_order)], row_order, col_order
 
 
 def atom_smoothness(W_dec: np.ndarray, image_shape: tuple[int, int]) -> float:

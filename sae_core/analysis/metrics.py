@@ -1,7 +1,8 @@
 r"""Evaluation metrics, exactly as SAE_NOTES.md ("Metrics") defines them.
 
 The ``compute_*`` functions are pure functions of numpy arrays that accumulate in float64;
-:func:`evaluate` runs a model over a dataset split and gathers them all into :class:`EvalMetrics`.
+:func:`evaluate` runs a model over a dataset split and gathers them all into :class:`EvalMetrics`
+(the linear probes live in :mod:`sae_core.analysis.probe`).
 Shapes: ``x``, ``x_hat`` [n, d_in]; ``latents`` [n, d_sae]; ``W_dec`` [d_sae, d_in];
 ``features`` [F, d_in] (ground-truth directions).
 """
@@ -9,23 +10,17 @@ Shapes: ``x``, ``x_hat`` [n, d_in]; ``latents`` [n, d_sae]; ``W_dec`` [d_sae, d_
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
+from sae_core.analysis.probe import probe_accuracies
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.model import SparseAutoencoder
 
-PROBE_MAX_TRAIN = 5000
-"""Linear probes train on at most this many rows (a seeded subset): accuracy barely moves past it."""
-PROBE_MAX_ITER = 100  # lbfgs converges in ~30 iterations on standardised digits/MNIST codes
 _CHUNK = 4096  # rows per float64 block: whole-matrix float64 copies of MNIST would be ~0.5 GB
 
 METRIC_LATEX: dict[str, str] = {
@@ -162,34 +157,6 @@ def recovered_count(features: np.ndarray, W_dec: np.ndarray, threshold: float = 
     return int(np.count_nonzero(cosine_matrix(features, W_dec).max(axis=1) >= threshold))
 
 
-def linear_probe_accuracy(
-    z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, seed: int = 0
-) -> float:
-    """Test accuracy of a multinomial logistic regression trained on standardised ``z``.
-
-    z_train [n_train, d], z_test [n_test, d], y [n] integer labels. Columns are standardised with
-    the training mean and std (constant columns, e.g. dead latents, are left at 0). At most
-    ``PROBE_MAX_TRAIN`` training rows are used (a subset drawn with ``seed``) and lbfgs stops after
-    ``PROBE_MAX_ITER`` iterations, so it stays well under a second on MNIST-sized codes. With a
-    single training class the probe predicts that class.
-    """
-    if z_train.shape[0] > PROBE_MAX_TRAIN:
-        keep = np.random.default_rng(seed).choice(z_train.shape[0], PROBE_MAX_TRAIN, replace=False)
-        z_train, y_train = z_train[keep], y_train[keep]
-    classes = np.unique(y_train)
-    if classes.size < 2:
-        return float(np.mean(y_test == classes[0]))
-    mean = z_train.mean(axis=0, dtype=np.float64)
-    std = z_train.std(axis=0, dtype=np.float64)
-    std[std == 0] = 1.0
-    clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
-    # One BLAS thread: on small problems extra threads cost 10-20x in synchronisation.
-    with threadpool_limits(limits=1), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit((z_train - mean) / std, y_train)
-        return float(clf.score((z_test - mean) / std, y_test))
-
-
 def _json_float(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
@@ -275,7 +242,7 @@ def evaluate(
     probes: dict[str, Any] = {}
     if probe and dataset.y_train is not None and dataset.y_test is not None:
         test_latents = latents if split == "test" else None
-        probes = _probe_accuracies(model, dataset, test_latents, max_samples)
+        probes = probe_accuracies(model, dataset, test_latents, max_samples)
     return EvalMetrics(
         mse=compute_mse(x, x_hat),
         fve=compute_fve(x, x_hat),
@@ -289,25 +256,3 @@ def evaluate(
         **recovery,
         **probes,
     )
-
-
-def _probe_accuracies(
-    model: SparseAutoencoder,
-    dataset: Dataset,
-    test_latents: np.ndarray | None,
-    max_samples: int | None,
-) -> dict[str, float]:
-    """Probe accuracies on latents and on inputs; reuses the test latents when already encoded."""
-    assert dataset.y_train is not None and dataset.y_test is not None
-    x_train, y_train = dataset.x_train, dataset.y_train
-    if x_train.shape[0] > PROBE_MAX_TRAIN:  # subsample before encoding, not after
-        keep = np.random.default_rng(0).choice(x_train.shape[0], PROBE_MAX_TRAIN, replace=False)
-        x_train, y_train = x_train[keep], y_train[keep]
-    x_test, y_test = dataset.x_test[:max_samples], dataset.y_test[:max_samples]
-    if test_latents is None:
-        test_latents = model.encode_numpy(x_test)
-    z_train = model.encode_numpy(x_train)
-    return {
-        "probe_accuracy": linear_probe_accuracy(z_train, y_train, test_latents, y_test),
-        "probe_accuracy_input": linear_probe_accuracy(x_train, y_train, x_test, y_test),
-    }

@@ -1,8 +1,9 @@
 """A set-up as a link: URL query values <-> validated control values, with teacher-mode flags.
 
-Pure (no Streamlit): the app's registry of fields lives in ``sae_core/ui/url_state.py``. Parsing
-never raises: unknown names, wrong types and out-of-range values are dropped or clamped, and
-every change is reported as a one-line notice. Encoding writes only values that differ from
+Pure (no Streamlit) and generic: the app's fields and teacher-mode groups come from the control
+registry (:mod:`sae_core.app.controls`), which derives each :class:`Field`. Parsing never
+raises: unknown names, wrong types and out-of-range values are dropped or clamped, and every
+change is reported as a one-line notice. Encoding writes only values that differ from
 their defaults, so a default set-up is an empty query.
 
     fields = (Field(name="lam", key="train_lam", kind="grid", default=0.1, choices=LAM_GRID),)
@@ -13,7 +14,7 @@ their defaults, so a default set-up is an empty query.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,21 +24,6 @@ TEXT_MAX = 300  # characters kept from a text value (folder paths, label columns
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
-# Teacher mode: groups of Train-page controls a link can hide ("explain": the explanatory text).
-GROUPS: tuple[str, ...] = (
-    "data",
-    "method",
-    "lam",
-    "k",
-    "rho",
-    "hidden",
-    "epochs",
-    "seed",
-    "lr",
-    "batch",
-    "advanced",
-    "explain",
-)
 TEACHER_NAMES = ("teacher", "hide", "only")
 
 
@@ -63,7 +49,11 @@ class Field:
 
 @dataclass(frozen=True)
 class Teacher:
-    """Teacher mode: on or off, and the control groups hidden from students."""
+    """Teacher mode: on or off, and the control groups hidden from students.
+
+    The groups a link may name are the registry's (``sae_core.app.controls.GROUPS``); the
+    functions below take them as ``groups``.
+    """
 
     enabled: bool = False
     hidden: frozenset[str] = frozenset()
@@ -176,29 +166,36 @@ def _last(raw: Any) -> str:
     return str(raw)
 
 
-def _groups(raw: str, notices: list[str], name: str) -> set[str]:
+def _groups(raw: str, notices: list[str], name: str, groups: Sequence[str]) -> set[str]:
     words = {w.strip().lower() for w in raw.split(",") if w.strip()}
-    unknown = sorted(words - set(GROUPS))
+    unknown = sorted(words - set(groups))
     if unknown:
         notices.append(f"{name}: unknown control(s) {', '.join(unknown)} ignored")
-    return words & set(GROUPS)
+    return words & set(groups)
 
 
-def parse_teacher(query: Mapping[str, Any], notices: list[str]) -> Teacher:
-    """``teacher=1``, ``hide=data,method`` and/or ``only=lam`` (hide all but these)."""
+def parse_teacher(
+    query: Mapping[str, Any], notices: list[str], groups: Sequence[str] = ()
+) -> Teacher:
+    """``teacher=1``, ``hide=data,method`` and/or ``only=lam`` (hide all ``groups`` but these)."""
     hidden: set[str] = set()
     if "hide" in query:
-        hidden |= _groups(_last(query["hide"]), notices, "hide")
+        hidden |= _groups(_last(query["hide"]), notices, "hide", groups)
     if "only" in query:
-        hidden |= set(GROUPS) - _groups(_last(query["only"]), notices, "only")
+        hidden |= set(groups) - _groups(_last(query["only"]), notices, "only", groups)
     flag = _last(query.get("teacher", "0")).strip().lower()
     if flag not in TRUE_WORDS + FALSE_WORDS:
         notices.append(f"teacher={flag!r} is not on/off (1 or 0): ignored")
     return Teacher(enabled=flag in TRUE_WORDS or bool(hidden), hidden=frozenset(hidden))
 
 
-def parse_setup(query: Mapping[str, Any], fields: Iterable[Field]) -> ParsedSetup:
-    """Valid values for the fields ``query`` names; notices for everything dropped or changed."""
+def parse_setup(
+    query: Mapping[str, Any], fields: Iterable[Field], groups: Sequence[str] = ()
+) -> ParsedSetup:
+    """Valid values for the fields ``query`` names; notices for everything dropped or changed.
+
+    ``groups``: the teacher-mode groups ``hide=`` and ``only=`` may name.
+    """
     by_name = {f.name: f for f in fields}
     values: dict[str, Any] = {}
     notices: list[str] = []
@@ -214,7 +211,8 @@ def parse_setup(query: Mapping[str, Any], fields: Iterable[Field]) -> ParsedSetu
             notices.append(note)
         if value is not None:
             values[name] = value
-    return ParsedSetup(values=values, notices=notices, teacher=parse_teacher(query, notices))
+    teacher = parse_teacher(query, notices, groups)
+    return ParsedSetup(values=values, notices=notices, teacher=teacher)
 
 
 def _applies(
@@ -231,22 +229,26 @@ def _applies(
     )
 
 
-def encode_teacher(teacher: Teacher) -> dict[str, str]:
-    """``teacher=1`` and ``hide=…`` or ``only=…``, whichever is shorter."""
+def encode_teacher(teacher: Teacher, groups: Sequence[str]) -> dict[str, str]:
+    """``teacher=1`` and ``hide=…`` or ``only=…`` (of ``groups``, in order), whichever is shorter."""
     if not teacher.enabled:
         return {}
     params = {"teacher": "1"}
     if teacher.hidden:
-        hide = ",".join(g for g in GROUPS if g in teacher.hidden)
-        only = ",".join(g for g in GROUPS if g not in teacher.hidden)
+        hide = ",".join(g for g in groups if g in teacher.hidden)
+        only = ",".join(g for g in groups if g not in teacher.hidden)
         params.update({"hide": hide} if len(hide) <= len(only) else {"only": only})
     return params
 
 
 def encode_setup(
-    values: Mapping[str, Any], fields: Iterable[Field], teacher: Teacher | None = None
+    values: Mapping[str, Any],
+    fields: Iterable[Field],
+    teacher: Teacher | None = None,
+    groups: Sequence[str] = (),
 ) -> dict[str, str]:
-    """Query values for the fields that differ from their defaults (and apply), in field order."""
+    """Query values for the fields that differ from their defaults (and apply), in field order,
+    then the ``teacher`` flags (naming its hidden ``groups``)."""
     fields = tuple(fields)
     defaults = {f.name: f.default for f in fields}
     by_name = {f.name: f for f in fields}
@@ -256,7 +258,7 @@ def encode_setup(
             continue
         if _applies(f, values, defaults, by_name):
             params[f.name] = format_value(values[f.name])
-    return {**params, **encode_teacher(teacher or Teacher())}
+    return {**params, **encode_teacher(teacher or Teacher(), groups)}
 
 
 def query_string(params: Mapping[str, str]) -> str:

@@ -3,6 +3,9 @@
 Each scenario trains a few small models (≤ 10 s on 2 cores), returns a table of live metrics and a
 headline computed from them (never written into the text), and names the model to show on the
 other pages. The texts say what to look at and why.
+
+over 300 lines: one catalogue of the scenarios, each a short function beside its text; split,
+a reader would hunt across files for the scenario a card shows.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sae_core import methods
 from sae_core.analysis.latents import atom_smoothness
+from sae_core.app.pages import page_path
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.data.dataset import Dataset
@@ -69,7 +74,7 @@ def _row(label: str, result: TrainResult, **extra: Any) -> dict[str, Any]:
 def tradeoff() -> ScenarioResult:
     data = load_dataset("digits")
     lams = [0.01, 0.03, 0.1, 0.3, 1.0]
-    base = SAEConfig(d_in=data.d_in, d_sae=128, method="l1")
+    base = SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name)
     sweep = train_sweep(base, data, TrainConfig(epochs=20), lams=lams)
     table = sweep.table[["lam", "l0", "fvu", "fve", "dead_fraction"]].copy()
     show = train(base.replace(lam=0.1), data, TrainConfig(epochs=20))
@@ -93,7 +98,7 @@ def tradeoff() -> ScenarioResult:
 
 def dead_latents() -> ScenarioResult:
     data = load_dataset("digits")
-    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="l1", lam=1.0)
+    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name, lam=1.0)
     tc = TrainConfig(epochs=40, lr=1e-2, dead_window=30, resample_every=60)
     plain = train(cfg, data, tc)
     resampled = train(cfg, data, tc.replace(dead_remedy="resample"))
@@ -123,7 +128,9 @@ def dead_latents() -> ScenarioResult:
 def gabor() -> ScenarioResult:
     options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000, "eps": 3.0}
     data = load_dataset("patches", **options)
-    cfg = SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=8, unit_norm_decoder=True)
+    cfg = SAEConfig(
+        d_in=data.d_in, d_sae=128, method=methods.TOPK.name, k=8, unit_norm_decoder=True
+    )
     result = train(cfg, data, TrainConfig(epochs=40, batch_size=256, lr=3e-3), probe=False)
     assert data.image_shape is not None
     smooth = atom_smoothness(result.model.W_dec.detach().cpu().numpy(), data.image_shape)
@@ -156,11 +163,15 @@ def gabor() -> ScenarioResult:
 def shrinkage() -> ScenarioResult:
     data = load_dataset("digits")
     l1 = train(
-        SAEConfig(d_in=data.d_in, d_sae=128, method="l1", lam=1.0), data, TrainConfig(epochs=20)
+        SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name, lam=1.0),
+        data,
+        TrainConfig(epochs=20),
     )
     k = max(1, round(l1.metrics.l0))
     topk = train(
-        SAEConfig(d_in=data.d_in, d_sae=128, method="topk", k=k), data, TrainConfig(epochs=20)
+        SAEConfig(d_in=data.d_in, d_sae=128, method=methods.TOPK.name, k=k),
+        data,
+        TrainConfig(epochs=20),
     )
     table = pd.DataFrame(
         [
@@ -193,7 +204,7 @@ def superposition() -> ScenarioResult:
     data = load_dataset("synthetic", **options)
     results = {}
     for h in (32, 64, 256):
-        cfg = SAEConfig(d_in=32, d_sae=h, method="topk", k=3)
+        cfg = SAEConfig(d_in=32, d_sae=h, method=methods.TOPK.name, k=3)
         results[h] = train(cfg, data, TrainConfig(epochs=10, batch_size=128, lr=3e-3), probe=False)
     table = pd.DataFrame([_row(f"TopK d_sae={h}", r) for h, r in results.items()])
     small, big = results[32].metrics, results[256].metrics
@@ -220,9 +231,11 @@ def not_sparsity() -> ScenarioResult:
     data = load_dataset("digits")
     tc = TrainConfig(epochs=20)
     runs = {
-        "L1 λ=0.3": train(SAEConfig(d_in=64, method="l1", lam=0.3), data, tc),
-        "L2 λ=0.3": train(SAEConfig(d_in=64, method="l2", lam=0.3), data, tc),
-        "contractive λ=0.3": train(SAEConfig(d_in=64, method="contractive", lam=0.3), data, tc),
+        "L1 λ=0.3": train(SAEConfig(d_in=64, method=methods.L1.name, lam=0.3), data, tc),
+        "L2 λ=0.3": train(SAEConfig(d_in=64, method=methods.L2.name, lam=0.3), data, tc),
+        "contractive λ=0.3": train(
+            SAEConfig(d_in=64, method=methods.CONTRACTIVE.name, lam=0.3), data, tc
+        ),
     }
     rows = []
     for label, r in runs.items():
@@ -260,7 +273,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="An L1 λ grid on digits: L0 falls, FVU rises.",
             look_at="Each λ buys sparsity (lower L0) with reconstruction error (higher FVU). "
             "Open Compare & sweep to see the frontier: the curve is the price list.",
-            page="app_pages/compare.py",
+            page=page_path("compare"),
             run=tradeoff,
         ),
         Scenario(
@@ -272,7 +285,7 @@ SCENARIOS: dict[str, Scenario] = {
             "L1 keeps it dead. Resampling points it at badly reconstructed inputs; a warm-up "
             "lets latents find data before the penalty bites. See the firing-frequency "
             "histogram on Activations & sparsity.",
-            page="app_pages/activations.py",
+            page=page_path("activations"),
             run=dead_latents,
         ),
         Scenario(
@@ -281,7 +294,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="A sparse code of whitened natural-image patches learns oriented edges.",
             look_at="Whitening removes the dominant low frequencies; sparsity then picks "
             "localised, oriented edges. Look at the atoms on Filters & latents.",
-            page="app_pages/filters.py",
+            page=page_path("filters"),
             run=gabor,
         ),
         Scenario(
@@ -291,7 +304,7 @@ SCENARIOS: dict[str, Scenario] = {
             look_at="L1 pays for every unit of activation, so it under-reconstructs: ‖x̂‖ falls "
             "below ‖x‖. TopK only limits how many latents fire. See the shrinkage plot on "
             "Activations & sparsity.",
-            page="app_pages/activations.py",
+            page=page_path("activations"),
             run=shrinkage,
         ),
         Scenario(
@@ -300,7 +313,7 @@ SCENARIOS: dict[str, Scenario] = {
             summary="64 sparse features in 32 dimensions, recovered when d_sae is large enough.",
             look_at="Sparse features can share dimensions (superposition). A wide enough SAE "
             "finds them again: MMCS and MCC measure how well. See Ground truth.",
-            page="app_pages/ground_truth.py",
+            page=page_path("ground_truth"),
             run=superposition,
         ),
         Scenario(
@@ -311,7 +324,7 @@ SCENARIOS: dict[str, Scenario] = {
             look_at="L2 shrinks activations towards zero without reaching it; the contractive "
             "penalty makes codes insensitive to the input, not sparse. Only L1 (or TopK) "
             "gives true zeros. Compare L0 in the table.",
-            page="app_pages/activations.py",
+            page=page_path("activations"),
             run=not_sparsity,
         ),
     )

@@ -17,79 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sae_core.cli.options import configs, data_options, load_data, print_metrics
 from sae_core.cli.parser import build_parser
-from sae_core.config import SAEConfig, TrainConfig
-from sae_core.errors import ConfigError, SAEExplorerError
+from sae_core.cli.sweep import cmd_sweep
+from sae_core.errors import SAEExplorerError
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
-    import pandas as pd
+    pass
 
 EXIT_USAGE = 2
-
-
-def _data_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Every ``load_dataset`` keyword the command line gave (split, preprocessing, --opt)."""
-    return {
-        "test_fraction": args.test_fraction,
-        "seed": args.data_seed,
-        "max_samples": args.max_samples,
-        "preprocess": args.preprocess,
-        **_source_options(args.opt),
-    }
-
-
-def _load_data(args: argparse.Namespace, spec: str) -> Any:
-    from sae_core.data import load_dataset
-
-    return load_dataset(spec, **_data_options(args))
-
-
-def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["patch_size=12", "whitening=zca"]`` -> ``{"patch_size": 12, "whitening": "zca"}``."""
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, eq, text = pair.partition("=")
-        if not eq or not key.strip():
-            raise ConfigError(f"--opt {pair!r} is invalid: write KEY=VALUE, e.g. patch_size=12")
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        options[key.strip()] = value
-    return options
-
-
-def _configs(
-    args: argparse.Namespace, d_in: int, lam: float, hidden: int
-) -> tuple[SAEConfig, TrainConfig]:
-    sae = SAEConfig(
-        d_in=d_in,
-        d_sae=hidden,
-        method=args.method,
-        lam=lam,
-        k=args.k,
-        rho=args.rho,
-        weight_decay=args.weight_decay,
-        tied=args.tied,
-        unit_norm_decoder=args.unit_norm,
-    )
-    train = TrainConfig(
-        epochs=args.epochs,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        device=args.device,
-        threads=args.threads,
-        lam_warmup_steps=args.warmup,
-        dead_remedy=args.dead_remedy,
-    )
-    return sae, train
 
 
 def _check_out(out: str | None) -> Path | None:
@@ -105,22 +45,13 @@ def _check_out(out: str | None) -> Path | None:
     return path
 
 
-def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
-    print(title)
-    for key, value in metrics.items():
-        if value is not None and key not in ("split",):
-            print(
-                f"  {key:22s} {value:.4g}" if isinstance(value, float) else f"  {key:22s} {value}"
-            )
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from sae_core.runs import save_run
     from sae_core.training.fit import train
 
     out = _check_out(args.out)
-    dataset = _load_data(args, args.data)
-    sae, tc = _configs(args, dataset.d_in, args.lam, args.hidden)
+    dataset = load_data(args, args.data)
+    sae, tc = configs(args, dataset.d_in, args.lam, args.hidden)
     result = train(sae, dataset, tc)
     metrics = result.metrics.to_dict()
     run_dir = None
@@ -135,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             root=out.parent,
             train_seconds=result.train_seconds,
             # how to load the very same split again (eval, the app's Load); keys as the app writes
-            extra={"data_spec": args.data, "data_options": _data_options(args)},
+            extra={"data_spec": args.data, "data_options": data_options(args)},
         )
     payload = {
         "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
@@ -152,120 +83,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"({dataset.n_train} train / {dataset.n_test} test, d_in={dataset.d_in}) in "
             f"{result.train_seconds:.2f} s, {result.steps} steps"
         )
-        _print_metrics("held-out metrics:", metrics)
+        print_metrics("held-out metrics:", metrics)
         if run_dir:
             print(f"saved to {run_dir}")
     return 0
 
 
 # Columns of the sweep's text table, in order; those empty for the data are left out.
-_SWEEP_COLUMNS = (
-    "lam",
-    "d_sae",
-    "seed",
-    "fve",
-    "l0",
-    "dead_fraction",
-    "gamma",
-    "mmcs",
-    "probe_accuracy",
-)
-
-
-def _check_csv(csv: str | None) -> Path | None:
-    """The --csv target, refused before training unless a file can be written there, so a bad
-    path never throws a trained grid away. An existing file is left as it is until the write."""
-    from sae_core.data.mnist.idx import is_folder, path_exists
-
-    if not csv:
-        return None
-    path = Path(csv).expanduser().resolve()
-    if is_folder(path):  # (DataError, not OSError, for a path the system cannot look at)
-        raise ConfigError(
-            f"--csv {csv} is a folder: give a file path, e.g. --csv {Path(csv) / 'sweep.csv'}"
-        )
-    if not is_folder(path.parent):
-        raise ConfigError(
-            f"--csv {csv}: its folder does not exist: create the folder or choose another path"
-        )
-    existed = path_exists(path)
-    try:
-        # append mode writes nothing; a probe file made here is removed again at once
-        with path.open("a"):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ConfigError(
-            f"--csv {csv} cannot be written ({reason}): choose a file in a folder you can write to"
-        ) from None
-    if not existed:
-        path.unlink(missing_ok=True)
-    return path
-
-
-def _sweep_steps(history: pd.DataFrame, n_models: int) -> list[int]:
-    """Optimiser steps of each sweep model, in table order: its last logged step (0 if none).
-
-    history: the sweep's Trainer history, one row per logged step and model (column ``model``
-    numbers the models in table order); the trainer always logs the final step.
-    """
-    last = history.groupby("model")["step"].max()
-    return [int(last.get(i, 0)) for i in range(n_models)]
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from sae_core.training.fit import train_sweep
-
-    csv = _check_csv(args.csv)
-    dataset = _load_data(args, args.data)
-    base, tc = _configs(args, dataset.d_in, args.lam[0], args.hidden[0])
-    start = time.perf_counter()
-    # Probes as train does, so sweep rows and train runs can be compared (skipped without labels).
-    result = train_sweep(
-        base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds, probe=True
-    )
-    table = result.table.copy()
-    # after method: the run objects read lam, d_sae, seed, method, steps, then the metrics
-    table.insert(min(4, len(table.columns)), "steps", _sweep_steps(result.history, len(table)))
-    # Print first, write the CSV last: should the write still fail, the results are on screen.
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "config": {
-                        "sae": base.to_dict(),
-                        "train": tc.to_dict(),
-                        "data": dataset.name,
-                        "lams": args.lam,
-                        "hidden": args.hidden,
-                        "seeds": args.seeds,
-                    },
-                    "runs": json.loads(table.to_json(orient="records")),
-                    "train_seconds": result.train_seconds,
-                    "seconds": time.perf_counter() - start,
-                }
-            )
-        )
-    else:
-        cols = [c for c in _SWEEP_COLUMNS if c in table.columns and table[c].notna().any()]
-        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
-    if csv is not None:
-        _write_csv(table, csv, args.csv)
-    return 0
-
-
-def _write_csv(table: pd.DataFrame, path: Path, given: str) -> None:
-    """Write the sweep table to ``path`` (``given``: the --csv text, for the message)."""
-    try:
-        table.to_csv(path, index=False)
-    except OSError as exc:
-        raise ConfigError(
-            f"--csv {given} could not be written ({exc.strerror or exc}); the results are printed "
-            "above: free space or choose another path and run again"
-        ) from None
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from sae_core.analysis.metrics import evaluate
     from sae_core.runs import check_run_compatible, load_run
@@ -291,7 +115,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         )
     else:
-        _print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
+        print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
     return 0
 
 
@@ -300,11 +124,11 @@ def _run_data(args: argparse.Namespace, run: Any) -> Any:
     from sae_core.data import load_dataset
 
     if args.data:
-        return _load_data(args, args.data)
+        return load_data(args, args.data)
     spec, options = run.extra.get("data_spec"), run.extra.get("data_options")
     if isinstance(spec, str) and isinstance(options, dict):
         return load_dataset(spec, **options)
-    return _load_data(args, run.data_name)  # older runs: the name with default options
+    return load_data(args, run.data_name)  # older runs: the name with default options
 
 
 def cmd_export(args: argparse.Namespace) -> int:

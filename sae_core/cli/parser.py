@@ -10,7 +10,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from sae_core.config import DEAD_REMEDIES, DEVICES, METHODS, SAEConfig, TrainConfig
+from sae_core import methods
+from sae_core.config import DEAD_REMEDIES, DEVICES, SAEConfig, TrainConfig
 from sae_core.errors import ConfigError
 
 TRAIN_JSON_HELP = (
@@ -76,16 +77,22 @@ def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
-    p.add_argument("--method", choices=METHODS, default="l1")
+    # Choices are read from the registry when the parser is built: a registered method is one.
+    p.add_argument(
+        "--method",
+        choices=methods.names(),
+        default=SAEConfig.method,
+        help="; ".join(m.label for m in methods.all_methods()),
+    )
     if lists:
         p.add_argument("--lam", type=_floats, default=[0.1], help="comma-separated λ values")
         p.add_argument("--hidden", type=_ints, default=[128], help="comma-separated d_sae values")
         p.add_argument("--seeds", type=_ints, default=None, help="comma-separated seeds")
     else:
-        p.add_argument("--lam", type=float, default=SAEConfig.lam, help="λ (penalty weight)")
+        p.add_argument("--lam", type=float, default=SAEConfig.lam, help=_knob_help("lam"))
         p.add_argument("--hidden", type=int, default=128, help="d_sae, the number of latents")
-    p.add_argument("--k", type=int, default=8, help="TopK: latents kept per sample")
-    p.add_argument("--rho", type=float, default=0.05, help="KL: target firing rate")
+    p.add_argument("--k", type=int, default=SAEConfig.k, help=_knob_help("k"))
+    p.add_argument("--rho", type=float, default=SAEConfig.rho, help=_knob_help("rho"))
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--tied", action="store_true")
     p.add_argument("--unit-norm", action="store_true", help="unit-norm decoder rows")
@@ -102,6 +109,18 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
     p.add_argument(
         "--json", action="store_true", help=SWEEP_JSON_HELP if lists else TRAIN_JSON_HELP
     )
+
+
+_KNOB_HELP = {
+    "lam": "λ (penalty weight)",
+    "k": "latents kept per sample",
+    "rho": "target firing rate",
+}
+
+
+def _knob_help(knob: str) -> str:
+    """``"latents kept per sample (read by topk)"``: which methods read the knob."""
+    return f"{_KNOB_HELP[knob]} (read by {', '.join(methods.with_knob(knob)) or 'no method'})"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""Data sources behind one registry, one spec syntax, and one ``load_dataset``.
+"""Data sources behind one registry (:mod:`sae_core.data.registry`), one spec syntax, and one
+``load_dataset``.
 
 Specs: ``digits`` | ``patches`` | ``synthetic`` | ``mnist[:FOLDER]`` | ``fashion-mnist[:FOLDER]`` |
 ``PATH`` (a .csv/.npy/.npz file, an ``*-images-idx3-ubyte[.gz]`` file, or an MNIST-format folder).
@@ -9,7 +10,7 @@ preprocessing recorded so ``dataset.preprocessing.to_raw`` shows values in origi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,9 @@ import numpy as np
 
 from sae_core.data.dataset import Dataset
 from sae_core.data.files.tabular import FILE_SUFFIXES, parse_table
-from sae_core.data.loaders import LOADERS, SourceRequest, raw_from_idx_bytes, raw_from_table
+from sae_core.data.loaders import SourceRequest, raw_from_idx_bytes, raw_from_table
 from sae_core.data.mnist.download import download_mnist
 from sae_core.data.mnist.idx import is_folder, is_idx_images_file, path_exists
-from sae_core.data.patches import PatchSpec
 from sae_core.data.preprocessing import (
     RawData,
     apply_preprocess,
@@ -29,17 +29,19 @@ from sae_core.data.preprocessing import (
     split_indices,
     subsample_indices,
 )
-from sae_core.data.registry import SOURCES, DataSource
-from sae_core.data.synthetic import DEFAULT_MEAN_ACTIVE, SyntheticSpec
+from sae_core.data.registry import SOURCES, DataSource, SourceOption, keyword_defaults
 from sae_core.errors import ConfigError, DataError
 
 __all__ = [
     "SOURCES",
     "DataSource",
     "DataSpec",
+    "SourceOption",
+    "canonical_options",
     "download_mnist",
     "load_dataset",
     "load_file_bytes",
+    "option_default",
     "parse_data_spec",
 ]
 
@@ -54,9 +56,10 @@ class DataSpec:
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
             raise ConfigError(f"unknown data source {self.source!r}: choose {', '.join(SOURCES)}")
-        if self.source in ("file", "idx") and not self.path:
+        rule = SOURCES[self.source].path
+        if rule == "required" and not self.path:
             raise ConfigError(f"data source {self.source!r} needs a path: write {self.source}:PATH")
-        if self.source in ("digits", "patches", "synthetic") and self.path:
+        if rule == "none" and self.path:
             raise ConfigError(
                 f"data source {self.source!r} takes no path: write just {self.source}"
             )
@@ -70,20 +73,26 @@ def parse_data_spec(spec: str) -> DataSpec:
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"data={spec!r} is invalid: {_SPEC_HELP}")
     text = spec.strip()
-    if text.lower() in SOURCES and text.lower() not in ("file", "idx"):
-        return DataSpec(source=text.lower())
+    named = SOURCES.get(text.lower())
+    if named is not None and named.path != "required":
+        return DataSpec(source=named.name)
     prefix, colon, rest = text.partition(":")
     if colon and prefix.lower() in SOURCES and rest.strip():
-        source = prefix.lower()
-        if source in ("file", "idx"):
-            return _spec_for_path(rest.strip(), source)
-        return DataSpec(source=source, path=rest.strip())
+        source = SOURCES[prefix.lower()]
+        if source.path == "required":  # a path source: the path says which (file or idx)
+            return _spec_for_path(rest.strip(), source.name)
+        return DataSpec(source=source.name, path=rest.strip())
     return _spec_for_path(text, None)
 
 
 _SPEC_HELP = (
-    "choose digits, patches, synthetic, mnist[:FOLDER], fashion-mnist[:FOLDER], or a path to a "
-    ".csv/.npy/.npz file or an MNIST-format folder"
+    "choose "
+    + ", ".join(
+        s.name + ("[:FOLDER]" if s.path == "optional" else "")
+        for s in SOURCES.values()
+        if s.path != "required"
+    )
+    + ", or a path to a .csv/.npy/.npz file or an MNIST-format folder"
 )
 
 
@@ -136,7 +145,7 @@ def load_dataset(
         test_fraction=test_fraction,
         max_samples=max_samples,
     )
-    raw = LOADERS[source.name](request)
+    raw = source.loader(request)
     return _finish(str(data_spec), raw, steps, request)
 
 
@@ -160,7 +169,8 @@ def load_file_bytes(
         if checked:
             raise ConfigError(f"{name} is an IDX file: options {', '.join(checked)} do not apply")
         raw = raw_from_idx_bytes(data, name)
-        steps = parse_preprocess(preprocess if preprocess is not None else "scale01")
+        own = SOURCES["idx"].default_preprocess
+        steps = parse_preprocess(preprocess if preprocess is not None else own)
     else:
         raw = raw_from_table(parse_table(data, name, **checked), name)
     request = SourceRequest(
@@ -238,13 +248,22 @@ def _shrink(raw: RawData, max_samples: int, seed: int) -> tuple[Any, Any, Any, A
     )
 
 
-# load_dataset's own defaults, shared by every source
-COMMON_DEFAULTS: dict[str, Any] = {
-    "test_fraction": 0.2,
-    "seed": 0,
-    "max_samples": None,
-    "preprocess": None,
-}
+# load_dataset's own keywords, shared by every source
+_COMMON_DEFAULTS: dict[str, Any] = keyword_defaults(load_dataset)
+
+
+def option_default(source: str, option: str) -> Any:
+    """What ``load_dataset(source, ...)`` uses for ``option`` when it is not given.
+
+    A source option's default is read from the spec or function it feeds (``("synthetic",
+    "n_samples")`` -> 8192; ``mean_active`` -> 4, its value while ``p_fire`` is unset); the
+    common keywords (``seed``, ``test_fraction``, ...) from ``load_dataset`` itself.
+    """
+    if option in _COMMON_DEFAULTS:
+        return _COMMON_DEFAULTS[option]
+    if source not in SOURCES:
+        raise KeyError(f"unknown data source {source!r}: choose {', '.join(SOURCES)}")
+    return SOURCES[source].option(option).default
 
 
 def canonical_options(source: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,7 +273,8 @@ def canonical_options(source: str, options: Mapping[str, Any]) -> dict[str, Any]
     3.0, "noise": 0.0, "seed": 0}`` from the Train page) become equal, so the app can tell that a
     shown model was trained on the data the controls describe.
     """
-    defaults = {**COMMON_DEFAULTS, **_source_defaults(source, options)}
+    entry = SOURCES.get(source)
+    defaults = {**_COMMON_DEFAULTS, **(entry.defaults(options) if entry is not None else {})}
     canonical: dict[str, Any] = {}
     for name, value in options.items():
         value = _plain(value)
@@ -262,16 +282,6 @@ def canonical_options(source: str, options: Mapping[str, Any]) -> dict[str, Any]
             continue
         canonical[name] = value
     return canonical
-
-
-def _source_defaults(source: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    spec_class = {"patches": PatchSpec, "synthetic": SyntheticSpec}.get(source)
-    if spec_class is None:
-        return {}
-    defaults = {f.name: f.default for f in fields(spec_class)}
-    if source == "synthetic" and options.get("p_fire") is None:
-        defaults["mean_active"] = DEFAULT_MEAN_ACTIVE
-    return defaults
 
 
 def _plain(value: Any) -> Any:

@@ -1,5 +1,7 @@
 """One loader per data source: options in, :class:`RawData` in the source's units out.
 
+:mod:`sae_core.data.registry` names each source's loader beside its description and options.
+
 Splitting, subsampling and scaling are common to all and happen afterwards in
 :mod:`sae_core.data`; a loader splits only when its own statistics must come from training rows.
 """
@@ -51,7 +53,7 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _load_digits(request: SourceRequest) -> RawData:
+def raw_digits(request: SourceRequest) -> RawData:
     x, y = _digits_arrays()
     return RawData(
         x=x,
@@ -62,7 +64,7 @@ def _load_digits(request: SourceRequest) -> RawData:
     )
 
 
-def _load_patches(request: SourceRequest) -> RawData:
+def raw_patches(request: SourceRequest) -> RawData:
     spec = PatchSpec(**request.options)
     if request.max_samples is not None and request.max_samples < spec.n_patches:
         spec = PatchSpec(**{**request.options, "n_patches": request.max_samples})
@@ -74,7 +76,7 @@ def _load_patches(request: SourceRequest) -> RawData:
     return RawData(x=x_train, x_test=x_test, image_shape=shape, base=base, description=what)
 
 
-def _load_synthetic(request: SourceRequest) -> RawData:
+def raw_synthetic(request: SourceRequest) -> RawData:
     spec = SyntheticSpec(**request.options)
     x, features = make_synthetic(spec, rng_for(request.seed, STREAM_SYNTHETIC))
     what = (
@@ -85,7 +87,9 @@ def _load_synthetic(request: SourceRequest) -> RawData:
     return RawData(x=x, features=features, description=what)
 
 
-def _mnist_loader(kind: str) -> Callable[[SourceRequest], RawData]:
+def raw_mnist(kind: str) -> Callable[[SourceRequest], RawData]:
+    """The loader of ``kind`` ("mnist" or "fashion-mnist"): its folder, cache or download."""
+
     def load(request: SourceRequest) -> RawData:
         download = request.options.get("download", False)
         if not isinstance(download, bool):
@@ -98,13 +102,13 @@ def _mnist_loader(kind: str) -> Callable[[SourceRequest], RawData]:
     return load
 
 
-def _load_idx(request: SourceRequest) -> RawData:
-    assert request.path is not None  # DataSpec guarantees a path for idx
+def raw_idx(request: SourceRequest) -> RawData:
+    assert request.path is not None  # its registry entry requires a path
     return raw_from_idx(request.path, f"IDX data from {request.path}")
 
 
-def _load_file(request: SourceRequest) -> RawData:
-    assert request.path is not None  # DataSpec guarantees a path for file
+def raw_file(request: SourceRequest) -> RawData:
+    assert request.path is not None  # its registry entry requires a path
     return raw_from_table(read_table_file(request.path, **request.options), request.path)
 
 
@@ -118,17 +122,6 @@ def raw_from_table(table: Table, name: str) -> RawData:
         notes=table.notes,
         description=f"{Path(name).name}: {rows} rows × {cols} columns{labels}",
     )
-
-
-LOADERS: dict[str, Callable[[SourceRequest], RawData]] = {
-    "digits": _load_digits,
-    "patches": _load_patches,
-    "synthetic": _load_synthetic,
-    "mnist": _mnist_loader("mnist"),
-    "fashion-mnist": _mnist_loader("fashion-mnist"),
-    "idx": _load_idx,
-    "file": _load_file,
-}
 
 
 def raw_from_idx_bytes(data: bytes, name: str) -> RawData:

@@ -1,26 +1,146 @@
-"""The registry of data sources: what each is, which options it takes, what it needs.
+"""The registry of data sources: one entry per source, so a new source is one entry here.
 
-The CLI ``data`` command and the UI list ``SOURCES``; :mod:`sae_core.data` loads them.
+An entry says what the source is, whether its spec takes a path, which keyword options it takes
+(help text, with each default read from the spec dataclass or function the option feeds, never
+copied), and the loader that turns a request into :class:`RawData`. The CLI ``data`` command and
+the UI list ``SOURCES``; :func:`sae_core.data.load_dataset` looks the source up and calls its loader.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sae_core.data.mnist.folder import TITLES
+from sae_core.data.files.tabular import parse_table
+from sae_core.data.loaders import (
+    SourceRequest,
+    raw_digits,
+    raw_file,
+    raw_idx,
+    raw_mnist,
+    raw_patches,
+    raw_synthetic,
+)
+from sae_core.data.mnist.folder import ENV_FOLDERS, TITLES, mnist_folder
+from sae_core.data.patches import WHITENINGS, PatchSpec
+from sae_core.data.preprocessing import RawData
+from sae_core.data.synthetic import DEFAULT_MEAN_ACTIVE, MAGNITUDES, SyntheticSpec
+
+PATH_RULES: tuple[str, ...] = ("none", "optional", "required")  # does ``source:PATH`` apply?
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceOption:
+    """One keyword option of a source, as ``load_dataset(..., name=value)`` takes it."""
+
+    name: str
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    # None: read from the spec or function the option feeds (see :func:`options_of`); stated
+    # only where the spec's own default is None standing for a computed value
+    default: Any = None
+    unless: str | None = None  # the default holds only while this other option is unset
+
+    @property
+    def help_line(self) -> str:
+        """Choices, help and default in one line: ``none | zca | pca (default none)``."""
+        text = " | ".join(self.choices)
+        if self.help:
+            text = f"{text}: {self.help}" if text else self.help
+        return text if self.default is None else f"{text} (default {_shown(self.default)})"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def keyword_defaults(owner: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword defaults of a function or (data)class: ``PatchSpec`` -> {"patch_size": 8, …}."""
+    parameters = inspect.signature(owner).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def options_of(owner: Callable[..., Any], *options: SourceOption) -> tuple[SourceOption, ...]:
+    """``options`` with their defaults read from ``owner``, the spec or function they feed."""
+    defaults = keyword_defaults(owner)
+    unknown = [o.name for o in options if o.name not in defaults]
+    if unknown:  # a renamed spec field must not leave a stale option behind
+        raise ValueError(f"{owner.__name__} takes no keyword {', '.join(unknown)}")
+    return tuple(
+        o if o.default is not None else replace(o, default=defaults[o.name]) for o in options
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataSource:
-    """One entry of the registry: what the CLI ``data`` command and the UI show."""
+    """One entry of the registry: what the CLI ``data`` command and the UI show, and its loader."""
 
     name: str
     title: str
     description: str
-    options: tuple[str, ...]  # keyword options load_dataset accepts for this source
     needs: str
-    option_help: tuple[str, ...] = ()  # one line per option, same order
+    loader: Callable[[SourceRequest], RawData]
+    # one of PATH_RULES: the spec is ``name`` (none), ``name[:PATH]`` or ``name:PATH`` (required)
+    path: str = "none"
+    takes: tuple[SourceOption, ...] = ()  # keyword options load_dataset accepts for this source
     default_preprocess: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.path not in PATH_RULES:
+            raise ValueError(f"source {self.name}: path={self.path!r}, choose one of {PATH_RULES}")
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The option names, in display order."""
+        return tuple(o.name for o in self.takes)
+
+    @property
+    def option_help(self) -> tuple[str, ...]:
+        """One help line per option, same order (defaults included)."""
+        return tuple(o.help_line for o in self.takes)
+
+    def option(self, name: str) -> SourceOption:
+        for o in self.takes:
+            if o.name == name:
+                return o
+        raise KeyError(f"data source {self.name!r} takes no option {name!r}")
+
+    def defaults(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What each option is when not given, next to the options ``given``."""
+        given = given or {}
+        return {
+            o.name: None if o.unless is not None and given.get(o.unless) is not None else o.default
+            for o in self.takes
+        }
+
+
+def _mnist(kind: str, what: str) -> DataSource:
+    # The description says what the images show, not the title: the CLI prints
+    # "title: description" and the app shows it under the title.
+    return DataSource(
+        name=kind,
+        title=TITLES[kind],
+        default_preprocess="scale01",
+        description=f"{what}, 28×28 grey images with labels 0–9 (IDX files)",
+        path="optional",
+        loader=raw_mnist(kind),
+        takes=options_of(
+            mnist_folder,
+            SourceOption(
+                name="cache_dir",
+                help="where downloads go (unset: $SAE_EXPLORER_CACHE or ~/.cache/sae-explorer)",
+            ),
+            SourceOption(
+                name="download", help="fetch the files when they are not found; needs internet"
+            ),
+        ),
+        needs=f"a folder of its IDX files ({kind}:FOLDER or ${ENV_FOLDERS[kind]}), "
+        "or download=True online",
+    )
 
 
 SOURCES: dict[str, DataSource] = {
@@ -31,90 +151,87 @@ SOURCES: dict[str, DataSource] = {
             title="Digits (8×8)",
             default_preprocess="scale01",
             description="scikit-learn's handwritten digits: 1797 images of 8×8 pixels, labels 0–9",
-            options=(),
             needs="nothing (embedded in scikit-learn)",
+            loader=raw_digits,
         ),
         DataSource(
             name="patches",
             title="Natural-image patches",
             description="random grey patches of two photos, centred per patch, optionally whitened: "
             "the classic route to edge and Gabor filters",
-            options=("patch_size", "n_patches", "whitening", "eps"),
-            option_help=(
-                "side of the square patch, 2..32 (default 8; 12, 16 common)",
-                "number of patches (default 10000)",
-                "none | zca | pca (default none)",
-                "added to each eigenvalue when whitening (default 1; larger = smoother filters)",
-            ),
             needs="nothing (scikit-learn's two sample photos; Pillow reads them)",
+            loader=raw_patches,
+            takes=options_of(
+                PatchSpec,
+                SourceOption(
+                    name="patch_size", help="side of the square patch, 2..32; 12, 16 common"
+                ),
+                SourceOption(name="n_patches", help="number of patches"),
+                SourceOption(name="whitening", choices=WHITENINGS),
+                SourceOption(
+                    name="eps",
+                    help="added to each eigenvalue when whitening; larger = smoother filters",
+                ),
+            ),
         ),
         DataSource(
             name="synthetic",
             title="Synthetic superposition",
             description="sparse combinations of known random unit features plus noise; the ground "
             "truth is kept so feature recovery (MMCS, MCC) can be measured",
-            options=(
-                "n_features",
-                "d_in",
-                "p_fire",
-                "mean_active",
-                "magnitude",
-                "noise",
-                "n_samples",
-                "feature_seed",
-            ),
-            option_help=(
-                "number of ground-truth features (default 64)",
-                "input dimension (default 32)",
-                "probability that a feature fires in a sample",
-                "mean number of features firing per sample (default 4)",
-                "uniform | exponential | constant (default uniform)",
-                "std of Gaussian noise added to every dimension (default 0)",
-                "number of samples (default 8192)",
-                "seed of the features (default 0); the seed option draws the samples",
-            ),
             needs="nothing (generated)",
-        ),
-        *(
-            DataSource(
-                name=kind,
-                title=TITLES[kind],
-                default_preprocess="scale01",
-                description=f"{what}, 28×28 grey images with labels 0–9 (IDX files)",
-                options=("cache_dir", "download"),
-                option_help=(
-                    "where downloads go (default $SAE_EXPLORER_CACHE or ~/.cache/sae-explorer)",
-                    "fetch the files when they are not found (needs internet; default false)",
+            loader=raw_synthetic,
+            takes=options_of(
+                SyntheticSpec,
+                SourceOption(name="n_features", help="number of ground-truth features"),
+                SourceOption(name="d_in", help="input dimension"),
+                SourceOption(name="p_fire", help="probability that a feature fires in a sample"),
+                SourceOption(
+                    name="mean_active",
+                    help="mean number of features firing per sample",
+                    default=DEFAULT_MEAN_ACTIVE,  # the spec's None, when p_fire is unset too
+                    unless="p_fire",
                 ),
-                needs=f"a folder of its IDX files ({kind}:FOLDER or ${env}), or download=True online",
-            )
-            # The description says what the images show, not the title: the CLI prints
-            # "title: description" and the app shows it under the title.
-            for kind, env, what in (
-                ("mnist", "SAE_EXPLORER_MNIST_DIR", "handwritten digits"),
-                ("fashion-mnist", "SAE_EXPLORER_FASHION_MNIST_DIR", "Zalando's clothing and shoes"),
-            )
+                SourceOption(name="magnitude", choices=MAGNITUDES),
+                SourceOption(name="noise", help="std of Gaussian noise added to every dimension"),
+                SourceOption(name="n_samples", help="number of samples"),
+                SourceOption(
+                    name="feature_seed",
+                    help="seed of the features; the seed option draws the samples",
+                ),
+            ),
         ),
+        _mnist("mnist", "handwritten digits"),
+        _mnist("fashion-mnist", "Zalando's clothing and shoes"),
         DataSource(
             name="idx",
             title="MNIST-format folder",
             default_preprocess="scale01",
             description="any folder of IDX files named like MNIST's (KMNIST, EMNIST, ...), or one "
             "images file with its labels beside it",
-            options=(),
             needs="a folder of MNIST-format IDX files, or a *-images-idx3-ubyte[.gz] file",
+            path="required",
+            loader=raw_idx,
         ),
         DataSource(
             name="file",
             title="Your file (CSV / NPY / NPZ)",
             description="a numeric matrix, one sample per row; optional label column and image shape",
-            options=("label_column", "image_shape", "has_header"),
-            option_help=(
-                "column of integer labels or class names: index, header name, 'last'",
-                "height x width when rows are images, e.g. 28x28, or 'auto' for squares",
-                "CSV: true/false; unset detects a header row",
-            ),
             needs="a .csv, .npy or .npz file (path or upload)",
+            path="required",
+            loader=raw_file,
+            takes=options_of(
+                parse_table,
+                SourceOption(
+                    name="label_column",
+                    help="column of integer labels or class names: index, header name, 'last'",
+                ),
+                SourceOption(
+                    name="image_shape",
+                    help="height x width when rows are images, e.g. 28x28, or 'auto' for squares",
+                ),
+                SourceOption(name="has_header", help="CSV: true/false; unset detects a header row"),
+            ),
         ),
     )
 }

@@ -29,7 +29,7 @@ class SyntheticSpec:
     n_features: int = 64
     d_in: int = 32
     p_fire: float | None = None
-    mean_active: float | None = None  # default when neither is given: 4 features per sample
+    mean_active: float | None = None  # DEFAULT_MEAN_ACTIVE when neither is given
     magnitude: str = "uniform"  # uniform on (0, 1], exponential with mean 1, or constant 1
     noise: float = 0.0  # standard deviation of the Gaussian noise added to every dimension
     feature_seed: int = 0  # features stay fixed while the sample seed varies

@@ -8,6 +8,11 @@ curves, numpy-binned histograms) so a browser copes with d_sae up to 4096.
 from sae_core.figures.atoms import ATOM_ORDERS, atoms_as_rows, make_atom_grid_figure, order_atoms
 from sae_core.figures.curves import make_frontier_figure, make_history_figure, make_sweep_figure
 from sae_core.figures.ground_truth import make_ground_truth_figure
+from sae_core.figures.histograms import (
+    make_activation_histogram_figure,
+    make_firing_frequency_figure,
+    make_l0_histogram_figure,
+)
 from sae_core.figures.images import (
     make_data_preview_figure,
     make_image_grid_figure,
@@ -15,9 +20,6 @@ from sae_core.figures.images import (
 )
 from sae_core.figures.latents import make_bar_figure, make_single_activation_histogram
 from sae_core.figures.sparsity import (
-    make_activation_histogram_figure,
-    make_firing_frequency_figure,
-    make_l0_histogram_figure,
     make_latent_heatmap_figure,
     make_rho_figure,
     make_shrinkage_figure,

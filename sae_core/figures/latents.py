@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sae_core.figures.curves import require_columns
-from sae_core.figures.sparsity import value_histogram
+from sae_core.figures.histograms import value_histogram
 from sae_core.figures.theme import PALETTE, apply_theme, as_array
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from sae_core import methods
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.errors import RunError
 from sae_core.model import SparseAutoencoder
@@ -94,12 +95,13 @@ def default_run_name(
     sae_cfg: SAEConfig, root: str | Path | None = None, *, now: datetime | None = None
 ) -> str:
     """A readable unique name such as ``20261125-110501-l1-lam0.003-h128``."""
+    method = methods.get(sae_cfg.method)
     parts = [(now or datetime.now()).strftime("%Y%m%d-%H%M%S"), sae_cfg.method]
-    if sae_cfg.method == "topk":
+    if method.uses_k:
         parts.append(f"k{sae_cfg.k}")
-    elif sae_cfg.method != "none":
+    elif method.uses_lam:
         parts.append(f"lam{sae_cfg.lam:g}")
-    if sae_cfg.method == "kl":
+    if method.uses_rho:
         parts.append(f"rho{sae_cfg.rho:g}")
     parts.append(f"h{sae_cfg.d_sae}")
     base = "-".join(parts).replace("+", "")

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from safetensors import SafetensorError, safe_open
 
+from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.errors import RunError
 from sae_core.runs.format import (
@@ -60,7 +61,6 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "train_seconds",
 )
 BROKEN_COLUMNS: tuple[str, ...] = ("name", "path", "error")
-_PENALTY_FREE = frozenset({"none", "topk"})  # methods on which λ has no effect
 
 
 def list_runs(root: str | Path | None = None) -> pd.DataFrame:
@@ -109,6 +109,7 @@ def _summary_row(folder: Path) -> dict[str, Any]:
     if not (folder / HISTORY_FILE).is_file():
         raise RunError(f"run {folder.name!r} has no {HISTORY_FILE}: it is incomplete; delete it")
     sae, train = run_cfg.sae, run_cfg.train
+    method = methods.get(sae.method)
     row: dict[str, Any] = {
         **metrics,
         "name": folder.name,
@@ -119,9 +120,9 @@ def _summary_row(folder: Path) -> dict[str, Any]:
         "d_in": sae.d_in,
         "d_sae": sae.d_sae,
         # Settings a method ignores are left blank so the table does not suggest they mattered.
-        "lam": None if sae.method in _PENALTY_FREE else sae.lam,
-        "k": sae.k if sae.method == "topk" else None,
-        "rho": sae.rho if sae.method == "kl" else None,
+        "lam": sae.lam if method.uses_lam else None,
+        "k": sae.k if method.uses_k else None,
+        "rho": sae.rho if method.uses_rho else None,
         "epochs": train.epochs,
         "lr": train.lr,
         "seed": train.seed,

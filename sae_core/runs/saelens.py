@@ -2,9 +2,13 @@
 
 SAELens encodes ``act((x − b_dec·apply_b_dec_to_input) W_enc + b_enc)`` and decodes
 ``f W_dec + b_dec``: with ``apply_b_dec_to_input`` true that is exactly our model, so the tensors are
-written unchanged. Its "standard" architecture is a ReLU SAE (our none / l1 / l2 methods) and "topk"
-keeps the k largest pre-activations then applies ReLU, which selects the same values as our
-ReLU-then-top-k. Sigmoid encoders (kl, contractive) have no SAELens architecture and are refused.
+written unchanged. Each method's SAELens architecture comes from the registry (``Method.saelens``):
+``standard`` is a ReLU SAE (our none / l1 / l2 methods); ``topk`` keeps the k largest
+pre-activations then applies ReLU, which selects the same values as our ReLU-then-top-k. Methods
+without one (the sigmoid encoders kl and contractive) are refused.
+
+over 300 lines: export and import are the two directions of one format and share its field
+names and checks.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
+from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.data.dataset import Preprocessing
 from sae_core.errors import ConfigError, RunError
 from sae_core.model import WEIGHT_NAMES, SparseAutoencoder, check_weight_shapes
+from sae_core.runs import load_run
 from sae_core.runs.format import FORMAT_VERSION, zip_bytes
 from sae_core.runs.store import fsync_dir, write_synced
-from sae_core.runs import load_run
 
 SAELENS_CFG_FILE = "cfg.json"
 SAELENS_WEIGHTS_FILE = "sae_weights.safetensors"
@@ -39,13 +44,20 @@ _OUR_METADATA_KEY = "sae_explorer"
 
 
 def saelens_architecture(cfg: SAEConfig) -> str:
-    """``"topk"`` or ``"standard"``; RunError for methods SAELens cannot represent."""
-    if cfg.activation != "relu":
+    """The method's SAELens architecture (``standard``, ``topk``); RunError where it has none."""
+    method = methods.get(cfg.method)
+    if method.saelens is None:
+        exportable = [m.name for m in methods.all_methods() if m.saelens is not None]
         raise RunError(
-            f"method {cfg.method!r} uses a sigmoid encoder, which SAELens has no architecture "
-            "for: export a ReLU model (none, l1, l2 or topk) instead"
+            f"method {cfg.method!r} uses a {method.activation} encoder, which SAELens has no "
+            f"architecture for: export a model of method {_join(exportable)} instead"
         )
-    return "topk" if cfg.method == "topk" else "standard"
+    return method.saelens
+
+
+def _join(names: list[str], last: str = "or") -> str:
+    """``a``, ``a or b``, ``a, b or c`` (``and`` for ``last="and"``)."""
+    return f" {last} ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def preprocessing_dict(preprocessing: Preprocessing) -> dict[str, Any]:
@@ -91,7 +103,7 @@ def saelens_cfg_dict(
     }
     if preprocessing is not None:
         data["metadata"][_OUR_METADATA_KEY]["preprocessing"] = preprocessing_dict(preprocessing)
-    if architecture == "topk":
+    if methods.get(cfg.method).uses_k:  # SAELens's topk fields
         data["k"] = cfg.k
         data["rescale_acts_by_decoder_norm"] = False
     return data
@@ -229,17 +241,19 @@ def _read(path: Path) -> bytes:
 
 def _sae_config_from_saelens(data: dict[str, Any], source: Path) -> SAEConfig:
     architecture = data.get("architecture", "standard")
-    if architecture not in ("standard", "topk"):
+    method = _method_for(architecture)
+    if method is None:
+        known = list(dict.fromkeys(m.saelens for m in methods.all_methods() if m.saelens))
         raise RunError(
             f"{source}: architecture {architecture!r} is not supported: "
-            "only 'standard' and 'topk' SAEs can be loaded here"
+            f"only {_join([repr(a) for a in known], 'and')} SAEs can be loaded here"
         )
     if data.get("normalize_activations") not in (None, "none"):
         raise RunError(
             f"{source}: normalize_activations={data['normalize_activations']!r} is not "
             "supported: fold the normalisation into the weights first"
         )
-    if architecture == "topk" and data.get("rescale_acts_by_decoder_norm"):
+    if method.uses_k and data.get("rescale_acts_by_decoder_norm"):
         raise RunError(
             f"{source}: rescale_acts_by_decoder_norm is not supported: "
             "fold the decoder norms into the weights first"
@@ -250,9 +264,15 @@ def _sae_config_from_saelens(data: dict[str, Any], source: Path) -> SAEConfig:
         if isinstance(ours, dict) and isinstance(ours.get("sae"), dict):
             cfg = SAEConfig.from_dict(ours["sae"])
         else:
-            # A plain SAELens SAE: any ReLU method encodes alike, so "l1" stands for all of them.
-            extra = {"method": "topk", "k": data.get("k")} if architecture == "topk" else {}
-            cfg = SAEConfig(d_in=data.get("d_in"), d_sae=data.get("d_sae"), **extra)  # type: ignore[arg-type]
+            # A plain SAELens SAE: the methods of one architecture encode alike, so one of them
+            # (the default method where it fits) stands for all.
+            extra: dict[str, Any] = {"k": data.get("k")} if method.uses_k else {}
+            cfg = SAEConfig(
+                d_in=data.get("d_in"),  # type: ignore[arg-type]
+                d_sae=data.get("d_sae"),  # type: ignore[arg-type]
+                method=method.name,
+                **extra,
+            )
     except ConfigError as exc:
         raise RunError(f"{source}: {exc}") from None
     if saelens_architecture(cfg) != architecture:
@@ -261,6 +281,15 @@ def _sae_config_from_saelens(data: dict[str, Any], source: Path) -> SAEConfig:
             f"{cfg.method!r}: the file was edited; export it again"
         )
     return cfg
+
+
+def _method_for(architecture: object) -> methods.Method | None:
+    """The method that loads a plain SAELens SAE of ``architecture``: SAEConfig's default method
+    when it has that architecture, else the first registered one; None when no method has it."""
+    fits = [m for m in methods.all_methods() if m.saelens is not None and m.saelens == architecture]
+    if not fits:
+        return None
+    return next((m for m in fits if m.name == SAEConfig.method), fits[0])
 
 
 def _read_saelens_weights(path: Path) -> dict[str, Tensor]:

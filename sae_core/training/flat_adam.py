@@ -1,33 +1,25 @@
-"""The Trainer's fast path: flat parameter buffers and the hand-written step on them.
+"""The Trainer's weights: all N models' parameters in one flat buffer, and Adam on it.
 
-For untied ReLU SAEs (:func:`~sae_core.training.torch_step.fast_step_applies`) the Trainer keeps all N
-models' parameters in one flat tensor, its gradient in another, and lets one fused Adam kernel
-update everything. The step itself runs in NumPy on the CPU (views of the same memory, no copies:
-small models are dispatch-bound and NumPy's per-op cost is a third of torch's) and in torch on
-GPUs (:mod:`sae_core.training.torch_step`).
+The Trainer keeps every parameter of every stacked model in one contiguous tensor, the gradient
+in another, and lets one fused Adam kernel update everything (at d_sae 4096, 6.7 ms per step
+against 25 ms for torch.optim over separate tensors). The named parameters are views of the
+buffer, so writing them writes the model; the step engines (:mod:`sae_core.training.step`) fill
+the gradient buffer through views of it too.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
+
 import torch
 from torch import Tensor
 
-from sae_core.config import SAEConfig, TrainConfig
-from sae_core.training.numpy_step import NumpyAuxK, forward_backward_numpy
-from sae_core.training.torch_step import AuxK, flatten_params, forward_backward, views_like
-
-StepTerms = tuple[list[list[float]], Tensor]
-"""([loss, recon, penalty, l0] each a list of N floats, fired [N, d_sae] bool)."""
+PARAM_ORDER: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
+"""The buffer's layout; tied models have no W_enc (it is a view of W_decᵀ)."""
 
 
 BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
 EPS = 1e-8
-
-
-def uses_numpy(device: torch.device) -> bool:
-    """Whether the fast path's step runs in NumPy (on the CPU) rather than torch."""
-    return device.type == "cpu"
 
 
 def make_adam(params: list[Tensor], lr: float) -> torch.optim.Optimizer:
@@ -91,47 +83,41 @@ def make_flat_adam(flat: Tensor, lr: float) -> FlatAdam | torch.optim.Optimizer:
     return FlatAdam(flat, lr)
 
 
-class FastPath:
-    """Flat parameters, gradients and Adam for a stack of N models, and their step.
+def flatten_params(params: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+    """Copy ``params`` (PARAM_ORDER names, any subset) into one contiguous buffer [P].
+
+    Returns the buffer and views of it with the original shapes.
+    """
+    flat = torch.cat([params[name].detach().reshape(-1) for name in PARAM_ORDER if name in params])
+    return flat, views_like(flat, params)
+
+
+def views_like(flat: Tensor, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Views of ``flat`` [P] laid out like :func:`flatten_params` lays out ``params``."""
+    views: dict[str, Tensor] = {}
+    offset = 0
+    for name in PARAM_ORDER:
+        if name not in params:
+            continue
+        size = params[name].numel()
+        views[name] = flat[offset : offset + size].view(params[name].shape)
+        offset += size
+    return views
+
+
+class FlatParams:
+    """Flat parameters, gradients and Adam for a stack of N models.
 
     ``stacked``: PARAM_ORDER tensors with a leading model dimension, on the training device.
-    ``params`` are views of the flat buffer under the same names: writing them writes the model.
+    ``params`` and ``grads`` are views of ``flat`` and ``flat.grad`` under the same names.
     """
 
-    def __init__(self, stacked: dict[str, Tensor], cfg: SAEConfig, train_config: TrainConfig):
-        self.cfg = cfg
-        self.train_config = train_config
+    def __init__(self, stacked: Mapping[str, Tensor], lr: float) -> None:
         self.flat, self.params = flatten_params(stacked)
-        self.flat.grad = torch.zeros_like(self.flat)
-        self.grads = views_like(self.flat.grad, self.params)
-        self.optimizer = make_flat_adam(self.flat, train_config.lr)
-        self.use_numpy = uses_numpy(self.flat.device)
-        if self.use_numpy:
-            self._np_params = {name: t.numpy() for name, t in self.params.items()}
-            self._np_grads = {name: t.numpy() for name, t in self.grads.items()}
-
-    def loss_and_grads(self, x: Tensor, lam: Tensor, dead: Tensor | None) -> StepTerms:
-        """Loss terms of a step on ``x`` [B, d_in] or [N, B, d_in]; fills the gradient buffer.
-
-        lam: [N]; dead: [N, d_sae] bool when AuxK is on, else None.
-        """
-        tc = self.train_config
-        if self.use_numpy:
-            aux = (
-                None if dead is None else NumpyAuxK(dead=dead.numpy(), k=tc.aux_k, coef=tc.aux_coef)
-            )
-            with np.errstate(invalid="ignore", over="ignore"):  # divergence is checked after
-                res = forward_backward_numpy(
-                    x.numpy(), self._np_params, self._np_grads, self.cfg, lam.numpy(), auxk=aux
-                )
-            terms = [res.loss.tolist(), res.recon.tolist(), res.penalty.tolist(), res.l0.tolist()]
-            return terms, torch.from_numpy(res.fired)
-        auxk = None if dead is None else AuxK(dead=dead, k=tc.aux_k, coef=tc.aux_coef)
-        out = forward_backward(x, self.params, self.grads, self.cfg, lam, auxk=auxk)
-        fired = (out.latents > 0).reshape(lam.shape[0], -1, self.cfg.d_sae)
-        l0 = fired.sum(-1).float().mean(-1)
-        terms = torch.stack([out.loss, out.recon, out.penalty, l0]).cpu().tolist()
-        return terms, fired.any(-2)
+        self.grad = torch.zeros_like(self.flat)
+        self.flat.grad = self.grad  # where the engines write and Adam reads
+        self.grads = views_like(self.grad, self.params)
+        self.optimizer = make_flat_adam(self.flat, lr)
 
     def adam_moments(self) -> list[dict[str, Tensor]]:
         """Adam's exp_avg and exp_avg_sq as views by parameter name (none before a step)."""
@@ -139,3 +125,13 @@ class FastPath:
         return [
             views_like(state[key], self.params) for key in ("exp_avg", "exp_avg_sq") if key in state
         ]
+
+    def snapshot(self) -> Tensor:
+        """A copy of every weight (one tensor)."""
+        return self.flat.detach().clone()
+
+    @torch.no_grad()
+    def restore(self, snapshot: Tensor) -> None:
+        """Back to ``snapshot``'s weights, with Adam's moments forgotten."""
+        self.flat.copy_(snapshot)
+        self.optimizer.state.clear()

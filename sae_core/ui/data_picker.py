@@ -1,24 +1,32 @@
 """The Train page's data widgets: source, its options, upload, preview and a one-line summary.
 
-Widgets give a :class:`DataChoice`; :func:`render_data_picker` loads it (cached) inside
-``user_errors``, so a bad file or folder is an ``st.error`` and the shown model is untouched.
+Each widget is drawn from its control-registry entry (:mod:`sae_core.app.controls`: label,
+default, bounds, help; hidden with the "data" group in teacher mode), and a source's options are
+the controls whose ``when`` names it. Widgets give a :class:`DataChoice`;
+:func:`load_and_preview` loads it (cached) inside ``user_errors``, so a bad file or folder is an
+``st.error`` and the shown model is untouched.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import streamlit as st
 
+from sae_core.app.controls import (
+    FOLDER_SOURCES,
+    PREPROCESS_CHOICES,
+    Control,
+    by_name,
+    train_controls,
+)
 from sae_core.data import SOURCES
 from sae_core.data.dataset import Dataset
 from sae_core.data.preprocessing import standardise_warning
-from sae_core.data.synthetic import MAGNITUDES
 from sae_core.figures import make_data_preview_figure
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
-from sae_core.ui.keep import widget
+from sae_core.ui.keep import draw_control
 from sae_core.ui.state import (
     UPLOAD_KEY,
     DataChoice,
@@ -29,16 +37,6 @@ from sae_core.ui.state import (
 )
 from sae_core.ui.teacher import visible
 
-FOLDER_SOURCES = ("mnist", "fashion-mnist", "idx")
-FOLDER_ENV = {"mnist": "SAE_EXPLORER_MNIST_DIR", "fashion-mnist": "SAE_EXPLORER_FASHION_MNIST_DIR"}
-PATCH_SIZES = (8, 12, 16)
-WHITENINGS = ("none", "zca", "pca")
-N_PATCHES = (1000, 2000, 5000, 10_000, 20_000)
-SAMPLE_CAPS = (0, 1000, 2000, 5000, 10_000, 20_000, 70_000)  # 0: every sample
-WHITEN_EPS_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-DEFAULT_WHITEN_EPS = 1.0  # PatchSpec's default
-TEST_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5)
-DEFAULT_TEST_FRACTION = 0.2  # load_dataset's default
 PREVIEW_SAMPLES = 8
 MNIST_HELP = (
     "The folder holds the MNIST-format IDX files (`train-images-idx3-ubyte.gz`, "
@@ -50,91 +48,38 @@ MNIST_HELP = (
 )
 
 
-PREPROCESS_CHOICES: dict[str, str] = {
-    "default": "the source's default",
-    "none": "none: raw values",
-    "scale01": "scale to [0, 1] per dimension",
-    "standardise": "standardise per dimension (z-scores)",
-    "centre": "centre (subtract the mean)",
-}
-PREPROCESS_HELP = (
-    "Statistics come from the training split only. Raw values in the hundreds or more train "
-    "poorly or overflow: scale or standardise them. Reconstructions and Filters show inputs in "
-    "original units (preprocessing undone); the model, its MSE and its atoms use model units."
-)
+def _controls() -> dict[str, Control]:
+    return by_name(train_controls())
 
 
-def _widget(key: str, default: Any, draw: Any, label: str, *args: Any, **kwargs: Any) -> Any:
-    """Draw a kept widget (value survives page switches) and return its value.
-
-    In teacher mode with the data hidden the widget is not drawn but keeps its value.
-    """
-    return widget(draw, label, key, default, *args, shown=visible("data"), **kwargs)
+def _unless_default(control: Control, value: Any) -> Any:
+    """None (load_dataset's own default) when ``value`` is the control's default."""
+    return None if value == control.default else value
 
 
-def _patch_options() -> dict[str, Any]:
+def _patch_options(c: dict[str, Control]) -> dict[str, Any]:
     c1, c2, c3 = st.columns(3)
-    size = _widget(
-        "train_patch_size",
-        8,
-        c1.selectbox,
-        "Patch size",
-        PATCH_SIZES,
-        format_func=lambda p: f"{p}×{p}",
-    )
-    whitening = _widget(
-        "train_whitening",
-        "none",
-        c2.selectbox,
-        "Whitening",
-        WHITENINGS,
-        help="ZCA keeps patches image-like; PCA rotates them (shown as lines).",
-    )
-    n = _widget("train_n_patches", 10_000, c3.select_slider, "Patches", N_PATCHES)
+    size = draw_control(c["ps"], c1)
+    whitening = draw_control(c["wh"], c2)
+    n = draw_control(c["np"], c3)
     options: dict[str, Any] = {"patch_size": int(size), "whitening": whitening, "n_patches": int(n)}
-    if whitening != "none":
-        eps = _widget(
-            "train_whiten_eps",
-            DEFAULT_WHITEN_EPS,
-            st.select_slider,
-            "Whitening ε (added to each eigenvalue)",
-            WHITEN_EPS_GRID,
-            format_func=lambda e: f"{e:g}",
-            help="Small ε whitens fully (noisy, high-frequency atoms); larger ε keeps the low "
-            "frequencies that make edges.",
-        )
-        options["eps"] = None if eps == DEFAULT_WHITEN_EPS else float(eps)
+    if c["eps"].applies(whitening):
+        options["eps"] = _unless_default(c["eps"], float(draw_control(c["eps"])))
     return options
 
 
-def _synthetic_options() -> dict[str, Any]:
+def _synthetic_options(c: dict[str, Control]) -> dict[str, Any]:
     c1, c2, c3 = st.columns(3)
-    n_features = _widget("train_n_features", 64, c1.number_input, "Features", 1, 4096, step=8)
-    d_in = _widget("train_syn_d_in", 32, c2.number_input, "d_in (dimensions)", 1, 4096, step=8)
-    active = _widget(
-        "train_mean_active",
-        4.0,
-        c3.number_input,
-        "Mean active features",
-        0.1,
-        4096.0,
-        step=0.5,
-        help="= p_fire · n_features",
-    )
+    n_features = draw_control(c["nf"], c1)
+    d_in = draw_control(c["din"], c2)
+    active = draw_control(c["act"], c3)
     c4, c5, c6, c7 = st.columns(4)
-    noise = _widget("train_noise", 0.0, c4.number_input, "Noise σ", 0.0, 10.0, step=0.01)
-    n_samples = _widget("train_n_samples", 8192, c5.number_input, "Samples", 16, 200_000, step=1024)
-    data_seed = _widget("train_data_seed", 0, c6.number_input, "Data seed", 0, 2**31 - 1, step=1)
-    magnitude = _widget(
-        "train_magnitude",
-        MAGNITUDES[0],
-        c7.selectbox,
-        "Magnitudes",
-        MAGNITUDES,
-        help="A firing feature's coefficient: uniform on (0, 1], exponential (mean 1) or 1.",
-    )
+    noise = draw_control(c["noise"], c4)
+    n_samples = draw_control(c["ns"], c5)
+    data_seed = draw_control(c["dseed"], c6)
+    magnitude = draw_control(c["mag"], c7)
     return {
-        "magnitude": None if magnitude == MAGNITUDES[0] else str(magnitude),
+        "magnitude": _unless_default(c["mag"], str(magnitude)),
         "n_features": int(n_features),
         "d_in": int(d_in),
         "mean_active": float(active),
@@ -144,31 +89,17 @@ def _synthetic_options() -> dict[str, Any]:
     }
 
 
-def _folder_options(source: str) -> tuple[str, dict[str, Any]]:
-    env = FOLDER_ENV.get(source)
-    default = os.environ.get(env, "") if env else ""
-    label = "Folder of MNIST-format IDX files"
-    folder = _widget(
-        f"train_folder_{source}", default, st.text_input, label, placeholder="/path/to/mnist"
-    )
+def _folder_options(c: dict[str, Control], source: str) -> tuple[str, dict[str, Any]]:
+    folder_control = next(f for f in c.values() if f.sets == "data.path" and f.applies(source))
+    folder = draw_control(folder_control, placeholder="/path/to/mnist")
     if visible("data"):
         st.caption(MNIST_HELP)
-    cap = _widget(
-        "train_max_samples",
-        10_000,
-        st.select_slider,
-        "Use at most (samples)",
-        SAMPLE_CAPS,
-        format_func=lambda n: "all" if n == 0 else f"{n:,}",
-    )
+    cap = draw_control(c["cap"])
     folder = str(folder or "").strip()
     spec = f"{source}:{folder}" if folder else source
     options: dict[str, Any] = {"max_samples": int(cap) or None}
-    if source in FOLDER_ENV and not folder:
-        download = _widget(
-            "train_download", False, st.checkbox, "Download if missing (needs internet)"
-        )
-        options["download"] = bool(download) or None
+    if c["dl"].applies(source) and not folder:
+        options["download"] = bool(draw_control(c["dl"])) or None
     return spec, options
 
 
@@ -185,7 +116,7 @@ def _store_upload(uploaded: Any) -> StoredUpload:
     return stored
 
 
-def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
+def _upload_options(c: dict[str, Control]) -> tuple[StoredUpload | None, dict[str, Any]]:
     """The uploader; the file goes to ``st.session_state[UPLOAD_KEY]`` for other runs to reload."""
     uploaded = st.file_uploader(
         "Upload a CSV, NPY or NPZ file (one sample per row)",
@@ -200,21 +131,8 @@ def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
     if uploaded is None and stored is not None:
         st.caption(f"Using **{stored.name}**, uploaded earlier in this session.")
     c1, c2 = st.columns(2)
-    label = _widget(
-        "train_label_column",
-        "",
-        c1.text_input,
-        "Label column (optional)",
-        help="a 0-based index, a header name, 'first' or 'last'",
-    )
-    shape = _widget(
-        "train_image_shape",
-        "",
-        c2.text_input,
-        "Image shape (optional)",
-        help="e.g. 28x28, or 'auto' for square images",
-    )
-    label = str(label or "").strip()
+    label = str(draw_control(c["lbl"], c1) or "").strip()
+    shape = draw_control(c["shape"], c2)
     options: dict[str, Any] = {
         "label_column": int(label) if label.lstrip("-").isdigit() else (label or None),
         "image_shape": str(shape or "").strip() or None,
@@ -222,58 +140,36 @@ def _upload_options() -> tuple[StoredUpload | None, dict[str, Any]]:
     return stored, options
 
 
-def _preprocess(source: str, container: Any) -> str | None:
+def _preprocess(c: dict[str, Control], source: str, container: Any) -> str | None:
     """The preprocessing widget -> ``preprocess`` for load_dataset (None: the source's default)."""
     own = SOURCES[source].default_preprocess
-    choice = _widget(
-        "train_preprocess",
-        "default",
-        container.selectbox,
-        "Preprocessing",
-        list(PREPROCESS_CHOICES),
+    choice = draw_control(
+        c["pre"],
+        container,
         format_func=lambda p: (
-            f"source default ({own})" if p == "default" else PREPROCESS_CHOICES[p]
+            f"source default ({own})" if p == c["pre"].default else PREPROCESS_CHOICES[p]
         ),
-        help=PREPROCESS_HELP,
     )
-    return None if choice == "default" else str(choice)
+    return _unless_default(c["pre"], str(choice))
 
 
-def _split(source: str, left: Any, right: Any) -> dict[str, Any]:
+def _split(c: dict[str, Control], source: str, left: Any, right: Any) -> dict[str, Any]:
     """Held-out share and split seed (None: the defaults). MNIST keeps its official split, and
     synthetic data's own seed already draws the split, so those show fewer controls."""
     options: dict[str, Any] = {}
-    if source not in FOLDER_ENV:  # MNIST and Fashion-MNIST come with their test split
-        share = _widget(
-            "train_test_fraction",
-            DEFAULT_TEST_FRACTION,
-            left.select_slider,
-            "Held-out test share",
-            TEST_FRACTIONS,
-            format_func=lambda f: f"{f:.0%}",
-            help="Metrics and pages use the held-out test split; the model never trains on it.",
-        )
-        options["test_fraction"] = None if share == DEFAULT_TEST_FRACTION else float(share)
-    if source != "synthetic":
-        seed_value = _widget(
-            "train_split_seed",
-            0,
-            right.number_input,
-            "Split seed",
-            0,
-            2**31 - 1,
-            step=1,
-            help="Which samples are held out (and, for patches, which patches are cut).",
-        )
-        options["seed"] = int(seed_value) or None
+    if c["tf"].applies(source):
+        options["test_fraction"] = _unless_default(c["tf"], float(draw_control(c["tf"], left)))
+    if c["ss"].applies(source):
+        options["seed"] = _unless_default(c["ss"], int(draw_control(c["ss"], right)))
     return options
 
 
 def choose_data() -> DataChoice | None:
     """Source and option widgets -> a choice (None: a file source with nothing uploaded yet)."""
-    source, choice = _choose_source()
+    c = _controls()
+    source, choice = _choose_source(c)
     c1, c2, c3 = st.columns(3) if visible("data") else (st, st, st)
-    extra = {"preprocess": _preprocess(source, c1), **_split(source, c2, c3)}
+    extra = {"preprocess": _preprocess(c, source, c1), **_split(c, source, c2, c3)}
     extra = {key: value for key, value in extra.items() if value is not None}
     if choice is None or not extra:
         return choice
@@ -285,31 +181,23 @@ def choose_data() -> DataChoice | None:
     )
 
 
-def _choose_source() -> tuple[str, DataChoice | None]:
+def _choose_source(c: dict[str, Control]) -> tuple[str, DataChoice | None]:
     """The source widget and its options -> (source name, choice or None if not ready)."""
-    names = list(SOURCES)
-    source = _widget(
-        "train_source",
-        "digits",
-        st.selectbox,
-        "Data source",
-        names,
-        format_func=lambda s: SOURCES[s].title,
-    )
+    source = str(draw_control(c["src"]))
     if visible("data"):
         st.caption(SOURCES[source].description)
     if source == "patches":
-        return source, make_choice("patches", **_patch_options())
+        return source, make_choice("patches", **_patch_options(c))
     if source == "synthetic":
-        return source, make_choice("synthetic", **_synthetic_options())
+        return source, make_choice("synthetic", **_synthetic_options(c))
     if source in FOLDER_SOURCES:
-        spec, options = _folder_options(source)
+        spec, options = _folder_options(c, source)
         if spec == "idx":
             st.info("Enter the folder of your IDX files.", icon=":material/folder_open:")
             return source, None
         return source, make_choice(spec, **options)
     if source == "file":
-        stored, options = _upload_options()
+        stored, options = _upload_options(c)
         if stored is None:
             st.info("Upload a file to train on it.", icon=":material/upload_file:")
             return source, None
@@ -367,8 +255,3 @@ def load_and_preview(choice: DataChoice | None) -> tuple[DataChoice, Dataset] | 
         show_preview(dataset)
         return choice, dataset
     return None
-
-
-def render_data_picker() -> tuple[DataChoice, Dataset] | None:
-    """Data widgets, loading and preview, one after the other."""
-    return load_and_preview(choose_data())

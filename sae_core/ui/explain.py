@@ -1,53 +1,22 @@
 """The Learn page's content: each method and metric with its formula, and the λ conventions.
 
-Formulas come from :data:`sae_core.penalties.PENALTY_LATEX` and
-:data:`sae_core.analysis.metrics.METRIC_LATEX`, so the page says exactly what the code computes.
+Methods (label, formulas, note) come from the method registry (:mod:`sae_core.methods`) and
+metric formulas from :data:`sae_core.analysis.metrics.METRIC_LATEX`, so the page says exactly
+what the code computes, and lists a newly registered method too.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from sae_core import methods as method_registry
 from sae_core.analysis.metrics import METRIC_LATEX
-from sae_core.config import METHODS
-from sae_core.penalties import PENALTY_LATEX
-from sae_core.ui.config_form import METHOD_LABELS
+from sae_core.config import SAEConfig
 from sae_core.ui.metrics_panel import (
-    KL_OBJECTIVE_LATEX,
     OBJECTIVE_LATEX,
     TIED_WEIGHT_DECAY_LATEX,
     WEIGHT_DECAY_LATEX,
 )
-
-_PRE = r"W_{enc}^\top (x - b_{dec}) + b_{enc}"
-ACTIVATION_LATEX: dict[str, str] = {
-    "relu": rf"f = \mathrm{{ReLU}}\big({_PRE}\big), \qquad \hat x = W_{{dec}}^\top f + b_{{dec}}",
-    "sigmoid": rf"f = \sigma\big({_PRE}\big), \qquad \hat x = W_{{dec}}^\top f + b_{{dec}}",
-    "topk": rf"f = \mathrm{{TopK}}_k\Big(\mathrm{{ReLU}}\big({_PRE}\big)\Big), \qquad "
-    r"\hat x = W_{dec}^\top f + b_{dec}",
-}
-METHOD_ACTIVATION = {"kl": "sigmoid", "contractive": "sigmoid", "topk": "topk"}
-
-METHOD_NOTES: dict[str, str] = {
-    "none": "No penalty: the plain autoencoder. Wide enough, it copies its input through dense "
-    "codes. The baseline that shows what sparsity costs and what it buys.",
-    "l1": "Every unit of activation costs λ, so a latent fires only where it lowers the squared "
-    "error by more than that: many codes are exactly zero. The same price also shrinks the codes "
-    "that do fire, so reconstructions come out too small (γ < 1): shrinkage.",
-    "l2": "The squared penalty's gradient 2λf vanishes as f → 0, so small activations are almost "
-    "free: codes shrink but rarely reach zero, and L0 barely moves. This is the source article's "
-    "'L2 sparsity': shrinkage, not sparsity.",
-    "kl": "UFLDL's sparse autoencoder: each latent's mean activation over the batch, ρ̂_j, is "
-    "pulled towards a small target ρ, with β = λ weighting the term. A sigmoid is never exactly "
-    "zero, so L0 counts every latent: judge sparsity from the activation histogram and ρ̂ vs ρ.",
-    "contractive": "Rifai et al. (2011) penalise how much the codes move when the input moves "
-    "(the Jacobian's Frobenius norm). Units saturate and codes become insensitive, not sparse: "
-    "with a sigmoid, L0 stays at d_sae.",
-    "topk": "Makhzani & Frey (2013), Gao et al. (2024): keep the k largest activations of each "
-    "sample and zero the rest. L0 ≤ k exactly with no penalty, so λ plays no part and codes are "
-    "not shrunk (γ ≈ 1). Latents that never win go dead; the AuxK remedy trains them on the "
-    "residual.",
-}
 
 METRIC_NOTES: dict[str, tuple[str, str]] = {
     "mse": (
@@ -152,12 +121,13 @@ SAELENS_TEXT = (
 
 
 def render_methods() -> None:
-    """Each method: its activation and penalty (two ``st.latex``) and what it does."""
-    for method in METHODS:
-        with st.expander(METHOD_LABELS[method], expanded=method == "l1"):
-            st.latex(ACTIVATION_LATEX[METHOD_ACTIVATION.get(method, "relu")])
-            st.latex(PENALTY_LATEX[method])
-            st.markdown(METHOD_NOTES[method])
+    """Each registered method: its activation and penalty (two ``st.latex``) and what it does;
+    the default method's entry starts open."""
+    for method in method_registry.all_methods():
+        with st.expander(method.label, expanded=method.name == SAEConfig.method):
+            st.latex(method_registry.ACTIVATION_LATEX[method.activation])
+            st.latex(method.penalty_latex)
+            st.markdown(method.note)
 
 
 def render_objective() -> None:
@@ -165,7 +135,9 @@ def render_objective() -> None:
     st.latex(OBJECTIVE_LATEX + WEIGHT_DECAY_LATEX)
     st.caption(TIED_TEXT)
     st.latex(TIED_WEIGHT_DECAY_LATEX)
-    st.latex(KL_OBJECTIVE_LATEX)
+    for method in method_registry.all_methods():  # methods whose objective differs (KL)
+        if method.objective_latex:
+            st.latex(method.objective_latex)
     st.markdown(CONVENTION_TEXT)
     st.markdown(KERAS_TEXT)
     st.latex(KERAS_LATEX)

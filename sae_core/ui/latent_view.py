@@ -9,9 +9,9 @@ from sae_core.analysis.latents import (
     label_distribution,
     nearest_latents,
     quantile_samples,
+    sample_titles,
     top_activating,
 )
-from sae_core.analysis.recovery import sample_titles
 from sae_core.figures import make_bar_figure, make_single_activation_histogram
 from sae_core.figures.latent_page import make_atom_figure, make_samples_figure
 from sae_core.ui import model_cache

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from sae_core import methods
 from sae_core.analysis.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.analysis.recovery import sparsity_advice
 from sae_core.config import SAEConfig
-from sae_core.penalties import PENALTY_LATEX
 from sae_core.ui.state import Current
 from sae_core.ui.views import fmt, undefined_fve_hint
 
@@ -17,12 +17,8 @@ OBJECTIVE_LATEX = (
     r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2"
     r" + \lambda\,\frac{1}{B}\sum_{b=1}^{B} R\big(f(x_b)\big)"
 )
-KL_OBJECTIVE_LATEX = (
-    r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2 + \beta\, R"
-    r"\quad(\beta = \lambda;\ R\ \text{uses the batch mean}\ \hat\rho)"
-)
 WEIGHT_DECAY_LATEX = r"\;+\;\lambda_w\big(\lVert W_{enc}\rVert_F^2 + \lVert W_{dec}\rVert_F^2\big)"
-# Tied weights share one matrix (W_enc = W_decᵀ), and training counts it once (Trainer._forward).
+# Tied weights share one matrix (W_enc = W_decᵀ), and training counts it once (sae_core/training/weight_decay.py).
 TIED_WEIGHT_DECAY_LATEX = (
     r"\;+\;\lambda_w \lVert W_{dec}\rVert_F^2\quad(\text{tied: } W_{enc} = W_{dec}^\top"
     r"\text{, counted once})"
@@ -151,8 +147,9 @@ def weight_decay_latex(tied: bool) -> str:
 
 
 def objective_latex(cfg: SAEConfig) -> str:
-    """The full objective ``cfg`` trains with: KL's form for kl, weight decay only when set."""
-    main = KL_OBJECTIVE_LATEX if cfg.method == "kl" else OBJECTIVE_LATEX
+    """The full objective ``cfg`` trains with: the method's own form where it has one (KL),
+    weight decay only when set."""
+    main = methods.get(cfg.method).objective_latex or OBJECTIVE_LATEX
     return main + weight_decay_latex(cfg.tied) if cfg.weight_decay else main
 
 
@@ -160,13 +157,8 @@ def render_objective(current: Current) -> None:
     """The objective the model minimised, its penalty R, and the λ convention."""
     cfg = current.sae_config
     st.latex(objective_latex(cfg))
-    st.latex(PENALTY_LATEX[cfg.method])
-    lam = "unused" if cfg.method in ("none", "topk") else f"{cfg.lam:g}"
-    extra = (
-        f", k = {cfg.k}"
-        if cfg.method == "topk"
-        else f", ρ = {cfg.rho:g}"
-        if cfg.method == "kl"
-        else ""
-    )
+    method = methods.get(cfg.method)
+    st.latex(method.penalty_latex)
+    lam = f"{cfg.lam:g}" if method.uses_lam else "unused"
+    extra = f", k = {cfg.k}" if method.uses_k else f", ρ = {cfg.rho:g}" if method.uses_rho else ""
     st.caption(f"This model: method {cfg.method}, λ = {lam}{extra}. {LAM_CONVENTION}")

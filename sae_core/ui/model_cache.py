@@ -9,16 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sae_core.analysis.latents import latent_table, sample_errors
-from sae_core.analysis.metrics import firing_frequency, l0_per_sample
-from sae_core.analysis.recovery import (
-    Recovery,
+from sae_core.analysis.latents import (
     SparsityStats,
-    compute_recovery,
     compute_sparsity_stats,
+    latent_table,
     mean_activation,
-    sample_norms,
 )
+from sae_core.analysis.metrics import firing_frequency, l0_per_sample
+from sae_core.analysis.recovery import Recovery, compute_recovery
+from sae_core.analysis.samples import sample_errors, sample_norms
 from sae_core.ui.state import Current
 
 

@@ -1,26 +1,33 @@
-"""The analysis pages' controls that a link can set: their choices and ranges, in one place.
+"""The analysis pages' controls, drawn from the control registry (``sae_core/app/controls``).
 
-The pages draw them; :mod:`sae_core.ui.url_state` registers them as link fields that apply only
-on their page (``?page=filters&lat=17`` opens latent #17), so both read the same values here.
+Their widget, label, default, choices, bounds and help are declared once there, where the link
+format reads them too (``?page=filters&lat=17`` opens latent #17); a page passes only what
+depends on its model (``max_value=d_sae - 1``) and its layout (``horizontal=True``).
+
+    n = draw_page_control("recon_n", middle)
 """
 
 from __future__ import annotations
 
-RECON_MODES: dict[str, str] = {
-    "random": "Random",
-    "best": "Best",
-    "worst": "Worst",
-    "label": "By label",
-}
-RECON_DEFAULT_SHOWN = 8
-RECON_MAX_SHOWN = 16
-UNIT_CHOICES: dict[str, str] = {
-    "original": "original units",
-    "model": "model units (as trained)",
-}
-FILTER_WEIGHTS: tuple[str, ...] = ("decoder", "encoder")
-ATOMS_PER_PAGE = 64
-HEATMAP_MIN_ROWS, HEATMAP_MAX_ROWS = 10, 500  # Activations' "Samples (rows)" slider
-HEATMAP_DEFAULT_ROWS = 100
-GT_THRESHOLD_RANGE = (0.5, 1.0)  # Ground truth: "recovered when the best cosine is at least"
-GT_DEFAULT_THRESHOLD = 0.9
+from typing import Any
+
+import streamlit as st
+
+from sae_core.app.controls import Control, analysis_controls, by_key
+from sae_core.ui.keep import draw_control
+
+_CONTROLS = by_key(analysis_controls())
+
+
+def page_control(key: str) -> Control:
+    """The registry entry of an analysis page's control, by widget key."""
+    return _CONTROLS[key]
+
+
+def draw_page_control(key: str, where: Any = st, **overrides: Any) -> Any:
+    """Draw control ``key`` in ``where`` (``st`` or a column) as a kept widget; its value.
+
+    ``overrides`` replace the registry's keywords (narrower bounds, fewer options, a default
+    worked out from the model).
+    """
+    return draw_control(_CONTROLS[key], where, **overrides)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.app.pages import page_title
 from sae_core.app.scenarios import Scenario, ScenarioResult
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.training.fit import train
@@ -17,13 +18,6 @@ from sae_core.ui.state import AppState, current_from_result, load_choice, make_c
 
 RESULTS_KEY = "home_results"  # scenario key -> ScenarioResult of this session
 NOTES_KEY = "home_setup_notes"  # scenario key -> what its set-up has that no control holds
-PAGE_TITLES = {
-    "app_pages/reconstructions.py": "Reconstructions",
-    "app_pages/activations.py": "Activations & sparsity",
-    "app_pages/filters.py": "Filters & latents",
-    "app_pages/compare.py": "Compare & sweep",
-    "app_pages/ground_truth.py": "Ground truth",
-}
 
 
 def results() -> dict[str, ScenarioResult]:
@@ -97,7 +91,7 @@ def _render_result(state: AppState, scenario: Scenario, result: ScenarioResult) 
         "its settings and *Share this set-up* gives its link. Numbers computed just now on the "
         "held-out split." + (f" Not in the link: {'; '.join(notes)}." if notes else "")
     )
-    title = PAGE_TITLES.get(scenario.page, "its page")
+    title = page_title(scenario.page) or "its page"
     st.page_link(scenario.page, label=f"See it on {title}", icon=":material/arrow_forward:")
 
 

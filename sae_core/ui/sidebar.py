@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sae_core.app.pages import page_path
 from sae_core.ui.state import AppState
 from sae_core.ui.views import fmt, sparsity_knob, undefined_fve_hint
-
-TRAIN_PAGE = "app_pages/train.py"
 
 
 def render_sidebar(state: AppState) -> None:
@@ -34,4 +33,4 @@ def render_sidebar(state: AppState) -> None:
                 st.caption(hint)
             if not current.finished:
                 st.caption(f"paused at step {current.steps}")
-        st.page_link(TRAIN_PAGE, label="Train", icon=":material/model_training:")
+        st.page_link(page_path("train"), label="Train", icon=":material/model_training:")

@@ -3,6 +3,9 @@
 Everything mutable lives in ``st.session_state`` (one per browser tab), never in
 ``st.cache_resource`` (shared by all users). Datasets are cached with ``st.cache_data``: each
 session gets its own copy, and the cache is bounded.
+
+over 300 lines: the session's model record (``Current``) and the functions that create, adopt and
+retire it belong together; each is short.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import canonical_options, load_dataset, load_file_bytes
@@ -187,7 +190,7 @@ class Current:
             "method": cfg.method,
             "lam": cfg.lam,
             "d_sae": cfg.d_sae,
-            "k": cfg.k if cfg.method == "topk" else None,
+            "k": cfg.k if methods.get(cfg.method).uses_k else None,
             "seed": self.train_config.seed,
             "epochs": self.train_config.epochs,
             "steps": self.steps,
@@ -306,7 +309,3 @@ def new_trainer(
     state.trainer_key = (data, sae_config, train_config)
     state.trainer_data = data
     return trainer
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -1,31 +1,18 @@
 """Teacher mode: which Train-page controls a link hides (``?teacher=1&only=lam``).
 
 The link is read once per session (``url_state.apply_url_once``); widgets ask :func:`visible`.
-A hidden control is not drawn, yet keeps its value (from the link, or its default).
+A hidden control is not drawn, yet keeps its value (from the link, or its default). Each
+control's group, and the groups' labels, are the control registry's (:mod:`sae_core.app.controls`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from sae_core.app.link import GROUPS, Teacher
+from sae_core.app.controls import GROUP_LABELS, GROUPS
+from sae_core.app.link import Teacher
 
 TEACHER_KEY = "_url_teacher"  # this session's Teacher, set from the link on the first run
-
-GROUP_LABELS: dict[str, str] = {
-    "data": "data source and its options",
-    "method": "method",
-    "lam": "λ",
-    "k": "k (TopK)",
-    "rho": "ρ (KL)",
-    "hidden": "hidden size",
-    "epochs": "epochs",
-    "seed": "seed",
-    "lr": "learning rate",
-    "batch": "batch size",
-    "advanced": "advanced options",
-    "explain": "explanatory text",
-}
 
 
 def current_teacher() -> Teacher:

@@ -15,7 +15,7 @@ from sae_core.figures import make_history_figure
 from sae_core.training.trainer import Trainer
 from sae_core.ui.charts import chart
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
-from sae_core.ui.keep import seed, widget
+from sae_core.ui.keep import kept, seed
 from sae_core.ui.state import AppState, Current
 
 REDRAW_SECONDS = 0.25  # live curves and progress redraw at most this often (not every step)
@@ -59,10 +59,6 @@ class LiveView:
             )
             self._chart.plotly_chart(fig, key=f"train_live_chart_{self._draws}")
 
-    def callback(self, trainer: Trainer) -> bool:
-        self.update(trainer)
-        return True
-
     def show(self, state: AppState, current: Current | None) -> None:
         """After the actions: the live trainer's progress and the shown model's curves."""
         if state.trainer is not None:
@@ -93,11 +89,11 @@ def render_controls(*, live_allowed: bool, live_reason: str) -> Actions:
         "Train", key="train_go", type="primary", icon=":material/model_training:", width="stretch"
     )
     with top[1]:
-        live = widget(
+        live = kept(
             st.toggle,
             "Train as I move",
-            "train_live",
-            False,
+            key="train_live",
+            default=False,
             disabled=not live_allowed,
             help=live_reason,
         )
@@ -113,7 +109,14 @@ def render_controls(*, live_allowed: bool, live_reason: str) -> Actions:
         "Reset", key="train_reset", icon=":material/restart_alt:", width="stretch"
     )
     with st.expander(f"Step size: {step_size} step{'s' if step_size > 1 else ''} per click"):
-        widget(st.radio, "Steps per Step click", "train_step_size", 10, STEP_SIZES, horizontal=True)
+        kept(
+            st.radio,
+            "Steps per Step click",
+            key="train_step_size",
+            default=10,
+            options=STEP_SIZES,
+            horizontal=True,
+        )
     return Actions(
         train=train,
         play=play,

@@ -1,22 +1,22 @@
-"""Pieces every exploration page shares: the no-model notice, kept widgets, metrics with formulas."""
+"""Pieces every exploration page shares: the no-model notice, metrics with formulas, units."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import numpy as np
 import streamlit as st
 
+from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics
+from sae_core.app.controls import UNIT_CHOICES
+from sae_core.app.pages import page_path
 from sae_core.data.dataset import Dataset
-from sae_core.ui import keep
-from sae_core.ui.page_controls import UNIT_CHOICES
+from sae_core.ui.page_controls import draw_page_control
 from sae_core.ui.state import AppState, Current
 
-TRAIN_PAGE = "app_pages/train.py"
-T = TypeVar("T")
 ZERO_VARIANCE_HINT = (
     "FVE and FVU are undefined (—): the test data has zero variance (all samples are equal), "
     "so FVE's denominator Σ‖xᵢ − x̄‖² is 0."
@@ -26,7 +26,7 @@ ZERO_VARIANCE_HINT = (
 def go_train(message: str) -> NoReturn:
     """Say what to do (``message``), link to the Train page, and end this page's run."""
     st.info(message, icon=":material/info:")
-    st.page_link(TRAIN_PAGE, label="Open Train", icon=":material/model_training:")
+    st.page_link(page_path("train"), label="Open Train", icon=":material/model_training:")
     st.stop()
     raise AssertionError("st.stop() returned")  # pragma: no cover - st.stop raises
 
@@ -40,33 +40,6 @@ def require_current(state: AppState, what: str) -> Current:
         )
     assert state.current is not None
     return state.current
-
-
-def kept(widget: Callable[..., T], label: str, *, key: str, default: Any, **kwargs: Any) -> T:
-    """Draw ``widget(label, key=key, **kwargs)`` so that its value survives page switches.
-
-    The remembered value is repaired first when it no longer fits (``options`` that changed with
-    the model, ``min_value`` / ``max_value`` bounds), so a new model never breaks a widget.
-    """
-    keep.seed(key, default)
-    _repair(key, default, kwargs)
-    value: T = keep.widget(widget, label, key, default, **kwargs)
-    return value
-
-
-def _repair(key: str, default: Any, kwargs: dict[str, Any]) -> None:
-    value = st.session_state[key]
-    options: Sequence[Any] | None = kwargs.get("options")
-    if options is not None and value not in list(options):
-        choices = list(options)
-        st.session_state[key] = default if default in choices or not choices else choices[0]
-        return
-    low, high = kwargs.get("min_value"), kwargs.get("max_value")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if low is not None and value < low:
-            st.session_state[key] = low
-        elif high is not None and value > high:
-            st.session_state[key] = high
 
 
 def metric(container: Any, label: str, value: str, help: str | None = None) -> None:
@@ -112,13 +85,9 @@ def units_toggle(
     prep = dataset.preprocessing
     if prep.is_identity:
         return _same, UNIT_CHOICES["original"]
-    choice = kept(
-        container.radio,
-        "Values in",
-        key=key,
-        default="original",
-        options=list(UNIT_CHOICES),
-        format_func=UNIT_CHOICES.get,
+    choice = draw_page_control(
+        key,
+        container,
         horizontal=True,
         help=f"The data was preprocessed ({' + '.join(prep.steps)}); original units undo it "
         "(x_raw = x·scale + offset). The model and its MSE work in model units.",
@@ -133,10 +102,8 @@ def _same(x: np.ndarray) -> np.ndarray:
 
 
 def sparsity_knob(method: str, lam: float, k: int | None) -> str:
-    """What sets the sparsity: ``k = 8`` for TopK, nothing for none, else ``λ = 0.1``."""
-    if method == "topk":
-        return f"k = {k}"
-    return "no penalty" if method == "none" else f"λ = {lam:.3g}"
+    """What sets the sparsity: ``k = 8`` (TopK), ``λ = 0.1`` or ``no penalty`` (the registry's)."""
+    return methods.get(method).sparsity_knob(lam, k)
 
 
 def model_caption(current: Current) -> None:

@@ -15,14 +15,13 @@ from sae_core.analysis.latents import (
     decoder_cosine_similarity,
     label_distribution,
     latent_table,
-    matched_similarity,
     nearest_latents,
     quantile_samples,
-    sample_errors,
-    select_samples,
     top_activating,
 )
 from sae_core.analysis.metrics import compute_mcc, cosine_matrix
+from sae_core.analysis.recovery import matched_similarity
+from sae_core.analysis.samples import sample_errors, select_samples
 from sae_core.errors import ConfigError, DataError
 
 LATENTS = np.array(

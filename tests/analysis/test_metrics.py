@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sae_core.analysis import metrics
+from sae_core.analysis import metrics, probe
 from sae_core.analysis.metrics import (
     EvalMetrics,
     compute_fve,
@@ -30,9 +30,9 @@ from sae_core.analysis.metrics import (
     evaluate,
     firing_frequency,
     l0_per_sample,
-    linear_probe_accuracy,
     recovered_count,
 )
+from sae_core.analysis.probe import linear_probe_accuracy
 from sae_core.config import SAEConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
@@ -242,15 +242,15 @@ def test_probe_handles_constant_columns_and_a_single_class() -> None:
 
 
 def test_probe_caps_training_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics, "PROBE_MAX_TRAIN", 30)
+    monkeypatch.setattr(probe, "PROBE_MAX_TRAIN", 30)
     seen: list[int] = []
-    original = metrics.LogisticRegression.fit
+    original = probe.LogisticRegression.fit
 
     def spy(self: object, X: np.ndarray, y: np.ndarray) -> object:
         seen.append(len(X))
         return original(self, X, y)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(metrics.LogisticRegression, "fit", spy)
+    monkeypatch.setattr(probe.LogisticRegression, "fit", spy)
     (z_tr, y_tr), (z_te, y_te) = _blobs(200, 0), _blobs(50, 1)
     assert linear_probe_accuracy(z_tr, y_tr, z_te, y_te) > 0.9
     assert seen == [30]

@@ -9,18 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sae_core.analysis.latents import latent_table
-from sae_core.analysis.metrics import compute_mcc, compute_mmcs, recovered_count
-from sae_core.analysis.recovery import (
-    compute_recovery,
+from sae_core.analysis.latents import (
     compute_sparsity_stats,
+    latent_table,
     mean_activation,
     page_count,
-    reconstruction_table,
-    sample_norms,
     sample_titles,
     sort_latent_table,
 )
+from sae_core.analysis.metrics import compute_mcc, compute_mmcs, recovered_count
+from sae_core.analysis.recovery import compute_recovery
+from sae_core.analysis.samples import reconstruction_table, sample_norms
 from sae_core.errors import ConfigError
 from sae_core.figures.latent_page import make_atom_figure, make_samples_figure
 from sae_core.ui.views import newly_selected_row

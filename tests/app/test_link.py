@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sae_core.app.controls import GROUPS, LAM_GRID, link_fields
 from sae_core.app.link import (
-    GROUPS,
     Field,
     Teacher,
     encode_setup,
@@ -20,11 +20,10 @@ from sae_core.app.link import (
     query_string,
     snap_to_grid,
 )
-from sae_core.ui.config_form import LAM_GRID
-from sae_core.ui.url_state import PAGE_NAMES, setup_fields
+from sae_core.app.pages import PAGE_NAMES
 from tests.helpers.app import ROOT
 
-FIELDS = setup_fields()
+FIELDS = link_fields()
 BY_NAME = {f.name: f for f in FIELDS}
 NAMES = [f.name for f in FIELDS]
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
@@ -58,7 +57,7 @@ RAW_QUERIES = st.dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(RAW_QUERIES)
 def test_any_query_parses_to_valid_values_without_raising(query: dict[str, Any]) -> None:
-    parsed = parse_setup(query, FIELDS)
+    parsed = parse_setup(query, FIELDS, GROUPS)
     for name, value in parsed.values.items():
         assert is_valid(BY_NAME[name], value), (name, value)
     assert parsed.teacher.hidden <= set(GROUPS)
@@ -106,17 +105,17 @@ def test_bad_values_are_dropped_or_clamped_with_a_notice_each() -> None:
 
 
 def test_teacher_only_hides_every_other_group_and_encodes_compactly() -> None:
-    teacher = parse_setup({"teacher": "1", "only": "lam"}, FIELDS).teacher
+    teacher = parse_setup({"teacher": "1", "only": "lam"}, FIELDS, GROUPS).teacher
     assert teacher.enabled and teacher.hidden == frozenset(GROUPS) - {"lam"}
-    assert encode_teacher(teacher) == {"teacher": "1", "only": "lam"}
-    assert encode_teacher(Teacher(enabled=True, hidden=frozenset({"seed"}))) == {
+    assert encode_teacher(teacher, GROUPS) == {"teacher": "1", "only": "lam"}
+    assert encode_teacher(Teacher(enabled=True, hidden=frozenset({"seed"})), GROUPS) == {
         "teacher": "1",
         "hide": "seed",
     }
 
 
 def test_unknown_teacher_groups_are_reported_and_ignored() -> None:
-    parsed = parse_setup({"hide": "data,bogus"}, FIELDS)
+    parsed = parse_setup({"hide": "data,bogus"}, FIELDS, GROUPS)
     assert parsed.teacher == Teacher(enabled=True, hidden=frozenset({"data"}))
     assert any("bogus" in n for n in parsed.notices)
 
@@ -161,13 +160,6 @@ def test_a_set_up_becomes_link_values_and_names_what_no_control_holds() -> None:
     assert (mnist["src"], mnist["mdir"], mnist["cap"]) == ("mnist", "/data/m", "2000")
 
 
-def test_train_controls_and_link_fields_cover_the_same_training_options() -> None:
-    from sae_core.ui.adopt import TRAIN_FIELDS
-    from sae_core.ui.config_form import TRAIN_CONTROLS
-
-    assert set(TRAIN_FIELDS) == set(TRAIN_CONTROLS)
-
-
 def test_equal_data_spelled_two_ways_is_one_choice() -> None:
     from sae_core.ui.state import make_choice
 
@@ -182,11 +174,8 @@ def test_equal_data_spelled_two_ways_is_one_choice() -> None:
 
 
 def test_ufldls_reference_set_up_is_a_link_without_adjustments() -> None:
-    from sae_core.app.link import parse_setup
-    from sae_core.ui.url_state import setup_fields
-
     # SAE_NOTES: 25 sigmoid units, ρ = 0.01, β = 3, weight decay 1e-4 (UFLDL), on 8×8 patches
     query = {"src": "patches", "method": "kl", "h": "25", "rho": "0.01", "lam": "3", "wd": "0.0001"}
-    parsed = parse_setup(query, setup_fields())
+    parsed = parse_setup(query, FIELDS)
     assert parsed.notices == []
     assert (parsed.values["h"], parsed.values["lam"], parsed.values["wd"]) == (25, 3.0, 1e-4)

@@ -1,13 +1,12 @@
 """Classroom features in a real browser: a copied link reproduces a run, teacher links hide.
 
-Chromium driven by Playwright against ``streamlit run app.py`` (see ``browser_kit``). Without
+Chromium driven by Playwright against ``streamlit run app.py`` (see ``tests/helpers/browser.py``). Without
 Chromium or playwright the test skips, except in CI (``CI=true``) where it fails.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,7 @@ WARNING = "[data-testid='stAlertContentWarning']"
 
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
-    reason = kit.missing_browser()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests, but {reason}")
-        pytest.skip(reason)
+    kit.require_browser()
     with kit.app_server(tmp_path / "runs", tmp_path / "server.log") as url:
         yield url
 

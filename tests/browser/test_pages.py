@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,30 +16,20 @@ from typing import Any
 
 import pytest
 
+from sae_core.app.controls import LAM_GRID
 from sae_core.config import SAEConfig
-from sae_core.ui.config_form import LAM_GRID
 from tests.helpers import browser as kit
 from tests.helpers import browser_pages as ui
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = kit.ROOT / "test-artifacts" / "browser"
-LAM_LABEL = "λ (sparsity weight, log scale)"
-
-
-def _require_browser() -> None:
-    reason = kit.missing_browser()
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the browser test, but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """A fresh server (runs saved under tmp_path) for this test; stopped however the test ends."""
-    _require_browser()
+    kit.require_browser()
     for old in ARTIFACTS.glob("*.png"):  # screenshots from an earlier run would mislead
         old.unlink()
     with kit.app_server(tmp_path / "runs", ARTIFACTS / "server.log") as url:
@@ -55,7 +44,7 @@ async def _train_with_lam_one_step_up(page: Any) -> str:
     """On the Train page: λ one grid step above the default (by keyboard), then Train."""
     default = SAEConfig(d_in=1).lam
     expected = f"{LAM_GRID[LAM_GRID.index(default) + 1]:g}"
-    shown = await ui.nudge_slider(page, LAM_LABEL, +1)
+    shown = await ui.nudge_slider(page, ui.LAM_LABEL, +1)
     assert shown == expected, f"λ slider shows {shown!r} after one ArrowRight, not {expected!r}"
     await ui.click_train(page, f"λ = {expected}")
     return expected
@@ -128,12 +117,4 @@ async def _walk_every_page(url: str) -> list[str]:
 
 def test_every_page_draws_its_charts_after_training_in_chromium(app_url: str) -> None:
     visited = asyncio.run(asyncio.wait_for(_walk_every_page(app_url), timeout=120))
-    expected = {
-        "Train",
-        "Reconstructions",
-        "Activations & sparsity",
-        "Filters & latents",
-        "Compare & sweep",
-        "Ground truth",
-    }
-    assert expected <= set(visited), visited
+    assert {"Train", *ui.RESULT_PAGES} <= set(visited), visited

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,16 +10,13 @@ import numpy as np
 import pytest
 
 from sae_core.cli.commands import main
-from tests.conftest import ROOT, require_shared_mnist
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    assert main(list(argv)) == 0
-    return json.loads(capsys.readouterr().out)
+from sae_core.data import SOURCES
+from tests.helpers.cli import cli_error, cli_json
+from tests.helpers.env import ROOT, require_shared_mnist
 
 
 def test_train_json_has_the_documented_keys_and_a_good_fit(capsys) -> None:
-    out = run_json(capsys, "train", "--data", "digits", "--json")
+    out = cli_json(capsys, "train", "--data", "digits", "--json")
     assert set(out) == {"config", "metrics", "train_seconds", "steps", "run_dir"}
     m = out["metrics"]
     for key in ("mse", "fve", "l0", "dead_fraction", "dense_fraction", "gamma", "probe_accuracy"):
@@ -30,11 +26,11 @@ def test_train_json_has_the_documented_keys_and_a_good_fit(capsys) -> None:
 
 
 def test_train_on_patches_synthetic_and_a_csv_file(capsys, tmp_path: Path) -> None:
-    patches = run_json(
+    patches = cli_json(
         capsys, "train", "--data", "patches", "--opt", "n_patches=2000", "--epochs", "2", "--json"
     )
     assert patches["config"]["sae"]["d_in"] == 64
-    synth = run_json(
+    synth = cli_json(
         capsys,
         "train",
         "--data",
@@ -54,7 +50,7 @@ def test_train_on_patches_synthetic_and_a_csv_file(capsys, tmp_path: Path) -> No
     csv = tmp_path / "table.csv"
     x = rng.random((200, 12))
     np.savetxt(csv, x, delimiter=",", header=",".join(f"c{i}" for i in range(12)), comments="")
-    table = run_json(
+    table = cli_json(
         capsys, "train", "--data", str(csv), "--hidden", "16", "--epochs", "3", "--json"
     )
     assert table["config"]["sae"]["d_in"] == 12 and table["metrics"]["fve"] > 0
@@ -62,7 +58,7 @@ def test_train_on_patches_synthetic_and_a_csv_file(capsys, tmp_path: Path) -> No
 
 def test_train_on_the_shared_mnist_folder(capsys) -> None:
     folder = require_shared_mnist()
-    out = run_json(
+    out = cli_json(
         capsys,
         "train",
         "--data",
@@ -81,11 +77,11 @@ def test_train_on_the_shared_mnist_folder(capsys) -> None:
 
 def test_train_out_then_eval_then_export_round_trip(capsys, tmp_path: Path) -> None:
     run_dir = tmp_path / "myrun"
-    trained = run_json(
+    trained = cli_json(
         capsys, "train", "--data", "digits", "--epochs", "3", "--out", str(run_dir), "--json"
     )
     assert Path(trained["run_dir"]) == run_dir.resolve()
-    evaluated = run_json(capsys, "eval", str(run_dir), "--json")
+    evaluated = cli_json(capsys, "eval", str(run_dir), "--json")
     assert evaluated["metrics"]["fve"] == pytest.approx(trained["metrics"]["fve"], abs=1e-6)
     assert main(["export", str(run_dir), "--format", "saelens", "--out", str(tmp_path / "sl")]) == 0
     assert (tmp_path / "sl" / "cfg.json").is_file()
@@ -94,7 +90,7 @@ def test_train_out_then_eval_then_export_round_trip(capsys, tmp_path: Path) -> N
 
 def test_sweep_is_monotone_in_lambda_and_writes_csv(capsys, tmp_path: Path) -> None:
     csv = tmp_path / "sweep.csv"
-    out = run_json(
+    out = cli_json(
         capsys,
         "sweep",
         "--data",
@@ -123,6 +119,15 @@ def test_data_lists_every_source(capsys) -> None:
         assert name in text
 
 
+def test_cli_data_names_each_source_once_per_line(capsys) -> None:
+    assert main(["data"]) == 0
+    text = capsys.readouterr().out
+    assert "MNIST: MNIST" not in text and "Fashion-MNIST: Fashion-MNIST" not in text
+    for source in SOURCES.values():
+        assert not source.description.startswith(source.title), source.name
+        assert f"{source.title}: {source.description}" in text
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -142,16 +147,13 @@ def test_data_lists_every_source(capsys) -> None:
     ],
 )
 def test_bad_arguments_exit_2_with_one_clear_line(capsys, argv: list[str], message: str) -> None:
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and "\n" not in err and "Traceback" not in err
+    assert message in cli_error(capsys, *argv)
 
 
 def test_bad_csv_exits_2_naming_the_problem(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2,3\n4,nan,6\n7,8,9\n")
-    assert main(["train", "--data", str(bad)]) == 2
-    assert "NaN" in capsys.readouterr().err
+    assert "NaN" in cli_error(capsys, "train", "--data", str(bad))
 
 
 def test_module_entry_point_runs_as_a_subprocess() -> None:
@@ -168,7 +170,7 @@ def test_module_entry_point_runs_as_a_subprocess() -> None:
 
 def test_eval_without_data_replays_the_runs_own_split_and_preprocessing(capsys, tmp_path) -> None:
     run_dir = tmp_path / "std"
-    trained = run_json(
+    trained = cli_json(
         capsys,
         "train",
         "--data",
@@ -189,6 +191,6 @@ def test_eval_without_data_replays_the_runs_own_split_and_preprocessing(capsys, 
         str(run_dir),
         "--json",
     )
-    evaluated = run_json(capsys, "eval", str(run_dir), "--json")
+    evaluated = cli_json(capsys, "eval", str(run_dir), "--json")
     for key in ("mse", "fve", "l0", "mmcs"):
         assert evaluated["metrics"][key] == pytest.approx(trained["metrics"][key], abs=1e-6)

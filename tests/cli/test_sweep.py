@@ -1,30 +1,30 @@
-"""Sweeps from the CLI and the app (QA #8, #9) and the CLI's data listing (QA #10)."""
+"""Sweeps from the CLI and the app: the grid, probe accuracies, --csv and --json."""
 
 from __future__ import annotations
 
 import errno
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import sae_core.cli.commands
 import sae_core.training.fit
 import sae_core.ui.compare.sweep as compare_sweep
 from sae_core.cli.commands import build_parser, main
 from sae_core.config import SAEConfig, TrainConfig
-from sae_core.data import SOURCES, load_dataset
+from sae_core.data import load_dataset
 from sae_core.training.fit import train_sweep
 from sae_core.ui.compare.sweep import parse_number_list
-from sae_core.ui.state import STATE_KEY
-from tests.conftest import ROOT
+from tests.helpers.app import app_state, compare_app
+from tests.helpers.cli import cli_error, cli_json
+
+SMALL = ["--data", "digits", "--lam", "0.1,1", "--hidden", "16", "--epochs", "2"]
 
 
 def sweep_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    assert main(["sweep", "--epochs", "1", "--json", *argv]) == 0
-    return json.loads(capsys.readouterr().out)
+    """``sweep --epochs 1 --json`` with ``argv``: what it printed."""
+    return cli_json(capsys, "sweep", "--epochs", "1", "--json", *argv)
 
 
 def test_cli_sweep_trains_each_repeated_grid_point_once(capsys) -> None:
@@ -85,32 +85,20 @@ def test_the_apps_sweep_computes_probes_exactly_when_switched_on(
     monkeypatch: pytest.MonkeyPatch, probe: bool
 ) -> None:
     monkeypatch.setattr(compare_sweep, "SWEEP_PROBES", probe)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.switch_page("app_pages/compare.py").run()
+    at = compare_app()
     at.text_input(key="cmp_lam_text").set_value("0.01,1")
     at.number_input(key="cmp_epochs").set_value(1)
     at.button(key="cmp_sweep_go").click().run()
     assert not at.exception and not at.error
-    rows = at.session_state[STATE_KEY].session_runs
+    rows = app_state(at).session_runs
     assert len(rows) == 2
     accuracies = [row.get("probe_accuracy") for row in rows]
     assert all(0.1 < a <= 1 for a in accuracies) if probe else accuracies == [None, None]
 
 
-def test_cli_data_names_each_source_once_per_line(capsys) -> None:
-    assert main(["data"]) == 0
-    text = capsys.readouterr().out
-    assert "MNIST: MNIST" not in text and "Fashion-MNIST: Fashion-MNIST" not in text
-    for source in SOURCES.values():
-        assert not source.description.startswith(source.title), source.name
-        assert f"{source.title}: {source.description}" in text
-
-
-# ---- folded from test_cli_sweep_output.py
-# ``sweep``: a bad --csv is refused before training, results are printed before the CSV is
-# written, and --json gives each run its steps with the shape documented in the help (gap
-# report #10, #11).
-SMALL = ["--data", "digits", "--lam", "0.1,1", "--hidden", "16", "--epochs", "2"]
+# --- --csv and --json --------------------------------------------------------------------------
+# A bad --csv is refused before training, the results are printed before the CSV is written, and
+# --json gives each run its steps, in the shape the help documents.
 
 
 @pytest.fixture
@@ -126,17 +114,10 @@ def training_calls(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return calls
 
 
-def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    return err
-
-
 def test_sweep_refuses_a_csv_path_that_is_a_folder_before_training(
     capsys, tmp_path: Path, training_calls: list[object]
 ) -> None:
-    assert main(["sweep", *SMALL, "--csv", str(tmp_path)]) == 2
-    err = one_error_line(capsys)
+    err = cli_error(capsys, "sweep", *SMALL, "--csv", str(tmp_path))
     assert "is a folder" in err and str(tmp_path / "sweep.csv") in err
     assert training_calls == []
 
@@ -146,8 +127,7 @@ def test_sweep_refuses_an_unwritable_csv_path_before_training(
 ) -> None:
     if not Path("/proc/self").is_dir():
         pytest.skip("needs Linux /proc (a folder nobody, not even root, can create files in)")
-    assert main(["sweep", *SMALL, "--csv", "/proc/sae_gap_sweep.csv"]) == 2
-    err = one_error_line(capsys)
+    err = cli_error(capsys, "sweep", *SMALL, "--csv", "/proc/sae_gap_sweep.csv")
     assert "cannot be written" in err and "choose a file in a folder you can write to" in err
     assert training_calls == []
 
@@ -184,11 +164,11 @@ def test_sweep_json_runs_carry_steps_like_train_and_keep_the_old_keys(
     capsys, tmp_path: Path
 ) -> None:
     csv = tmp_path / "sweep.csv"
-    assert main(["sweep", *SMALL, "--csv", str(csv), "--json"]) == 0
-    sweep = json.loads(capsys.readouterr().out)
+    sweep = cli_json(capsys, "sweep", *SMALL, "--csv", str(csv), "--json")
     assert set(sweep) == {"config", "runs", "train_seconds", "seconds"}
-    assert main(["train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--json"]) == 0
-    single = json.loads(capsys.readouterr().out)
+    single = cli_json(
+        capsys, "train", "--data", "digits", "--hidden", "16", "--epochs", "2", "--json"
+    )
     assert single["steps"] == 2 * 12
     for run in sweep["runs"]:
         assert run["steps"] == single["steps"]
@@ -199,8 +179,7 @@ def test_sweep_json_runs_carry_steps_like_train_and_keep_the_old_keys(
 
 def test_sweep_steps_follow_a_fixed_step_count_for_every_width(capsys) -> None:
     argv = ["sweep", "--data", "digits", "--lam", "0.1", "--hidden", "8,16", "--steps", "7"]
-    assert main([*argv, "--json"]) == 0
-    runs = json.loads(capsys.readouterr().out)["runs"]
+    runs = cli_json(capsys, *argv, "--json")["runs"]
     assert [(r["d_sae"], r["steps"]) for r in runs] == [(8, 7), (16, 7)]
 
 

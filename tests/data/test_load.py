@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import time
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
 from sae_core.data import SOURCES, DataSpec, load_dataset, load_file_bytes, parse_data_spec
-from sae_core.data.mnist.idx import (
-    find_idx_files,
-    is_folder,
-    is_plain_file,
-    labels_beside,
-    path_exists,
-    read_mnist_folder,
-)
-from sae_core.data.preprocessing import split_indices
+from sae_core.data.preprocessing import apply_preprocess, split_indices, standardise_warning
 from sae_core.errors import ConfigError, DataError
-
-
-def npz_bytes(**arrays: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+from tests.helpers.files import all_labels, all_rows, npz_bytes
 
 
 def assert_model_ready(ds) -> None:
@@ -135,11 +118,17 @@ def test_digits_are_8x8_labelled_and_scaled_to_unit_range():
     np.testing.assert_array_equal(ds.y_train, bunch.target[train])
 
 
-def test_digits_load_fast_once_imported():
-    load_dataset("digits")
-    start = time.perf_counter()
-    load_dataset("digits")
-    assert time.perf_counter() - start < 0.05
+def test_digits_are_read_from_scikit_learn_once_per_process(monkeypatch):
+    import sklearn.datasets
+
+    first = load_dataset("digits")
+
+    def read_again(*args, **kwargs):
+        raise AssertionError("the digits were read from scikit-learn again")
+
+    monkeypatch.setattr(sklearn.datasets, "load_digits", read_again)
+    again = load_dataset("digits")
+    np.testing.assert_array_equal(first.x_test, again.x_test)
 
 
 def test_same_seed_gives_identical_split_and_another_seed_differs():
@@ -151,7 +140,7 @@ def test_same_seed_gives_identical_split_and_another_seed_differs():
 
 def test_split_is_stratified_by_label():
     ds = load_dataset("digits", test_fraction=0.25)
-    counts = np.bincount(np.concatenate([ds.y_train, ds.y_test]))
+    counts = np.bincount(all_labels(ds))
     np.testing.assert_allclose(np.bincount(ds.y_test), counts * 0.25, atol=1)
 
 
@@ -201,13 +190,36 @@ def test_standardise_leaves_a_constant_column_finite():
     assert np.isfinite(ds.x_train).all() and np.all(ds.x_train[:, 0] == 0)
 
 
+def test_preprocessing_identity_is_known_and_to_raw_inverts_standardise() -> None:
+    raw = load_dataset("digits", preprocess="none")
+    assert raw.preprocessing.is_identity
+    z = load_dataset("digits", preprocess="standardise")
+    assert not z.preprocessing.is_identity
+    back = z.preprocessing.to_raw(z.x_test)
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, raw.x_test, atol=1e-4)
+
+
+def test_standardising_a_barely_varying_dimension_is_named_in_a_warning() -> None:
+    rng = np.random.default_rng(0)
+    train = rng.normal(0, 1, (500, 4))
+    train[:, 3] = rng.normal(0, 1e-3, 500)  # a near-constant column (an MNIST border pixel)
+    test = rng.normal(0, 1, (100, 4))
+    _, x_test, record = apply_preprocess(train, test, ("standardise",))
+    warning = standardise_warning(record.steps, x_test)
+    assert warning is not None and warning.startswith("1 dimension(s) barely vary")
+    _, scaled, rec = apply_preprocess(train, test, ("scale01",))
+    assert standardise_warning(rec.steps, scaled) is None
+    healthy = rng.normal(0, 1, (500, 4))
+    _, z, rec = apply_preprocess(healthy, healthy[:50], ("standardise",))
+    assert standardise_warning(rec.steps, z) is None
+
+
 # --- patches ----------------------------------------------------------------------------------
 
 
-def test_patches_are_centred_per_patch_with_unit_std_and_fast():
-    start = time.perf_counter()
+def test_patches_are_centred_per_patch_with_unit_std():
     ds = load_dataset("patches")
-    assert time.perf_counter() - start < 2  # well under 0.5 s alone; slack for a busy machine
     assert_model_ready(ds)
     assert (ds.n_train + ds.n_test, ds.d_in, ds.image_shape) == (10_000, 64, (8, 8))
     assert ds.y_train is None
@@ -270,7 +282,7 @@ def test_synthetic_samples_are_sparse_combinations_of_the_features():
     gram = g @ g.T
     p = 0.1
     expected = p * np.trace(gram) + p * p * (gram.sum() - np.trace(gram))
-    x = np.concatenate([ds.x_train, ds.x_test])
+    x = all_rows(ds)
     assert (x**2).sum(axis=1).mean() == pytest.approx(expected, rel=0.05)
 
 
@@ -294,85 +306,3 @@ def test_synthetic_noise_and_feature_seed():
 def test_bad_synthetic_options_are_config_errors(option, message):
     with pytest.raises(ConfigError, match=message):
         load_dataset("synthetic", **option)
-
-
-def test_preprocessing_identity_is_known_and_to_raw_inverts_standardise() -> None:
-    from sae_core.data import load_dataset
-
-    raw = load_dataset("digits", preprocess="none")
-    assert raw.preprocessing.is_identity
-    z = load_dataset("digits", preprocess="standardise")
-    assert not z.preprocessing.is_identity
-    back = z.preprocessing.to_raw(z.x_test)
-    assert back.dtype == np.float32
-    np.testing.assert_allclose(back, raw.x_test, atol=1e-4)
-
-
-def test_standardising_a_barely_varying_dimension_is_named_in_a_warning() -> None:
-    from sae_core.data.preprocessing import apply_preprocess, standardise_warning
-
-    rng = np.random.default_rng(0)
-    train = rng.normal(0, 1, (500, 4))
-    train[:, 3] = rng.normal(0, 1e-3, 500)  # a near-constant column (an MNIST border pixel)
-    test = rng.normal(0, 1, (100, 4))
-    _, x_test, record = apply_preprocess(train, test, ("standardise",))
-    warning = standardise_warning(record.steps, x_test)
-    assert warning is not None and warning.startswith("1 dimension(s) barely vary")
-    _, scaled, rec = apply_preprocess(train, test, ("scale01",))
-    assert standardise_warning(rec.steps, scaled) is None
-    healthy = rng.normal(0, 1, (500, 4))
-    _, z, rec = apply_preprocess(healthy, healthy[:50], ("standardise",))
-    assert standardise_warning(rec.steps, z) is None
-
-
-# ---- folded from test_data_paths.py
-# Unusable folder paths (QA #6): an OSError from probing a path becomes a clear DataError.
-#
-# ``Path.is_dir()`` answers False for a missing path but raises OSError for a name too long for the
-# file system (ENAMETOOLONG), which reached the app as an "unexpected error".
-LONG = "x" * 300  # longer than NAME_MAX (255) on every common file system
-
-
-def test_reading_an_mnist_folder_with_a_too_long_name_is_a_data_error_naming_the_problem() -> None:
-    with pytest.raises(DataError, match=r"\(300 characters\) is too long") as info:
-        read_mnist_folder(LONG)
-    message = str(info.value)
-    assert "shorter path" in message and len(message) < 200  # the path is shortened
-
-
-def test_probing_idx_files_under_a_too_long_name_is_a_data_error() -> None:
-    with pytest.raises(DataError, match="too long"):
-        find_idx_files(LONG)
-    with pytest.raises(DataError, match="too long"):
-        labels_beside(Path(LONG) / "train-images-idx3-ubyte")
-
-
-def test_probes_answer_false_for_missing_paths_and_true_for_real_ones(tmp_path: Path) -> None:
-    missing = tmp_path / "missing"
-    assert not is_folder(missing) and not is_plain_file(missing) and not path_exists(missing)
-    (tmp_path / "f.txt").write_text("x")
-    assert is_folder(tmp_path) and is_plain_file(tmp_path / "f.txt") and path_exists(tmp_path)
-
-
-def test_a_missing_mnist_folder_keeps_its_own_message(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="is not a folder"):
-        read_mnist_folder(tmp_path / "missing")
-
-
-def test_loading_mnist_from_a_too_long_folder_is_a_data_error() -> None:
-    with pytest.raises(DataError, match="too long"):
-        load_dataset(f"mnist:{LONG}")
-
-
-def test_loading_an_idx_folder_with_a_too_long_name_is_a_data_error() -> None:
-    with pytest.raises(DataError, match="too long"):
-        load_dataset(f"idx:{LONG}")
-
-
-def test_the_train_page_shows_a_too_long_folder_as_a_data_error() -> None:
-    from tests.helpers.app import TRAIN_PAGE, errors, open_app, set_widgets
-
-    at = open_app(TRAIN_PAGE)
-    set_widgets(at, train_source="mnist", train_folder_mnist=LONG).run()
-    messages = errors(at)
-    assert any("too long" in m for m in messages) and not any("unexpected" in m for m in messages)

@@ -16,12 +16,13 @@ import pandas as pd
 import pytest
 import torch
 
+from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics, compute_shrinkage, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.figures import make_history_figure, make_shrinkage_figure
 from sae_core.figures.theme import fmt_number
-from sae_core.penalties import PENALTIES
+from sae_core.training.autograd_step import AutogradEngine
 from sae_core.training.fit import train
 from sae_core.training.trainer import Trainer
 from sae_core.ui.metrics_panel import metric_rows, objective_latex
@@ -159,10 +160,12 @@ def test_tied_training_loss_adds_weight_decay_on_w_dec_once_as_displayed() -> No
     x = torch.randn(16, 4)
     cfg = SAEConfig(d_in=4, d_sae=3, method="l1", lam=0.5, tied=True, weight_decay=0.1)
     trainer = Trainer(cfg, TrainConfig(steps=1, batch_size=16, device="cpu"), x.numpy())
-    loss, recon, _, latents, _ = trainer._forward(x)
-    W_dec = trainer.params["W_dec"][0]
-    expected = recon + 0.5 * PENALTIES["l1"](latents, W_dec.T, cfg.rho) + 0.1 * W_dec.square().sum()
-    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert isinstance(trainer.engine, AutogradEngine)  # tied weights train with autograd
+    terms = trainer.engine.objective(x, trainer.lams, None)
+    W_dec, latents = trainer.params["W_dec"][0], terms.latents
+    penalty = methods.get("l1").penalty(latents, W_dec.T, cfg.rho)
+    expected = terms.recon + 0.5 * penalty + 0.1 * W_dec.square().sum()
+    assert terms.loss.item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_train_page_shows_the_tied_weight_decay_for_a_tied_model() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,21 +28,33 @@ from sae_core.ui.state import (
     make_choice,
     set_current,
 )
+from tests.helpers.env import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
 TRAIN_PAGE = "app_pages/train.py"
 TIMEOUT = 120  # a cold start imports torch; training runs inside the script
 
 
-def open_app(page: str | None = None) -> AppTest:
-    """The app after its first run (on ``page`` if given), with no exception."""
+def _fresh_app(state: AppState | None = None) -> AppTest:
+    """The app, not yet run; ``state`` (if given) as the session's :class:`AppState`."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if state is not None:
+        at.session_state[STATE_KEY] = state
+    return at
+
+
+def _ran_on(at: AppTest, page: str | None) -> AppTest:
+    """``at`` after its first run, switched to ``page`` if given; the script must not raise."""
     at.run()
     if page is not None:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def open_app(page: str | None = None) -> AppTest:
+    """The app after its first run (on ``page`` if given), with no exception."""
+    return _ran_on(_fresh_app(), page)
 
 
 def app_state(at: AppTest) -> AppState:
@@ -126,15 +137,9 @@ def make_current(
 
 def app_with_model(current: Current, page: str | None = None) -> AppTest:
     """The app with ``current`` as the shown model (no Train page), switched to ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     state = AppState()
     set_current(state, current)
-    at.session_state[STATE_KEY] = state
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return _ran_on(_fresh_app(state), page)
 
 
 COMPARE_PAGE = "app_pages/compare.py"
@@ -143,11 +148,9 @@ EMPTY_SELECTION: dict[str, list[Any]] = {"rows": [], "columns": [], "cells": []}
 
 def compare_app(state: AppState | None = None) -> AppTest:
     """The app opened on the Compare page (with ``state`` as the session's state if given)."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if state is not None:
-        at.session_state[STATE_KEY] = state
+    at = _fresh_app(state)
     at.switch_page(COMPARE_PAGE).run()
-    assert not at.exception
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

@@ -1,7 +1,7 @@
 """Run the real app for a browser: is Chromium here, start and stop the server, launch it.
 
-Shared by ``tests/browser/test_pages.py``, ``tests/browser/test_load.py`` and ``benchmarks/load_test.py``;
-what to do on the app's pages is in :mod:`tests.helpers.browser_pages`.
+Shared by the tests in ``tests/browser/`` and by ``benchmarks/load_test.py``; what to do on the
+app's pages is in :mod:`tests.helpers.browser_pages`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.env import ROOT, require
+
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 # No sandbox (containers), no GPU, no background traffic: the browser talks to 127.0.0.1 only.
 CHROMIUM_ARGS = [
@@ -53,6 +54,11 @@ def missing_browser() -> str | None:
     except ImportError:
         return "the playwright package is not installed (pip install -e '.[dev]')"
     return None
+
+
+def require_browser() -> None:
+    """Skip the test without Chromium or playwright; in CI (``CI=true``) fail instead."""
+    require(missing_browser(), "CI must run the browser tests")
 
 
 def free_port() -> int:

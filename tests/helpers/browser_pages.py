@@ -21,6 +21,18 @@ SIDEBAR = '[data-testid="stSidebar"]'
 PLOT = '[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg'
 EXCEPTION = '[data-testid="stException"]'
 STALE = '[data-stale="true"]'
+LAM_LABEL = "λ (sparsity weight, log scale)"  # the Train page's λ slider
+D_SAE_LABEL = "Hidden size d_sae"
+# pages every walk through the sidebar opens after Train (others, such as Learn, come too)
+RESULT_PAGES = frozenset(
+    {
+        "Reconstructions",
+        "Activations & sparsity",
+        "Filters & latents",
+        "Compare & sweep",
+        "Ground truth",
+    }
+)
 
 
 async def wait_ready(page: Any, timeout_s: float = 60) -> None:

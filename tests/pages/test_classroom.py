@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sae_core import methods
 from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.app.scenarios import SCENARIOS
 from sae_core.config import METHODS, SAEConfig, TrainConfig
 from sae_core.data import load_dataset
-from sae_core.penalties import PENALTY_LATEX
 from sae_core.training.fit import train
 from tests.helpers.app import APP, TIMEOUT, TRAIN_PAGE, app_state, click, open_app, set_widgets
 
@@ -134,8 +134,8 @@ def test_a_link_naming_a_page_opens_that_page() -> None:
 def test_the_learn_page_shows_every_method_and_metric_formula() -> None:
     at = open_link(page="learn")
     latex = [str(e.value).strip("$\n") for e in at.latex]
-    for method in METHODS:
-        assert PENALTY_LATEX[method] in latex, method
+    for method in methods.all_methods():
+        assert method.penalty_latex in latex, method.name
     for formula in METRIC_LATEX.values():
         assert formula in latex
     assert len(latex) >= 2 * len(METHODS) + len(METRIC_LATEX)
@@ -210,10 +210,10 @@ def test_a_link_opens_an_analysis_page_with_its_own_controls_set() -> None:
 
 
 def test_page_controls_are_in_the_link_only_on_their_page() -> None:
+    from sae_core.app.controls import link_fields
     from sae_core.app.link import encode_setup
-    from sae_core.ui.url_state import setup_fields
 
-    fields = setup_fields()
+    fields = link_fields()
     values = {"page": "filters", "filt_latent": 7, "lat": 7, "rm": "worst"}
     params = encode_setup({"page": "filters", "lat": 7, "rm": "worst"}, fields)
     assert params.get("lat") == "7" and "rm" not in params  # recon's mode waits for its page

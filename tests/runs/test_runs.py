@@ -23,8 +23,6 @@ import sae_core.runs.store as run_store
 from sae_core.config import METHODS, SAEConfig, TrainConfig
 from sae_core.errors import RunError
 from sae_core.model import WEIGHT_NAMES, SparseAutoencoder
-from sae_core.runs.format import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE
-from sae_core.runs.listing import METRIC_COLUMNS, RUN_COLUMNS
 from sae_core.runs import (
     ENV_VAR,
     LoadedRun,
@@ -40,25 +38,11 @@ from sae_core.runs import (
     safe_run_name,
     save_run,
 )
+from sae_core.runs.format import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE
+from sae_core.runs.listing import METRIC_COLUMNS, RUN_COLUMNS
+from tests.helpers.models import random_model
 
 torch.set_num_threads(1)
-
-
-def make_model(
-    method: str = "l1", *, tied: bool = False, d_in: int = 6, d_sae: int = 5, seed: int = 0
-) -> SparseAutoencoder:
-    """A small model with random (not initial) weights, so a lost tensor would show."""
-    cfg = SAEConfig(d_in=d_in, d_sae=d_sae, method=method, k=2, tied=tied, lam=0.01)
-    g = torch.Generator().manual_seed(seed)
-    W_dec = torch.randn(d_sae, d_in, generator=g)
-    W_enc = W_dec.t().clone() if tied else torch.randn(d_in, d_sae, generator=g)
-    weights = {
-        "W_enc": W_enc,
-        "W_dec": W_dec,
-        "b_enc": torch.randn(d_sae, generator=g) * 0.1,
-        "b_dec": torch.randn(d_in, generator=g),
-    }
-    return SparseAutoencoder(cfg, weights)
 
 
 def make_history(n: int = 4) -> pd.DataFrame:
@@ -93,7 +77,7 @@ def all_files(folder: Path) -> set[str]:
 def test_save_then_load_round_trips_every_tensor_bit_exactly(
     tmp_path: Path, method: str, tied: bool
 ) -> None:
-    model = make_model(method, tied=tied)
+    model = random_model(method, tied=tied)
     save(model, tmp_path)
     loaded = load_run("run-a", root=tmp_path)
     before, after = model.weights(), loaded.model.weights()
@@ -109,7 +93,7 @@ def test_save_then_load_round_trips_every_tensor_bit_exactly(
 
 def test_loaded_run_keeps_configs_metrics_history_and_data(tmp_path: Path) -> None:
     history = pd.DataFrame({"step": [0, 1, 2], "loss": [0.1, 1 / 3, 2.0 / 7], "lr": [1e-3] * 3})
-    path = save(make_model(), tmp_path, history=history, extra={"note": "hello", "n": [1, 2]})
+    path = save(random_model(), tmp_path, history=history, extra={"note": "hello", "n": [1, 2]})
     loaded = load_run(path)  # a Path loads that folder directly
     assert isinstance(loaded, LoadedRun)
     assert loaded.name == "run-a" and loaded.path == path
@@ -123,10 +107,10 @@ def test_loaded_run_keeps_configs_metrics_history_and_data(tmp_path: Path) -> No
 
 
 def test_config_json_holds_the_documented_fields(tmp_path: Path) -> None:
-    path = save(make_model("topk"), tmp_path)
+    path = save(random_model("topk"), tmp_path)
     config = json.loads((path / CONFIG_FILE).read_text())
     assert config["format_version"] == 1
-    assert config["sae"] == make_model("topk").cfg.to_dict()
+    assert config["sae"] == random_model("topk").cfg.to_dict()
     assert config["train"]["epochs"] == 3
     assert config["data"] == "digits"
     assert config["train_seconds"] == 1.5
@@ -137,7 +121,7 @@ def test_config_json_holds_the_documented_fields(tmp_path: Path) -> None:
 
 def test_non_finite_metrics_are_saved_as_null_and_load_as_none(tmp_path: Path) -> None:
     metrics = {"mse": float("nan"), "fve": float("inf"), "mcc": None, "l0": torch.tensor(2.0)}
-    path = save(make_model(), tmp_path, metrics=metrics)
+    path = save(random_model(), tmp_path, metrics=metrics)
     assert json.loads((path / METRICS_FILE).read_text()) == {
         "mse": None,
         "fve": None,
@@ -148,13 +132,13 @@ def test_non_finite_metrics_are_saved_as_null_and_load_as_none(tmp_path: Path) -
 
 
 def test_empty_history_round_trips_as_empty_table(tmp_path: Path) -> None:
-    save(make_model(), tmp_path, history=pd.DataFrame())
+    save(random_model(), tmp_path, history=pd.DataFrame())
     assert load_run("run-a", tmp_path).history.empty
 
 
 def test_a_metric_that_is_not_a_number_is_refused_before_writing(tmp_path: Path) -> None:
     with pytest.raises(RunError, match="metric 'mse'"):
-        save(make_model(), tmp_path, metrics={"mse": "low"})
+        save(random_model(), tmp_path, metrics={"mse": "low"})
     assert all_files(tmp_path) == set()
 
 
@@ -164,9 +148,9 @@ def test_a_metric_that_is_not_a_number_is_refused_before_writing(tmp_path: Path)
 def test_list_runs_has_one_row_per_run_oldest_first_with_every_metric_column(
     tmp_path: Path,
 ) -> None:
-    save(make_model("topk"), tmp_path, name="b-second", metrics={"mse": 0.5, "custom": 3})
+    save(random_model("topk"), tmp_path, name="b-second", metrics={"mse": 0.5, "custom": 3})
     time.sleep(0.01)
-    save(make_model("kl"), tmp_path, name="a-third", metrics={"mcc": 0.75})
+    save(random_model("kl"), tmp_path, name="a-third", metrics={"mcc": 0.75})
     runs = list_runs(tmp_path)
     assert list(runs["name"]) == ["b-second", "a-third"]
     assert list(runs.columns[: len(RUN_COLUMNS)]) == list(RUN_COLUMNS)
@@ -181,8 +165,8 @@ def test_list_runs_has_one_row_per_run_oldest_first_with_every_metric_column(
 
 
 def test_list_runs_leaves_blank_the_settings_a_method_ignores(tmp_path: Path) -> None:
-    save(make_model("topk"), tmp_path, name="t")
-    save(make_model("l1"), tmp_path, name="l")
+    save(random_model("topk"), tmp_path, name="t")
+    save(random_model("l1"), tmp_path, name="l")
     runs = list_runs(tmp_path).set_index("name")
     assert pd.isna(runs.loc["t", "lam"]) and runs.loc["t", "k"] == 2
     assert runs.loc["l", "lam"] == 0.01 and pd.isna(runs.loc["l", "k"])
@@ -198,8 +182,8 @@ def test_missing_or_empty_root_lists_no_runs_but_all_columns(tmp_path: Path, mak
 
 
 def test_delete_run_removes_it_from_disk_and_listing(tmp_path: Path) -> None:
-    save(make_model(), tmp_path, name="keep")
-    save(make_model(), tmp_path, name="drop")
+    save(random_model(), tmp_path, name="keep")
+    save(random_model(), tmp_path, name="drop")
     delete_run("drop", tmp_path)
     assert list(list_runs(tmp_path)["name"]) == ["keep"]
     assert all_files(tmp_path) == {"keep"} | {f"keep/{f}" for f in all_files(tmp_path / "keep")}
@@ -214,7 +198,7 @@ def test_env_var_chooses_the_runs_root(tmp_path: Path, monkeypatch: pytest.Monke
     assert runs_root() == tmp_path / "from-env"
     assert runs_root(tmp_path / "explicit") == tmp_path / "explicit"
     save_run(
-        make_model(), TrainConfig(), metrics={}, history=make_history(), data_name="d", name="e"
+        random_model(), TrainConfig(), metrics={}, history=make_history(), data_name="d", name="e"
     )
     assert (tmp_path / "from-env" / "e" / WEIGHTS_FILE).is_file()
     assert list(list_runs()["name"]) == ["e"]
@@ -226,7 +210,7 @@ def test_default_root_is_runs_in_the_working_directory(
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.chdir(tmp_path)
     assert runs_root() == Path("runs")
-    save_run(make_model(), TrainConfig(), metrics={}, history=make_history(), data_name="d")
+    save_run(random_model(), TrainConfig(), metrics={}, history=make_history(), data_name="d")
     assert len(list(Path("runs").iterdir())) == 1
 
 
@@ -245,18 +229,18 @@ def test_default_run_name_reads_like_the_config_and_is_unique(tmp_path: Path) ->
 
 
 def test_saving_without_a_name_uses_a_fresh_default_name(tmp_path: Path) -> None:
-    first = save(make_model(), tmp_path, name=None)
-    second = save(make_model(), tmp_path, name=None)
+    first = save(random_model(), tmp_path, name=None)
+    second = save(random_model(), tmp_path, name=None)
     assert first != second and "-l1-lam0.01-h5" in first.name
     assert len(list_runs(tmp_path)) == 2
 
 
 def test_saving_over_an_existing_run_is_refused_and_keeps_the_old_one(tmp_path: Path) -> None:
-    save(make_model(seed=1), tmp_path)
+    save(random_model(seed=1), tmp_path)
     with pytest.raises(RunError, match="already exists"):
-        save(make_model(seed=2), tmp_path)
+        save(random_model(seed=2), tmp_path)
     kept = load_run("run-a", tmp_path).model.weights()["W_dec"]
-    assert torch.equal(kept, make_model(seed=1).weights()["W_dec"])
+    assert torch.equal(kept, random_model(seed=1).weights()["W_dec"])
     assert [p.name for p in tmp_path.iterdir()] == ["run-a"]
 
 
@@ -271,7 +255,7 @@ def test_unsafe_names_are_rejected_and_nothing_is_written(tmp_path: Path, name: 
     with pytest.raises(RunError, match=r"letters, digits, '\.', '_' or '-'"):
         safe_run_name(name)
     with pytest.raises(RunError, match="not allowed"):
-        save(make_model(), root, name=name)
+        save(random_model(), root, name=name)
     assert all_files(tmp_path) <= {"root"}  # the root may exist, empty
     with pytest.raises(RunError, match="not allowed"):
         load_run(name, root)
@@ -283,7 +267,7 @@ def test_safe_names_are_accepted(name: str) -> None:
 
 
 def test_a_link_leading_outside_the_root_is_not_followed(tmp_path: Path) -> None:
-    outside = save(make_model(), tmp_path / "elsewhere")
+    outside = save(random_model(), tmp_path / "elsewhere")
     root = tmp_path / "root"
     root.mkdir()
     (root / "sneaky").symlink_to(outside, target_is_directory=True)
@@ -294,7 +278,7 @@ def test_a_link_leading_outside_the_root_is_not_followed(tmp_path: Path) -> None
 
 
 def test_check_run_compatible_names_both_widths(tmp_path: Path) -> None:
-    loaded = load_run(save(make_model(d_in=6), tmp_path))
+    loaded = load_run(save(random_model(d_in=6), tmp_path))
     check_run_compatible(loaded, 6)
     with pytest.raises(RunError) as info:
         check_run_compatible(loaded, 64)
@@ -304,7 +288,7 @@ def test_check_run_compatible_names_both_widths(tmp_path: Path) -> None:
 
 
 def test_model_bytes_is_a_zip_of_a_loadable_run(tmp_path: Path) -> None:
-    model = make_model("topk")
+    model = random_model("topk")
     data = model_bytes(model, TrainConfig(), metrics={"mse": 0.1}, data_name="digits")
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert sorted(archive.namelist()) == sorted(
@@ -330,13 +314,13 @@ def _truncate(path: Path) -> None:
 
 
 def _nan_weights(path: Path) -> None:
-    weights = make_model().weights()
+    weights = random_model().weights()
     weights["b_enc"][1] = math.nan
     (path / WEIGHTS_FILE).write_bytes(save_safetensors(weights))
 
 
 def _pickled_weights(path: Path) -> None:
-    torch.save(make_model().weights(), path / WEIGHTS_FILE)
+    torch.save(random_model().weights(), path / WEIGHTS_FILE)
 
 
 CORRUPTIONS = {
@@ -385,8 +369,8 @@ CORRUPTIONS = {
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
 def test_each_corrupt_file_gives_a_run_error_naming_the_problem(tmp_path: Path, case: str) -> None:
     corrupt, message = CORRUPTIONS[case]
-    save(make_model(), tmp_path, name="good")
-    corrupt(save(make_model(), tmp_path))
+    save(random_model(), tmp_path, name="good")
+    corrupt(save(random_model(), tmp_path))
     with pytest.raises(RunError, match=message):
         load_run("run-a", tmp_path)
     if case == "NaN in weights":  # listing reads only the weights' header, not the values
@@ -411,7 +395,7 @@ def test_a_pickle_in_the_weights_file_is_never_executed(tmp_path: Path) -> None:
         def __reduce__(self):
             return (Path.touch, (marker,))
 
-    path = save(make_model(), tmp_path)
+    path = save(random_model(), tmp_path)
     torch.save({"W_dec": Evil()}, path / WEIGHTS_FILE)
     with pytest.raises(RunError, match="not a readable safetensors"):
         load_run("run-a", tmp_path)
@@ -433,7 +417,7 @@ def test_a_failure_while_writing_leaves_no_run_and_no_temp_folder(
 
     monkeypatch.setattr(run_store, "write_synced", failing_write)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        save(make_model(), tmp_path)
+        save(random_model(), tmp_path)
     assert list_runs(tmp_path).empty
     assert not (tmp_path / "run-a").exists()
     assert all_files(tmp_path) == set()
@@ -447,12 +431,12 @@ def test_a_disk_error_while_writing_becomes_a_run_error(
 
     monkeypatch.setattr(run_store, "write_synced", full_disk)
     with pytest.raises(RunError, match="No space left on device"):
-        save(make_model(), tmp_path)
+        save(random_model(), tmp_path)
     assert all_files(tmp_path) == set()
 
 
 def test_stale_temp_folders_are_removed_and_fresh_ones_kept(tmp_path: Path) -> None:
-    save(make_model(), tmp_path)
+    save(random_model(), tmp_path)
     stale, fresh = tmp_path / ".tmp-old-1234", tmp_path / ".tmp-new-5678"
     for folder in (stale, fresh):
         folder.mkdir()
@@ -467,7 +451,7 @@ def test_stale_temp_folders_are_removed_and_fresh_ones_kept(tmp_path: Path) -> N
 
 def _save_forever(root: str, prefix: str) -> None:
     torch.set_num_threads(1)
-    model, history = make_model(d_in=32, d_sae=64), make_history(3000)
+    model, history = random_model(d_in=32, d_sae=64), make_history(3000)
     for i in range(10_000):
         save(model, Path(root), name=f"{prefix}-{i}", history=history)
 

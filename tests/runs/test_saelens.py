@@ -13,8 +13,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from sae_core.config import SAEConfig, TrainConfig
+from sae_core.config import TrainConfig
 from sae_core.errors import RunError
+from sae_core.model import SparseAutoencoder
+from sae_core.runs import save_run
 from sae_core.runs.saelens import (
     SAELENS_CFG_FILE,
     SAELENS_WEIGHTS_FILE,
@@ -23,22 +25,10 @@ from sae_core.runs.saelens import (
     load_saelens,
     saelens_zip_bytes,
 )
-from sae_core.model import SparseAutoencoder
-from sae_core.runs import save_run
+from tests.helpers.models import random_model
 
 torch.set_num_threads(1)
 RELU_CASES = [("none", False), ("l1", False), ("l2", False), ("topk", False), ("l1", True)]
-
-
-def make_model(method: str = "l1", *, tied: bool = False, seed: int = 0) -> SparseAutoencoder:
-    """d_in=6, d_sae=5, k=2, random weights (b_dec non-zero, so applying it matters)."""
-    cfg = SAEConfig(d_in=6, d_sae=5, method=method, k=2, tied=tied)
-    g = torch.Generator().manual_seed(seed)
-    W_dec = torch.randn(5, 6, generator=g)
-    W_enc = W_dec.t().clone() if tied else torch.randn(6, 5, generator=g)
-    weights = {"W_enc": W_enc, "W_dec": W_dec, "b_enc": torch.randn(5, generator=g) * 0.1,
-               "b_dec": torch.randn(6, generator=g)}  # fmt: skip
-    return SparseAutoencoder(cfg, weights)
 
 
 def sample_x(n: int = 30, d_in: int = 6) -> torch.Tensor:
@@ -59,7 +49,7 @@ def saelens_encode_oracle(cfg: dict, weights: dict[str, np.ndarray], x: np.ndarr
 
 
 def test_export_writes_cfg_and_weights_with_saelens_keys_shapes_and_dtypes(tmp_path: Path) -> None:
-    model = make_model("l1")
+    model = random_model("l1")
     out = export_saelens(model, tmp_path / "sae", dataset_path="digits", hook_name="pixels")
     assert sorted(p.name for p in out.iterdir()) == [SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE]
     cfg = json.loads((out / SAELENS_CFG_FILE).read_text())
@@ -81,7 +71,7 @@ def test_export_writes_cfg_and_weights_with_saelens_keys_shapes_and_dtypes(tmp_p
 
 
 def test_topk_export_records_k_and_no_decoder_norm_rescaling(tmp_path: Path) -> None:
-    out = export_saelens(make_model("topk"), tmp_path)
+    out = export_saelens(random_model("topk"), tmp_path)
     cfg = json.loads((out / SAELENS_CFG_FILE).read_text())
     assert cfg["architecture"] == "topk" and cfg["k"] == 2
     assert cfg["rescale_acts_by_decoder_norm"] is False
@@ -91,7 +81,7 @@ def test_topk_export_records_k_and_no_decoder_norm_rescaling(tmp_path: Path) -> 
 def test_exported_weights_encode_like_the_saelens_formula(
     tmp_path: Path, method: str, tied: bool
 ) -> None:
-    model = make_model(method, tied=tied)
+    model = random_model(method, tied=tied)
     out = export_saelens(model, tmp_path)
     cfg = json.loads((out / SAELENS_CFG_FILE).read_text())
     weights = {k: v.double().numpy() for k, v in load_file(out / SAELENS_WEIGHTS_FILE).items()}
@@ -107,7 +97,7 @@ def test_exported_weights_encode_like_the_saelens_formula(
 def test_load_saelens_round_trip_encodes_identically(
     tmp_path: Path, method: str, tied: bool
 ) -> None:
-    model = make_model(method, tied=tied)
+    model = random_model(method, tied=tied)
     back = load_saelens(export_saelens(model, tmp_path))
     assert back.cfg == model.cfg
     x = sample_x()
@@ -119,24 +109,24 @@ def test_load_saelens_round_trip_encodes_identically(
 @pytest.mark.parametrize("method", ["kl", "contractive"])
 def test_sigmoid_methods_are_refused_and_nothing_is_written(tmp_path: Path, method: str) -> None:
     with pytest.raises(RunError, match="sigmoid encoder, which SAELens has no architecture"):
-        export_saelens(make_model(method), tmp_path / "out")
+        export_saelens(random_model(method), tmp_path / "out")
     assert not (tmp_path / "out").exists()
     with pytest.raises(RunError, match="sigmoid"):
-        saelens_zip_bytes(make_model(method))
+        saelens_zip_bytes(random_model(method))
 
 
 def test_existing_export_is_kept_unless_overwrite_is_asked(tmp_path: Path) -> None:
-    export_saelens(make_model(seed=1), tmp_path)
+    export_saelens(random_model(seed=1), tmp_path)
     with pytest.raises(RunError, match=r"already holds sae_weights\.safetensors, cfg\.json"):
-        export_saelens(make_model(seed=2), tmp_path)
-    assert torch.equal(load_saelens(tmp_path).W_dec, make_model(seed=1).W_dec)
-    export_saelens(make_model(seed=2), tmp_path, overwrite=True)
-    assert torch.equal(load_saelens(tmp_path).W_dec, make_model(seed=2).W_dec)
+        export_saelens(random_model(seed=2), tmp_path)
+    assert torch.equal(load_saelens(tmp_path).W_dec, random_model(seed=1).W_dec)
+    export_saelens(random_model(seed=2), tmp_path, overwrite=True)
+    assert torch.equal(load_saelens(tmp_path).W_dec, random_model(seed=2).W_dec)
     assert sorted(p.name for p in tmp_path.iterdir()) == [SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE]
 
 
 def test_export_saelens_run_uses_the_runs_data_as_dataset_path(tmp_path: Path) -> None:
-    model = make_model("topk")
+    model = random_model("topk")
     save_run(
         model,
         TrainConfig(),
@@ -153,7 +143,7 @@ def test_export_saelens_run_uses_the_runs_data_as_dataset_path(tmp_path: Path) -
 
 
 def test_saelens_zip_holds_both_files(tmp_path: Path) -> None:
-    model = make_model("l2")
+    model = random_model("l2")
     with zipfile.ZipFile(io.BytesIO(saelens_zip_bytes(model))) as archive:
         assert sorted(archive.namelist()) == [SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE]
         archive.extractall(tmp_path)
@@ -171,7 +161,7 @@ def _write_plain_saelens(folder: Path, cfg: dict, model: SparseAutoencoder) -> N
 def test_load_saelens_reads_a_plain_saelens_sae(
     tmp_path: Path, architecture: str, apply_b_dec: bool
 ) -> None:
-    source = make_model("topk" if architecture == "topk" else "l1")
+    source = random_model("topk" if architecture == "topk" else "l1")
     cfg = {"architecture": architecture, "d_in": 6, "d_sae": 5, "dtype": "float32",
            "apply_b_dec_to_input": apply_b_dec, "normalize_activations": "none", "k": 2,
            "metadata": {"sae_lens_version": "6.5.0"}}  # fmt: skip
@@ -197,7 +187,7 @@ def test_load_saelens_refuses_what_it_cannot_represent(
     tmp_path: Path, edit: dict, message: str
 ) -> None:
     cfg = {"architecture": "standard", "d_in": 6, "d_sae": 5, **edit}
-    _write_plain_saelens(tmp_path, cfg, make_model("l1"))
+    _write_plain_saelens(tmp_path, cfg, random_model("l1"))
     with pytest.raises(RunError, match=message):
         load_saelens(tmp_path)
 
@@ -205,7 +195,7 @@ def test_load_saelens_refuses_what_it_cannot_represent(
 def test_load_saelens_reports_missing_and_corrupt_files(tmp_path: Path) -> None:
     with pytest.raises(RunError, match=r"cfg\.json is missing"):
         load_saelens(tmp_path)
-    out = export_saelens(make_model(), tmp_path / "sae")
+    out = export_saelens(random_model(), tmp_path / "sae")
     (out / SAELENS_WEIGHTS_FILE).write_bytes(b"\x00" * 40)
     with pytest.raises(RunError, match="not a readable safetensors"):
         load_saelens(out)
@@ -216,7 +206,7 @@ def test_sae_lens_loads_the_export_and_encodes_identically(
     tmp_path: Path, method: str, tied: bool
 ) -> None:
     sae_lens = pytest.importorskip("sae_lens")  # optional extra: `pip install .[saelens]`
-    model = make_model(method, tied=tied)
+    model = random_model(method, tied=tied)
     out = export_saelens(model, tmp_path)
     theirs = sae_lens.SAE.load_from_disk(str(out), device="cpu")
     x = sample_x()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sae_core.config import METHODS
-from sae_core.ui.keep import start
-from sae_core.ui.views import kept
+from sae_core.ui.keep import kept, start
 from tests.helpers.app import open_app, set_widgets
 
 TRAIN_SETTINGS = {
@@ -55,7 +54,7 @@ def test_a_kept_widget_on_another_page_defaults_to_its_value() -> None:
     def script() -> None:
         import streamlit as st
 
-        from sae_core.ui.views import kept
+        from sae_core.ui.keep import kept
 
         kept(st.number_input, "Samples", key="n", default=8, min_value=1, max_value=50)
 

@@ -16,14 +16,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics
+from sae_core.app.controls import LAM_GRID as TRAIN_LAM_GRID
 from sae_core.app.link import snap_to_grid
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.training.fit import SweepResult, train_sweep
 from sae_core.training.trainer import Trainer
-from sae_core.ui.config_form import LAM_GRID as TRAIN_LAM_GRID
 from sae_core.ui.state import (
     MAX_SESSION_RUNS,
     AppState,
@@ -39,7 +40,6 @@ SWEEP_LAM_FACTOR = 3.0  # default sweep: λ/3, λ, 3λ (snapped to the grid)
 WIDTH_GRID: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024)
 MAX_SWEEP_MODELS = 32  # models trained (and kept) per sweep: bounds time and memory
 MAX_SEEDS = 5
-LAMBDA_FREE_METHODS = frozenset({"none", "topk"})  # λ changes nothing for these
 SWEEP_MODELS_KEY = "cmp_sweep_models"  # session_state: {id: Current} of the last sweep only
 SWEEP_TABLE_KEY = "cmp_sweep_table"  # session_state: the last sweep's table (for its figures)
 # Linear probes for sweep rows: off, because they about double the wait for a sweep (8 λ on
@@ -131,8 +131,8 @@ def make_spec(
     """Fill empty choices from the base and check the grid's size; ConfigError says the fix."""
     if not lams and not d_saes:
         raise ConfigError("nothing to sweep: choose λ values and/or hidden sizes")
-    method = base.sae_config.method
-    lam_values = (base.sae_config.lam,) if method in LAMBDA_FREE_METHODS or not lams else lams
+    uses_lam = methods.get(base.sae_config.method).uses_lam  # else λ changes nothing
+    lam_values = lams if uses_lam and lams else (base.sae_config.lam,)
     spec = SweepSpec(
         lams=tuple(float(v) for v in lam_values),
         d_saes=tuple(int(h) for h in d_saes) or (base.sae_config.d_sae,),
@@ -223,7 +223,7 @@ def sweep_currents(result: SweepResult, base: SweepBase, tc: TrainConfig) -> lis
 def sweep_row(current: Current, tag: str) -> dict[str, Any]:
     """A runs-table row named for its settings, e.g. ``sweep-3f2a-l1-lam0.1-h64-s0``."""
     cfg = current.sae_config
-    setting = f"k{cfg.k}" if cfg.method == "topk" else f"lam{cfg.lam:g}"
+    setting = f"k{cfg.k}" if methods.get(cfg.method).uses_k else f"lam{cfg.lam:g}"
     name = f"sweep-{tag}-{cfg.method}-{setting}-h{cfg.d_sae}-s{current.train_config.seed}"
     return {**current.summary(), "name": name.replace("+", ""), "source": "sweep"}
 

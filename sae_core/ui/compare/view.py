@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sae_core import methods
 from sae_core.figures import make_sweep_figure
 from sae_core.ui import keep
 from sae_core.ui.charts import chart
 from sae_core.ui.compare.sweep import (
     LAM_GRID,
-    LAMBDA_FREE_METHODS,
     MAX_SEEDS,
     WIDTH_GRID,
     SweepBase,
@@ -38,26 +38,26 @@ def describe_base(base: SweepBase, from_current: bool) -> str:
 def lam_choice(base: SweepBase) -> list[float]:
     """λ values from the text field when filled (ConfigError if malformed), else the multiselect."""
     method = base.sae_config.method
-    if method in LAMBDA_FREE_METHODS:
+    if not methods.get(method).uses_lam:
         st.caption(f"`{method}` has no λ: sweep hidden sizes instead.")
         return []
     keep.seed("cmp_lam_text", "")
     typed = bool(str(st.session_state["cmp_lam_text"]).strip())
-    picked = keep.widget(
+    picked = keep.kept(
         st.multiselect,
         "λ values",
-        "cmp_lams",
-        default_lams(base.sae_config.lam),
-        LAM_GRID,
+        key="cmp_lams",
+        default=default_lams(base.sae_config.lam),
+        options=LAM_GRID,
         format_func=lambda v: f"{v:g}",
         disabled=typed,
         help="A log grid; or type your own values below (they replace this choice)",
     )
-    text = keep.widget(
+    text = keep.kept(
         st.text_input,
         "…or type λ values",
-        "cmp_lam_text",
-        "",
+        key="cmp_lam_text",
+        default="",
         placeholder="0.01, 0.1, 1",
         help="Comma-separated numbers ≥ 0; replaces the selection above",
     )
@@ -66,29 +66,36 @@ def lam_choice(base: SweepBase) -> list[float]:
 
 def width_choice(base: SweepBase) -> list[int]:
     options = sorted({*WIDTH_GRID, base.sae_config.d_sae})
-    widths = keep.widget(
+    widths = keep.kept(
         st.multiselect,
         "Hidden sizes (d_sae)",
-        "cmp_widths",
-        [],
-        options,
+        key="cmp_widths",
+        default=[],
+        options=options,
         help=f"Leave empty to keep d_sae = {base.sae_config.d_sae}",
     )
     return [int(h) for h in widths]
 
 
 def schedule_choice(base: SweepBase) -> tuple[int, int]:
-    seeds = keep.widget(
+    seeds = keep.kept(
         st.number_input,
         "Seeds per setting",
-        "cmp_seeds",
-        1,
-        1,
-        MAX_SEEDS,
+        key="cmp_seeds",
+        default=1,
+        min_value=1,
+        max_value=MAX_SEEDS,
         help="Several seeds show how much a result varies by chance",
     )
     default_epochs = min(base.train_config.epochs, 200)
-    epochs = keep.widget(st.number_input, "Epochs per run", "cmp_epochs", default_epochs, 1, 200)
+    epochs = keep.kept(
+        st.number_input,
+        "Epochs per run",
+        key="cmp_epochs",
+        default=default_epochs,
+        min_value=1,
+        max_value=200,
+    )
     return int(seeds), int(epochs)
 
 

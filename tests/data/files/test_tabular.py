@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,27 +12,19 @@ from sae_core.data import load_dataset, load_file_bytes
 from sae_core.data.files import tabular
 from sae_core.data.files.tabular import parse_table
 from sae_core.errors import ConfigError, DataError, SAEExplorerError
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-def npz_bytes(**arrays: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+from tests.helpers.files import (
+    all_labels,
+    all_rows,
+    csv_bytes,
+    lines_bytes,
+    npy_bytes,
+    npz_bytes,
+    zip_bytes,
+)
 
 
 def load_csv(text: str, **options):
     return load_file_bytes(text.encode(), "data.csv", **options)
-
-
-def all_rows(ds) -> np.ndarray:
-    """Train and test rows back in file order (the split keeps each side sorted)."""
-    return np.concatenate([ds.x_train, ds.x_test])
 
 
 # --- good files -------------------------------------------------------------------------------
@@ -70,14 +59,14 @@ def test_csv_label_column_variants():
     text = "1,2,7\n3,4,8\n5,6,7\n7,8,8\n"
     for option in ("last", -1, 2, "2"):
         ds = load_csv(text, label_column=option, test_fraction=0.5)
-        assert ds.d_in == 2 and set(np.concatenate([ds.y_train, ds.y_test])) == {7, 8}
+        assert ds.d_in == 2 and set(all_labels(ds)) == {7, 8}
     first = load_csv(text, label_column="first", test_fraction=0.5)
-    assert set(np.concatenate([first.y_train, first.y_test])) == {1, 3, 5, 7}
+    assert set(all_labels(first)) == {1, 3, 5, 7}
 
 
 def test_csv_class_names_become_numbered_labels():
     ds = load_csv("x,kind\n1,dog\n2,cat\n3,dog\n4,cat\n", label_column="kind", test_fraction=0.5)
-    labels = dict(zip(all_rows(ds)[:, 0], np.concatenate([ds.y_train, ds.y_test]), strict=True))
+    labels = dict(zip(all_rows(ds)[:, 0], all_labels(ds), strict=True))
     assert labels == {1: 1, 2: 0, 3: 1, 4: 0}
     assert "cat=0, dog=1" in ds.description
 
@@ -127,7 +116,7 @@ def test_npz_with_x_and_labels_and_a_single_array(tmp_path):
 def test_npy_label_column_is_taken_from_the_matrix():
     matrix = np.column_stack([np.arange(6.0), np.arange(6) % 3])
     ds = load_file_bytes(npy_bytes(matrix), "m.npy", label_column="last")
-    assert ds.d_in == 1 and set(np.concatenate([ds.y_train, ds.y_test])) == {0, 1, 2}
+    assert ds.d_in == 1 and set(all_labels(ds)) == {0, 1, 2}
 
 
 # --- bad files: each says what is wrong -------------------------------------------------------
@@ -251,6 +240,68 @@ def test_unsupported_upload_type_is_explained():
         load_file_bytes(b"PK", "sheet.xlsx")
 
 
+# --- header guessing with a label column ------------------------------------------------------
+# Class names in the label column are data, not a header: the guess looks at the feature cells
+# only (a headerless CSV whose last column held 'cat' used to lose its first row).
+
+ANIMALS = ["0.1,0.2,0.3,cat", "0.4,0.5,0.6,dog", "0.7,0.8,0.9,cat", "0.2,0.1,0.0,dog"] * 5
+
+
+@pytest.mark.parametrize(
+    "label_column", ["last", -1, 3, "3", "-1"], ids=["last", "-1", "3", "'3'", "'-1'"]
+)
+def test_headerless_csv_with_class_names_keeps_its_first_row(label_column: int | str) -> None:
+    table = parse_table(lines_bytes(ANIMALS), "animals.csv", label_column=label_column)
+    assert table.x.shape == (20, 3)
+    np.testing.assert_allclose(table.x[0], [0.1, 0.2, 0.3])
+    assert table.y is not None and table.y.tolist()[:4] == [0, 1, 0, 1]  # cat=0, dog=1
+
+
+def test_a_class_whose_only_sample_is_the_first_row_is_kept() -> None:
+    rows = ["0.9,0.9,0.9,bird", *ANIMALS]
+    dataset = load_file_bytes(lines_bytes(rows), "animals.csv", label_column="last")
+    assert dataset.n_train + dataset.n_test == 21
+    labels = all_labels(dataset)
+    assert sorted(set(labels.tolist())) == [0, 1, 2]  # bird, cat, dog
+
+
+def test_label_column_first_with_class_names_and_no_header() -> None:
+    rows = [",".join([row.split(",")[-1], *row.split(",")[:-1]]) for row in ANIMALS]
+    table = parse_table(lines_bytes(rows), "animals.csv", label_column="first")
+    assert table.x.shape == (20, 3) and table.y is not None and table.y[0] == 0
+
+
+def test_a_real_header_with_word_feature_names_is_still_detected() -> None:
+    rows = ["height,width,depth,species", *ANIMALS]
+    table = parse_table(lines_bytes(rows), "animals.csv", label_column="last")
+    assert table.x.shape == (20, 3)
+    np.testing.assert_allclose(table.x[0], [0.1, 0.2, 0.3])
+
+
+def test_a_header_named_by_the_label_option_is_detected_even_with_numeric_feature_names() -> None:
+    rows = ["0,1,2,species", *ANIMALS]
+    table = parse_table(lines_bytes(rows), "animals.csv", label_column="species")
+    assert table.x.shape == (20, 3) and table.y is not None and table.y[0] == 0
+
+
+def test_a_word_on_top_of_a_numeric_label_column_is_a_header() -> None:
+    # pandas writes DataFrame(x).assign(label=y) with the header 0,1,2,label
+    rows = ["0,1,2,label", "0.1,0.2,0.3,4", "0.4,0.5,0.6,7", "0.7,0.8,0.9,4"]
+    table = parse_table(lines_bytes(rows), "p.csv", label_column="last")
+    assert table.x.shape == (3, 3) and table.y is not None and table.y.tolist() == [4, 7, 4]
+
+
+def test_has_header_still_overrides_the_guess() -> None:
+    forced = parse_table(lines_bytes(ANIMALS), "animals.csv", label_column="last", has_header=True)
+    assert forced.x.shape == (19, 3)
+
+
+def test_without_a_label_column_a_word_in_the_first_row_still_means_a_header() -> None:
+    rows = ["a,b,c", "1,2,3", "4,5,6"]
+    assert parse_table(lines_bytes(rows), "t.csv").x.shape == (2, 3)
+    assert parse_table(lines_bytes(rows[1:]), "t.csv").x.shape == (2, 3)
+
+
 # --- properties -------------------------------------------------------------------------------
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -260,8 +311,7 @@ matrices = arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 6)), 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(matrix=matrices)
 def test_any_finite_matrix_round_trips_through_csv(matrix):
-    text = "\n".join(",".join(repr(float(v)) for v in row) for row in matrix)
-    table = tabular.parse_table(text.encode(), "m.csv", has_header=False)
+    table = tabular.parse_table(csv_bytes(matrix), "m.csv", has_header=False)
     np.testing.assert_array_equal(table.x, matrix)
 
 
@@ -299,75 +349,5 @@ def test_junk_bytes_only_ever_raise_data_errors(data, filename, label_column):
 @settings(max_examples=100, deadline=None)
 @given(data=st.binary(min_size=1, max_size=200))
 def test_junk_inside_a_zip_only_raises_data_errors(data):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("x.npy", b"\x93NUMPY" + data)
     with pytest.raises(DataError):
-        load_file_bytes(buffer.getvalue(), "z.npz")
-
-
-# ---- folded from test_csv_header.py
-# CSV header guessing with a label column (QA #2): class names in the label column are data.
-#
-# A headerless CSV whose last column holds class names used to lose its first row, taken as a
-# header because 'cat' is not a number. The guess now looks at the feature cells only.
-ANIMALS = ["0.1,0.2,0.3,cat", "0.4,0.5,0.6,dog", "0.7,0.8,0.9,cat", "0.2,0.1,0.0,dog"] * 5
-
-
-def csv(rows: list[str]) -> bytes:
-    return "\n".join(rows).encode()
-
-
-@pytest.mark.parametrize(
-    "label_column", ["last", -1, 3, "3", "-1"], ids=["last", "-1", "3", "'3'", "'-1'"]
-)
-def test_headerless_csv_with_class_names_keeps_its_first_row(label_column: int | str) -> None:
-    table = parse_table(csv(ANIMALS), "animals.csv", label_column=label_column)
-    assert table.x.shape == (20, 3)
-    np.testing.assert_allclose(table.x[0], [0.1, 0.2, 0.3])
-    assert table.y is not None and table.y.tolist()[:4] == [0, 1, 0, 1]  # cat=0, dog=1
-
-
-def test_a_class_whose_only_sample_is_the_first_row_is_kept() -> None:
-    rows = ["0.9,0.9,0.9,bird", *ANIMALS]
-    dataset = load_file_bytes(csv(rows), "animals.csv", label_column="last")
-    assert dataset.n_train + dataset.n_test == 21
-    labels = np.concatenate([dataset.y_train, dataset.y_test])
-    assert sorted(set(labels.tolist())) == [0, 1, 2]  # bird, cat, dog
-
-
-def test_label_column_first_with_class_names_and_no_header() -> None:
-    rows = [",".join([row.split(",")[-1], *row.split(",")[:-1]]) for row in ANIMALS]
-    table = parse_table(csv(rows), "animals.csv", label_column="first")
-    assert table.x.shape == (20, 3) and table.y is not None and table.y[0] == 0
-
-
-def test_a_real_header_with_word_feature_names_is_still_detected() -> None:
-    rows = ["height,width,depth,species", *ANIMALS]
-    table = parse_table(csv(rows), "animals.csv", label_column="last")
-    assert table.x.shape == (20, 3)
-    np.testing.assert_allclose(table.x[0], [0.1, 0.2, 0.3])
-
-
-def test_a_header_named_by_the_label_option_is_detected_even_with_numeric_feature_names() -> None:
-    rows = ["0,1,2,species", *ANIMALS]
-    table = parse_table(csv(rows), "animals.csv", label_column="species")
-    assert table.x.shape == (20, 3) and table.y is not None and table.y[0] == 0
-
-
-def test_a_word_on_top_of_a_numeric_label_column_is_a_header() -> None:
-    # pandas writes DataFrame(x).assign(label=y) with the header 0,1,2,label
-    rows = ["0,1,2,label", "0.1,0.2,0.3,4", "0.4,0.5,0.6,7", "0.7,0.8,0.9,4"]
-    table = parse_table(csv(rows), "p.csv", label_column="last")
-    assert table.x.shape == (3, 3) and table.y is not None and table.y.tolist() == [4, 7, 4]
-
-
-def test_has_header_still_overrides_the_guess() -> None:
-    forced = parse_table(csv(ANIMALS), "animals.csv", label_column="last", has_header=True)
-    assert forced.x.shape == (19, 3)
-
-
-def test_without_a_label_column_a_word_in_the_first_row_still_means_a_header() -> None:
-    rows = ["a,b,c", "1,2,3", "4,5,6"]
-    assert parse_table(csv(rows), "t.csv").x.shape == (2, 3)
-    assert parse_table(csv(rows[1:]), "t.csv").x.shape == (2, 3)
+        load_file_bytes(zip_bytes({"x.npy": b"\x93NUMPY" + data}), "z.npz")

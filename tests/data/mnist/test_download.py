@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from sae_core.data import download_mnist, load_dataset
 from sae_core.data.mnist.download import CHECKSUMS
 from sae_core.data.mnist.idx import STANDARD_NAMES, write_idx
 from sae_core.errors import ConfigError, DataError
+from tests.helpers.browser import free_port
 
 FILE_NAMES = [f"{name}.gz" for name in STANDARD_NAMES.values()]
 
@@ -89,12 +89,6 @@ def test_missing_file_on_the_server_is_a_data_error(served, tmp_path):
     url, _ = served
     with pytest.raises(DataError, match=r"could not download extra.gz.*404"):
         download_mnist("mnist", tmp_path, base_url=url, checksums={"extra.gz": "0" * 32})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_unreachable_server_is_a_data_error_that_suggests_a_folder(tmp_path):

@@ -1,10 +1,9 @@
-"""IDX files and MNIST-format folders: files the tests write, and the real MNIST test split."""
+"""IDX files and MNIST-format folders: files the tests write, unusable paths, and real MNIST."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sae_core.data import load_dataset, load_file_bytes
-from sae_core.data.mnist.idx import find_idx_files, read_idx, write_idx
+from sae_core.data.mnist.idx import (
+    find_idx_files,
+    is_folder,
+    is_plain_file,
+    labels_beside,
+    path_exists,
+    read_idx,
+    read_mnist_folder,
+    write_idx,
+)
 from sae_core.errors import DataError
-
-REAL_MNIST = Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist"
+from tests.helpers.app import TRAIN_PAGE, errors, open_app, set_widgets
+from tests.helpers.env import require_shared_mnist
 
 
 def make_images(n: int, seed: int = 0, shape: tuple[int, int] = (6, 5)) -> np.ndarray:
@@ -194,16 +202,62 @@ def test_an_uploaded_idx_images_file_loads_without_labels(tmp_path):
     assert ds.image_shape == (6, 5) and not ds.has_labels and ds.x_train.max() <= 1
 
 
+# --- unusable paths ----------------------------------------------------------------------------
+# ``Path.is_dir()`` answers False for a missing path but raises OSError for a name too long for
+# the file system (ENAMETOOLONG); the probes turn that into a DataError that says what is wrong.
+
+LONG = "x" * 300  # longer than NAME_MAX (255) on every common file system
+
+
+def test_reading_an_mnist_folder_with_a_too_long_name_is_a_data_error_naming_the_problem() -> None:
+    with pytest.raises(DataError, match=r"\(300 characters\) is too long") as info:
+        read_mnist_folder(LONG)
+    message = str(info.value)
+    assert "shorter path" in message and len(message) < 200  # the path is shortened
+
+
+def test_probing_idx_files_under_a_too_long_name_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="too long"):
+        find_idx_files(LONG)
+    with pytest.raises(DataError, match="too long"):
+        labels_beside(Path(LONG) / "train-images-idx3-ubyte")
+
+
+def test_probes_answer_false_for_missing_paths_and_true_for_real_ones(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    assert not is_folder(missing) and not is_plain_file(missing) and not path_exists(missing)
+    (tmp_path / "f.txt").write_text("x")
+    assert is_folder(tmp_path) and is_plain_file(tmp_path / "f.txt") and path_exists(tmp_path)
+
+
+def test_a_missing_mnist_folder_keeps_its_own_message(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="is not a folder"):
+        read_mnist_folder(tmp_path / "missing")
+
+
+def test_loading_mnist_from_a_too_long_folder_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="too long"):
+        load_dataset(f"mnist:{LONG}")
+
+
+def test_loading_an_idx_folder_with_a_too_long_name_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="too long"):
+        load_dataset(f"idx:{LONG}")
+
+
+def test_the_train_page_shows_a_too_long_folder_as_a_data_error() -> None:
+    at = open_app(TRAIN_PAGE)
+    set_widgets(at, train_source="mnist", train_folder_mnist=LONG).run()
+    messages = errors(at)
+    assert any("too long" in m for m in messages) and not any("unexpected" in m for m in messages)
+
+
 # --- the real MNIST test split ------------------------------------------------------------------
 
 
 @pytest.fixture
 def real_mnist() -> Path:
-    if not REAL_MNIST.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the real MNIST test split is missing at {REAL_MNIST}")
-        pytest.skip(f"no real MNIST at {REAL_MNIST}")
-    return REAL_MNIST
+    return require_shared_mnist()
 
 
 def test_real_mnist_test_split_is_the_published_file(real_mnist):

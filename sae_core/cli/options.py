@@ -1,0 +1,81 @@
+"""What the commands share: the data options, the configs built from the arguments, and how
+metrics are printed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sae_core.config import SAEConfig, TrainConfig
+from sae_core.errors import ConfigError
+
+
+def data_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Every ``load_dataset`` keyword the command line gave (split, preprocessing, --opt)."""
+    return {
+        "test_fraction": args.test_fraction,
+        "seed": args.data_seed,
+        "max_samples": args.max_samples,
+        "preprocess": args.preprocess,
+        **_source_options(args.opt),
+    }
+
+
+def load_data(args: argparse.Namespace, spec: str) -> Any:
+    from sae_core.data import load_dataset
+
+    return load_dataset(spec, **data_options(args))
+
+
+def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["patch_size=12", "whitening=zca"]`` -> ``{"patch_size": 12, "whitening": "zca"}``."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, text = pair.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--opt {pair!r} is invalid: write KEY=VALUE, e.g. patch_size=12")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        options[key.strip()] = value
+    return options
+
+
+def configs(
+    args: argparse.Namespace, d_in: int, lam: float, hidden: int
+) -> tuple[SAEConfig, TrainConfig]:
+    sae = SAEConfig(
+        d_in=d_in,
+        d_sae=hidden,
+        method=args.method,
+        lam=lam,
+        k=args.k,
+        rho=args.rho,
+        weight_decay=args.weight_decay,
+        tied=args.tied,
+        unit_norm_decoder=args.unit_norm,
+    )
+    train = TrainConfig(
+        epochs=args.epochs,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        lam_warmup_steps=args.warmup,
+        dead_remedy=args.dead_remedy,
+    )
+    return sae, train
+
+
+def print_metrics(title: str, metrics: dict[str, Any]) -> None:
+    print(title)
+    for key, value in metrics.items():
+        if value is not None and key not in ("split",):
+            print(
+                f"  {key:22s} {value:.4g}" if isinstance(value, float) else f"  {key:22s} {value}"
+            )

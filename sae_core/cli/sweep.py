@@ -1,0 +1,122 @@
+"""``sweep``: a grid of λ, widths and seeds trained as stacked models, printed as a table, as
+JSON (``--json``) or written to a CSV (``--csv``, checked before training)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sae_core.cli.options import configs, load_data
+from sae_core.errors import ConfigError
+
+if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
+    import pandas as pd
+
+_SWEEP_COLUMNS = (
+    "lam",
+    "d_sae",
+    "seed",
+    "fve",
+    "l0",
+    "dead_fraction",
+    "gamma",
+    "mmcs",
+    "probe_accuracy",
+)
+
+
+def _check_csv(csv: str | None) -> Path | None:
+    """The --csv target, refused before training unless a file can be written there, so a bad
+    path never throws a trained grid away. An existing file is left as it is until the write."""
+    from sae_core.data.mnist.idx import is_folder, path_exists
+
+    if not csv:
+        return None
+    path = Path(csv).expanduser().resolve()
+    if is_folder(path):  # (DataError, not OSError, for a path the system cannot look at)
+        raise ConfigError(
+            f"--csv {csv} is a folder: give a file path, e.g. --csv {Path(csv) / 'sweep.csv'}"
+        )
+    if not is_folder(path.parent):
+        raise ConfigError(
+            f"--csv {csv}: its folder does not exist: create the folder or choose another path"
+        )
+    existed = path_exists(path)
+    try:
+        # append mode writes nothing; a probe file made here is removed again at once
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"--csv {csv} cannot be written ({reason}): choose a file in a folder you can write to"
+        ) from None
+    if not existed:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def _sweep_steps(history: pd.DataFrame, n_models: int) -> list[int]:
+    """Optimiser steps of each sweep model, in table order: its last logged step (0 if none).
+
+    history: the sweep's Trainer history, one row per logged step and model (column ``model``
+    numbers the models in table order); the trainer always logs the final step.
+    """
+    last = history.groupby("model")["step"].max()
+    return [int(last.get(i, 0)) for i in range(n_models)]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sae_core.training.fit import train_sweep
+
+    csv = _check_csv(args.csv)
+    dataset = load_data(args, args.data)
+    base, tc = configs(args, dataset.d_in, args.lam[0], args.hidden[0])
+    start = time.perf_counter()
+    # Probes as train does, so sweep rows and train runs can be compared (skipped without labels).
+    result = train_sweep(
+        base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds, probe=True
+    )
+    table = result.table.copy()
+    # after method: the run objects read lam, d_sae, seed, method, steps, then the metrics
+    table.insert(min(4, len(table.columns)), "steps", _sweep_steps(result.history, len(table)))
+    # Print first, write the CSV last: should the write still fail, the results are on screen.
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "config": {
+                        "sae": base.to_dict(),
+                        "train": tc.to_dict(),
+                        "data": dataset.name,
+                        "lams": args.lam,
+                        "hidden": args.hidden,
+                        "seeds": args.seeds,
+                    },
+                    "runs": json.loads(table.to_json(orient="records")),
+                    "train_seconds": result.train_seconds,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+        )
+    else:
+        cols = [c for c in _SWEEP_COLUMNS if c in table.columns and table[c].notna().any()]
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
+    if csv is not None:
+        _write_csv(table, csv, args.csv)
+    return 0
+
+
+def _write_csv(table: pd.DataFrame, path: Path, given: str) -> None:
+    """Write the sweep table to ``path`` (``given``: the --csv text, for the message)."""
+    try:
+        table.to_csv(path, index=False)
+    except OSError as exc:
+        raise ConfigError(
+            f"--csv {given} could not be written ({exc.strerror or exc}); the results are printed "
+            "above: free space or choose another path and run again"
+        ) from None
