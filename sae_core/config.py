@@ -2,6 +2,8 @@
 
 All parameter checks live here, in ``__post_init__``, so every entry point (app, CLI, notebook)
 gets the same message for the same mistake. Messages name the field, the value and the fix.
+
+over 300 lines: every check of every field, in one declared place (scikit-learn's habit).
 """
 
 from __future__ import annotations
@@ -71,6 +73,12 @@ class SAEConfig:
     lam: float = 0.1  # L1 on digits in [0, 1]: FVE ≈ 0.94 at L0 ≈ 40 of 128 in 20 epochs
     k: int = 8  # TopK only: latents kept per sample, so L0 ≤ k exactly
     rho: float = 0.05  # KL only: target mean activation (UFLDL uses 0.01–0.1)
+    # Methods with the target_l0 knob (JumpReLU): None = the penalty is λ·L0; a number = the
+    # quadratic pull λ·(L0/target − 1)² toward that mean number of active latents (SAELens).
+    target_l0: float | None = None
+    # JumpReLU's straight-through bandwidth ε (rectangle kernel): θ learns from pre-activations
+    # within ε/2 of it (methods.JUMPRELU_BANDWIDTH says why this default).
+    jumprelu_bandwidth: float = methods.JUMPRELU_BANDWIDTH
     weight_decay: float = 0.0  # λ_w Σ W² on both weight matrices; regularises weights, not codes
     tied: bool = False  # W_dec = W_encᵀ (one matrix)
     unit_norm_decoder: bool = False  # renormalise decoder rows after every step
@@ -113,6 +121,20 @@ class SAEConfig:
             "rho",
             self.rho,
             "ρ is a target firing rate: choose a number strictly between 0 and 1",
+        )
+        if self.target_l0 is not None:
+            _check(
+                _is_finite_number(self.target_l0) and 0 < self.target_l0 <= self.d_sae,
+                "target_l0",
+                self.target_l0,
+                f"a target number of active latents must be in (0, d_sae={self.d_sae}], or unset",
+            )
+            object.__setattr__(self, "target_l0", float(self.target_l0))
+        _check(
+            _is_finite_number(self.jumprelu_bandwidth) and 0 < self.jumprelu_bandwidth <= 10,
+            "jumprelu_bandwidth",
+            self.jumprelu_bandwidth,
+            "the bandwidth ε must be a number in (0, 10]",
         )
         _check(
             _is_finite_number(self.weight_decay) and 0 <= self.weight_decay <= MAX_LAM,

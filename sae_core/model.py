@@ -4,7 +4,8 @@ r"""The sparse autoencoder (SAE_NOTES.md, "The model").
     x̂  = W_decᵀ f + b_dec                     W_dec: [d_sae, d_in]  (row j = atom of latent j)
 
 ``act`` is the method's activation in the registry (:mod:`sae_core.methods`): ReLU, a sigmoid
-(KL, contractive), or TopK (the k largest ReLU outputs per sample). The maths lives in module-level functions that accept any number of leading
+(KL, contractive), TopK (the k largest ReLU outputs per sample), or a method's own encoder that
+reads its extra per-latent parameters (JumpReLU's and BatchTopK's threshold [d_sae]). The maths lives in module-level functions that accept any number of leading
 model dimensions, so a stacked sweep ([N, ...] weights) runs the very same code as one model.
 """
 
@@ -22,6 +23,12 @@ from sae_core.config import SAEConfig
 from sae_core.errors import RunError
 
 WEIGHT_NAMES: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
+"""The four weights every model has; a method may add per-latent ones (:func:`weight_names`)."""
+
+
+def weight_names(cfg: SAEConfig) -> tuple[str, ...]:
+    """Every tensor a model of ``cfg`` saves: the four weights, then its method's extras."""
+    return WEIGHT_NAMES + methods.get(cfg.method).extra_names
 
 
 def compute_pre_acts(x: Tensor, W_enc: Tensor, b_enc: Tensor, b_dec: Tensor) -> Tensor:
@@ -29,9 +36,23 @@ def compute_pre_acts(x: Tensor, W_enc: Tensor, b_enc: Tensor, b_dec: Tensor) -> 
     return (x - b_dec.unsqueeze(-2)) @ W_enc + b_enc.unsqueeze(-2)
 
 
-def activate(pre_acts: Tensor, cfg: SAEConfig) -> Tensor:
-    """Apply the method's activation: [..., B, d_sae] -> latents [..., B, d_sae]."""
-    activation = methods.get(cfg.method).activation
+def activate(
+    pre_acts: Tensor,
+    cfg: SAEConfig,
+    params: Mapping[str, Tensor] | None = None,
+    *,
+    training: bool = False,
+) -> Tensor:
+    """Apply the method's activation: [..., B, d_sae] -> latents [..., B, d_sae].
+
+    ``params``: the method's extra parameters {name: [..., d_sae]} (its encoder reads them);
+    ``training``: the encoder runs inside a training step (BatchTopK then keeps the k·B largest
+    of the batch, else applies its threshold).
+    """
+    method = methods.get(cfg.method)
+    if method.encoder is not None:
+        return method.encoder(pre_acts, params or {}, cfg, training)
+    activation = method.activation
     if activation == "sigmoid":
         return torch.sigmoid(pre_acts)
     acts = torch.relu(pre_acts)
@@ -76,12 +97,22 @@ def init_weights(
     b_dec = torch.zeros(cfg.d_in)
     if cfg.init_b_dec_from_mean and data_mean is not None:
         b_dec = data_mean.detach().to(torch.float32).cpu().clone()
-    return {"W_enc": W_enc, "W_dec": W_dec, "b_enc": torch.zeros(cfg.d_sae), "b_dec": b_dec}
+    weights = {"W_enc": W_enc, "W_dec": W_dec, "b_enc": torch.zeros(cfg.d_sae), "b_dec": b_dec}
+    return weights | init_extra_params(cfg)
+
+
+def init_extra_params(cfg: SAEConfig) -> dict[str, Tensor]:
+    """The method's extra per-latent parameters at their initial values: {name: [d_sae]}."""
+    return {
+        p.name: torch.full((cfg.d_sae,), float(p.init(cfg)))
+        for p in methods.get(cfg.method).extra_params
+    }
 
 
 class SparseAutoencoder(nn.Module):
     """One SAE. Parameters: ``W_dec`` [d_sae, d_in], ``W_enc`` [d_in, d_sae] (a view of W_decᵀ when
-    tied), ``b_enc`` [d_sae], ``b_dec`` [d_in]."""
+    tied), ``b_enc`` [d_sae], ``b_dec`` [d_in], and the method's extra per-latent tensors [d_sae]
+    (``threshold``): parameters when trained by gradient, buffers otherwise."""
 
     def __init__(self, cfg: SAEConfig, weights: Mapping[str, Tensor] | None = None) -> None:
         super().__init__()
@@ -95,6 +126,17 @@ class SparseAutoencoder(nn.Module):
         )
         self.b_enc = nn.Parameter(weights["b_enc"].detach().to(torch.float32).clone())
         self.b_dec = nn.Parameter(weights["b_dec"].detach().to(torch.float32).clone())
+        self._method = methods.get(cfg.method)
+        for extra in self._method.extra_params:
+            value = weights[extra.name].detach().to(torch.float32).clone()
+            if extra.trained:
+                self.register_parameter(extra.name, nn.Parameter(value))
+            else:
+                self.register_buffer(extra.name, value)
+
+    def extra_params(self) -> dict[str, Tensor]:
+        """The method's extra per-latent tensors by name ({} for most methods)."""
+        return {name: getattr(self, name) for name in self._method.extra_names}
 
     @property
     def W_enc(self) -> Tensor:
@@ -110,7 +152,7 @@ class SparseAutoencoder(nn.Module):
 
     def encode(self, x: Tensor) -> Tensor:
         """x: [B, d_in] -> latents f [B, d_sae]."""
-        return activate(self.pre_acts(x), self.cfg)
+        return activate(self.pre_acts(x), self.cfg, self.extra_params())
 
     def decode(self, latents: Tensor) -> Tensor:
         """latents: [B, d_sae] -> x_hat [B, d_in]."""
@@ -129,7 +171,7 @@ class SparseAutoencoder(nn.Module):
         """Detached float32 contiguous CPU copies in the file layout (W_enc even when tied)."""
         return {
             name: getattr(self, name).detach().to("cpu", torch.float32).contiguous().clone()
-            for name in WEIGHT_NAMES
+            for name in weight_names(self.cfg)
         }
 
     @torch.no_grad()
@@ -159,13 +201,7 @@ class SparseAutoencoder(nn.Module):
 
 def check_weight_shapes(cfg: SAEConfig, weights: Mapping[str, Tensor]) -> None:
     """Raise RunError if ``weights`` lacks a tensor or a shape disagrees with ``cfg``."""
-    expected = {
-        "W_enc": (cfg.d_in, cfg.d_sae),
-        "W_dec": (cfg.d_sae, cfg.d_in),
-        "b_enc": (cfg.d_sae,),
-        "b_dec": (cfg.d_in,),
-    }
-    for name, shape in expected.items():
+    for name, shape in expected_shapes(cfg).items():
         if name == "W_enc" and cfg.tied and name not in weights:
             continue
         if name not in weights:
@@ -180,3 +216,14 @@ def check_weight_shapes(cfg: SAEConfig, weights: Mapping[str, Tensor]) -> None:
             )
         if not torch.isfinite(weights[name]).all():
             raise RunError(f"tensor {name} holds NaN or infinite values: the file is corrupt")
+
+
+def expected_shapes(cfg: SAEConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor's shape for ``cfg``: the four weights and the method's extras [d_sae]."""
+    shapes: dict[str, tuple[int, ...]] = {
+        "W_enc": (cfg.d_in, cfg.d_sae),
+        "W_dec": (cfg.d_sae, cfg.d_in),
+        "b_enc": (cfg.d_sae,),
+        "b_dec": (cfg.d_in,),
+    }
+    return shapes | {name: (cfg.d_sae,) for name in methods.get(cfg.method).extra_names}

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -94,9 +96,40 @@ def test_every_method_declares_what_the_rest_of_the_program_reads(name: str) -> 
     cfg = SAEConfig(d_in=D_IN, d_sae=D_SAE, method=name, k=K)
     check_compatible(cfg, TrainConfig(dead_remedy=method.dead_remedy))  # its remedy fits it
     if method.saelens is not None:  # SAELens's SAEs are ReLU encoders
-        assert method.activation in ("relu", "topk")
+        assert method.activation != "sigmoid"
     if method.fast_step:  # the hand-written step needs its NumPy penalty
         assert method.numpy_penalty is not None
+
+
+@pytest.mark.parametrize("name", methods.names())
+def test_every_method_saves_its_extra_parameters_with_its_weights(name: str) -> None:
+    model = make_model(name)
+    weights = model.weights()
+    assert set(weights) == {"W_enc", "W_dec", "b_enc", "b_dec", *methods.get(name).extra_names}
+    for extra in methods.get(name).extra_names:
+        assert weights[extra].shape == (D_SAE,)
+    reloaded = SparseAutoencoder(model.cfg, weights)
+    x = torch.randn(20, D_IN)
+    torch.testing.assert_close(reloaded.encode(x), model.encode(x))
+
+
+@pytest.mark.parametrize("name", [m.name for m in methods.all_methods() if m.extra_params])
+def test_a_method_with_its_own_parameters_trains_with_autograd(name: str) -> None:
+    assert not methods.get(name).fast_step
+
+
+def test_a_fast_step_method_cannot_declare_its_own_parameters() -> None:
+    with pytest.raises(ValueError, match="fast_step"):
+        Method(
+            name="bad",
+            label="bad",
+            activation="relu",
+            penalty=QUARTIC.penalty,
+            penalty_latex="R",
+            note="bad",
+            fast_step=True,
+            extra_params=(methods.ExtraParam(name="theta", init=lambda cfg: 0.0),),
+        )
 
 
 def test_with_knob_names_exactly_the_methods_that_read_the_knob() -> None:
@@ -127,6 +160,63 @@ def test_a_registered_method_validates_and_trains(quartic: Method, tiny_data: Da
     # The penalty is the toy's: with λ > 0 one step ends elsewhere than with λ = 0.
     with_lam, without = one_step(cfg, tiny_data), one_step(cfg.replace(lam=0.0), tiny_data)
     assert not torch.equal(with_lam["W_enc"], without["W_enc"])
+
+
+def _gain_encoder(pre: torch.Tensor, params: Any, cfg: Any, training: bool) -> torch.Tensor:
+    return torch.relu(pre) * params["gain"].unsqueeze(-2)
+
+
+def _count_steps(params: Any, latents: torch.Tensor, cfg: Any) -> None:
+    params["steps"].add_(1.0)
+
+
+GAIN = Method(
+    name="gain",
+    label="gain: ReLU × a learned gain per latent  (a test's toy)",
+    activation="relu",
+    penalty=QUARTIC.penalty,  # unused: context_penalty
+    penalty_latex=r"R = \sum_j g_j^2",
+    note="A toy method with its own parameters, encoder, loss and state.",
+    knobs=frozenset({"lam"}),
+    extra_params=(
+        methods.ExtraParam(name="gain", init=lambda cfg: 1.0),
+        methods.ExtraParam(name="steps", init=lambda cfg: 0.0, trained=False),
+    ),
+    encoder=_gain_encoder,
+    context_penalty=lambda c: c.params["gain"].square().sum(-1),
+    update_state=_count_steps,
+)
+
+
+def test_a_method_with_its_own_parameters_encoder_loss_and_state_is_one_entry(
+    tiny_data: Dataset, tmp_path: Path
+) -> None:
+    from sae_core.runs import load_run, save_run
+
+    methods.register(GAIN)
+    try:
+        cfg = SAEConfig(d_in=D_IN, d_sae=D_SAE, method="gain", lam=1.0)
+        result = train(cfg, tiny_data, TrainConfig(steps=3, batch_size=64, device="cpu"))
+        model = result.model
+        assert torch.equal(model.steps, torch.full((D_SAE,), 3.0))  # only update_state moved it
+        assert (
+            float(model.gain.detach().max()) < 1.0
+        )  # trained down by λ Σ g² (Adam: 3 steps of lr)
+        x = torch.randn(5, D_IN)
+        torch.testing.assert_close(model.encode(x), torch.relu(model.pre_acts(x)) * model.gain)
+        folder = save_run(
+            model,
+            result.train_config,
+            metrics=result.metrics.to_dict(),
+            history=result.history,
+            data_name=tiny_data.name,
+            name="gain-run",
+            root=tmp_path,
+        )
+        loaded = load_run(folder).model
+        assert torch.equal(loaded.gain, model.gain) and torch.equal(loaded.steps, model.steps)
+    finally:
+        methods.unregister("gain")
 
 
 def test_a_method_is_unknown_again_once_unregistered(quartic: Method) -> None:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from sae_core import methods
 from sae_core.config import (
     DEAD_REMEDIES,
     DEVICES,
@@ -93,7 +94,12 @@ def assert_sae_invariants(cfg: SAEConfig) -> None:
     assert is_int(cfg.d_sae) and 1 <= cfg.d_sae <= MAX_D_SAE
     assert cfg.method in METHODS and cfg.activation in ("relu", "sigmoid")
     assert is_real(cfg.lam) and 0 <= cfg.lam <= MAX_LAM
-    assert is_int(cfg.k) and cfg.k >= 1 and (cfg.method != "topk" or cfg.k <= cfg.d_sae)
+    assert is_int(cfg.k) and cfg.k >= 1
+    assert not methods.get(cfg.method).uses_k or cfg.k <= cfg.d_sae
+    assert cfg.target_l0 is None or (
+        type(cfg.target_l0) is float and 0 < cfg.target_l0 <= cfg.d_sae
+    )
+    assert is_real(cfg.jumprelu_bandwidth) and cfg.jumprelu_bandwidth > 0
     assert is_real(cfg.rho) and 0 < cfg.rho < 1
     assert is_real(cfg.weight_decay) and cfg.weight_decay >= 0
     assert all(type(getattr(cfg, name)) is bool for name in ("tied", "unit_norm_decoder"))
@@ -161,8 +167,9 @@ def test_any_saved_config_dict_loads_or_raises_a_config_error(
     except ConfigError as exc:
         assert remedy in str(exc)
     else:
-        assert (remedy == "auxk") <= (cfg.method == "topk")
-        assert (remedy == "resample") <= (cfg.method != "topk")
+        fits = methods.get(cfg.method).dead_remedy  # the registry says which remedy fits
+        assert (remedy == "auxk") <= (fits == "auxk")
+        assert (remedy == "resample") <= (fits == "resample")
 
 
 # --- data files -------------------------------------------------------------------------------

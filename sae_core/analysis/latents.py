@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sae_core.analysis.matching import cosine_matrix
 from sae_core.analysis.metrics import (
     compute_shrinkage,
-    cosine_matrix,
     firing_frequency,
     l0_per_sample,
 )

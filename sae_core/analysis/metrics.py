@@ -1,4 +1,5 @@
-r"""Evaluation metrics, exactly as SAE_NOTES.md ("Metrics") defines them.
+r"""Evaluation metrics, exactly as SAE_NOTES.md ("Metrics") defines them (the dictionary metrics
+MMCS and MCC in :mod:`sae_core.analysis.matching`, F1 and absorption in ``feature_scores``).
 
 The ``compute_*`` functions are pure functions of numpy arrays that accumulate in float64;
 :func:`evaluate` runs a model over a dataset split and gathers them all into :class:`EvalMetrics`
@@ -14,9 +15,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
-from sae_core.analysis.probe import probe_accuracies
+from sae_core.analysis.feature_scores import FEATURE_LATEX, feature_metrics
+from sae_core.analysis.matching import compute_mcc, compute_mmcs, recovered_count
+from sae_core.analysis.probe import SPARSE_PROBE_KS, probe_accuracies
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.model import SparseAutoencoder
@@ -42,6 +44,10 @@ METRIC_LATEX: dict[str, str] = {
     r"\arg\max_c (A f(x_i) + b)_c = y_i \,\}",
     "probe_accuracy_input": r"\mathrm{acc} = \frac{1}{n_{\mathrm{test}}}\#\{\, i : "
     r"\arg\max_c (A x_i + b)_c = y_i \,\}",
+    **FEATURE_LATEX,
+    "sparse_probe_accuracy": r"\mathrm{acc}_k = \frac{1}{C}\sum_{c} \mathrm{balanced\ acc}\big("
+    r"c \text{ vs rest} \mid f_{S_{c,k}}\big),\ S_{c,k} = \operatorname{top}_k\, j \mapsto "
+    r"\big\lvert \bar f_j^{\,y = c} - \bar f_j^{\,y \neq c} \big\rvert",
 }
 """LaTeX for the UI, keyed by :class:`EvalMetrics` field name (plus ``firing_frequency``)."""
 
@@ -120,43 +126,6 @@ def compute_shrinkage(x: np.ndarray, x_hat: np.ndarray) -> tuple[float, float]:
     return gamma, ratio
 
 
-def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """cos(a_i, b_j): a [m, d], b [k, d] -> [m, k] float64. A zero row has cosine 0 with all."""
-    a64 = np.asarray(a, np.float64)
-    b64 = np.asarray(b, np.float64)
-    a_unit = a64 / np.maximum(np.linalg.norm(a64, axis=1, keepdims=True), 1e-12)
-    b_unit = b64 / np.maximum(np.linalg.norm(b64, axis=1, keepdims=True), 1e-12)
-    return np.clip(a_unit @ b_unit.T, -1.0, 1.0)
-
-
-def compute_mmcs(features: np.ndarray, W_dec: np.ndarray) -> float:
-    """MMCS = (1/F) Σ_g max_j cos(g, W_dec[j]) (signed cosine). features [F, d_in], W_dec [d_sae, d_in]."""
-    return float(cosine_matrix(features, W_dec).max(axis=1).mean())
-
-
-def hungarian_match(abs_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One-to-one matching maximising Σ |cos|: abs_cos [F, d_sae] -> (rows, cols), min(F, d_sae) each."""
-    rows, cols = linear_sum_assignment(-abs_cos)
-    return rows.astype(np.int64), cols.astype(np.int64)
-
-
-def compute_mcc(features: np.ndarray, W_dec: np.ndarray) -> float:
-    """MCC = mean |cos| over a one-to-one Hungarian matching of features to latents.
-
-    features [F, d_in], W_dec [d_sae, d_in]. min(F, d_sae) pairs are matched; the sum is divided
-    by F, so when d_sae < F the features left unmatched count as 0 (a dictionary too small to hold
-    every feature cannot score 1). Extra latents (d_sae > F) cost nothing.
-    """
-    abs_cos = np.abs(cosine_matrix(features, W_dec))
-    rows, cols = hungarian_match(abs_cos)
-    return float(abs_cos[rows, cols].sum() / features.shape[0])
-
-
-def recovered_count(features: np.ndarray, W_dec: np.ndarray, threshold: float = 0.9) -> int:
-    """Number of features g with max_j cos(g, W_dec[j]) ≥ threshold. Shapes as :func:`compute_mmcs`."""
-    return int(np.count_nonzero(cosine_matrix(features, W_dec).max(axis=1) >= threshold))
-
-
 def _json_float(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
@@ -165,8 +134,10 @@ def _json_float(value: float | None) -> float | None:
 class EvalMetrics:
     """All metrics of one model on one split (see :data:`METRIC_LATEX`).
 
-    ``mmcs``, ``mcc`` and ``recovered`` are None without ground-truth features; the probe
-    accuracies are None without labels or when probes were skipped.
+    ``mmcs``, ``mcc`` and ``recovered`` are None without ground-truth features; ``f1`` without
+    the features' activity (synthetic data's test split); ``absorption`` without a feature
+    hierarchy; the probe accuracies without labels or when probes were skipped.
+    ``sparse_probe_accuracy`` maps k (latents kept per class, ``SPARSE_PROBE_KS``) to accuracy.
     """
 
     mse: float
@@ -181,6 +152,9 @@ class EvalMetrics:
     recovered: int | None = None
     probe_accuracy: float | None = None
     probe_accuracy_input: float | None = None
+    f1: float | None = None
+    absorption: float | None = None
+    sparse_probe_accuracy: dict[int, float] | None = None
     n_samples: int = 0
     split: str = "test"
 
@@ -190,23 +164,68 @@ class EvalMetrics:
         return 1.0 - self.fve
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict of every field plus ``fvu``; NaN and ±inf become None."""
+        """Flat, JSON-safe dict of numbers: every field plus ``fvu``; NaN and ±inf become None.
+
+        ``sparse_probe_accuracy`` becomes one key per k (``sparse_probe_accuracy_k1``, …), so
+        tables and saved runs hold numbers only; :meth:`to_json` nests it again.
+        """
         out: dict[str, Any] = {}
         for key, value in {**asdict(self), "fvu": self.fvu}.items():
+            if key == "sparse_probe_accuracy":
+                sparse = value or {}
+                out.update({_sparse_key(k): _json_float(sparse.get(k)) for k in SPARSE_PROBE_KS})
+                continue
             out[key] = _json_float(value) if isinstance(value, float) else value
         return out
+
+    def to_json(self) -> dict[str, Any]:
+        """:meth:`to_dict` with ``sparse_probe_accuracy`` as {"k": accuracy} (null: no labels)."""
+        return json_metrics(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalMetrics:
         """Inverse of :meth:`to_dict`: ignores unknown keys (``fvu``), None -> NaN where required."""
         optional = {"mmcs", "mcc", "recovered", "probe_accuracy", "probe_accuracy_input"}
+        optional |= {"f1", "absorption", "sparse_probe_accuracy"}
         kwargs: dict[str, Any] = {}
+        sparse = {k: data.get(_sparse_key(k)) for k in SPARSE_PROBE_KS}
+        if any(_present(v) for v in sparse.values()):
+            kwargs["sparse_probe_accuracy"] = {k: _number_or_nan(v) for k, v in sparse.items()}
         for f in fields(cls):
             if f.name not in data:
                 continue
             value = data[f.name]
             kwargs[f.name] = math.nan if value is None and f.name not in optional else value
+        if isinstance(kwargs.get("sparse_probe_accuracy"), dict):  # the nested (JSON) form
+            kwargs["sparse_probe_accuracy"] = {
+                int(k): _number_or_nan(v) for k, v in kwargs["sparse_probe_accuracy"].items()
+            }
         return cls(**kwargs)
+
+
+def _sparse_key(k: int) -> str:
+    return f"sparse_probe_accuracy_k{k}"
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _number_or_nan(value: Any) -> float:
+    return float(value) if _present(value) else math.nan
+
+
+def json_metrics(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flat metrics dict (:meth:`EvalMetrics.to_dict`, a sweep row) with the per-k sparse
+    probe keys folded into ``sparse_probe_accuracy``: {"1": acc, …}, or None without labels."""
+    keys = [_sparse_key(k) for k in SPARSE_PROBE_KS]
+    out = {key: value for key, value in flat.items() if key not in keys}
+    values = {str(k): flat.get(key) for k, key in zip(SPARSE_PROBE_KS, keys, strict=True)}
+    present = any(_present(v) for v in values.values())
+    out["sparse_probe_accuracy"] = (
+        {k: v if _present(v) else None for k, v in values.items()} if present else None
+    )
+    return out
 
 
 def evaluate(
@@ -220,7 +239,8 @@ def evaluate(
     """Every metric of ``model`` on ``dataset``'s ``split`` ("test" or "train").
 
     ``max_samples`` keeps the first rows of the split. Dictionary recovery needs
-    ``dataset.features``; probes (trained on x_train, tested on x_test, on latents and on raw
+    ``dataset.features``; F1 and absorption the features' activity, kept for the test split;
+    probes (trained on x_train, tested on x_test, on latents and on raw
     inputs) need labels and ``probe=True``.
     """
     if split not in ("train", "test"):
@@ -239,6 +259,12 @@ def evaluate(
             "mcc": compute_mcc(dataset.features, W_dec),
             "recovered": recovered_count(dataset.features, W_dec),
         }
+    if dataset.features is not None and split == "test" and dataset.feature_activity is not None:
+        W_dec = model.W_dec.detach().cpu().numpy()
+        active = dataset.feature_activity[:max_samples]
+        recovery |= feature_metrics(
+            dataset.features, W_dec, latents, active, dataset.feature_children
+        )
     probes: dict[str, Any] = {}
     if probe and dataset.y_train is not None and dataset.y_test is not None:
         test_latents = latents if split == "test" else None

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sae_core import methods
-from sae_core.analysis.metrics import compute_mcc, compute_mmcs, cosine_matrix, hungarian_match
+from sae_core.analysis.matching import compute_mcc, compute_mmcs, cosine_matrix, hungarian_match
 
 
 def matched_similarity(

@@ -5,6 +5,10 @@ Bad arguments or data exit with status 2 and one line on stderr, never a traceba
 ``--json`` prints one JSON object:
 
 - train and eval: ``{config: {sae, train, data}, metrics: {...}, train_seconds, steps, run_dir}``;
+  ``metrics`` holds every field of ``EvalMetrics`` plus ``fvu``, null where it does not apply
+  (``f1`` without synthetic ground truth, ``absorption`` without a feature hierarchy, the probes
+  without labels); ``sparse_probe_accuracy`` is ``{"1": acc, "2": acc, "5": acc}`` (k latents
+  per class) or null;
 - sweep: ``{config: {sae, train, data, lams, hidden, seeds}, runs: [...], train_seconds,
   seconds}``, one run object per trained model with ``lam``, ``d_sae``, ``seed``, ``method``,
   ``steps`` and every metric key of train's ``metrics`` (``SWEEP_JSON_HELP``). ``train_seconds``
@@ -53,7 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     dataset = load_data(args, args.data)
     sae, tc = configs(args, dataset.d_in, args.lam, args.hidden)
     result = train(sae, dataset, tc)
-    metrics = result.metrics.to_dict()
+    metrics = result.metrics.to_dict()  # flat numbers, as a run stores them
     run_dir = None
     if out is not None:
         run_dir = save_run(
@@ -70,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     payload = {
         "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
-        "metrics": metrics,
+        "metrics": result.metrics.to_json(),
         "train_seconds": result.train_seconds,
         "steps": result.steps,
         "run_dir": None if run_dir is None else str(run_dir),
@@ -97,7 +101,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     run = load_run(Path(args.run_dir))
     dataset = _run_data(args, run)
     check_run_compatible(run, dataset.d_in)
-    metrics = evaluate(run.model, dataset).to_dict()
+    evaluated = evaluate(run.model, dataset)
+    metrics = evaluated.to_dict()
     if args.json:
         print(
             json.dumps(
@@ -107,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         "train": run.train_config.to_dict(),
                         "data": dataset.name,
                     },
-                    "metrics": metrics,
+                    "metrics": evaluated.to_json(),
                     "train_seconds": run.train_seconds,
                     "steps": int(run.history["step"].max()) if len(run.history) else 0,
                     "run_dir": str(run.path),

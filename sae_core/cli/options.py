@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from sae_core import methods
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.errors import ConfigError
 
@@ -54,6 +55,9 @@ def configs(
         lam=lam,
         k=args.k,
         rho=args.rho,
+        # kept only where the method reads it, so a run's config says what shaped it
+        target_l0=args.target_l0 if methods.get(args.method).uses_target_l0 else None,
+        jumprelu_bandwidth=args.jumprelu_bandwidth,
         weight_decay=args.weight_decay,
         tied=args.tied,
         unit_norm_decoder=args.unit_norm,

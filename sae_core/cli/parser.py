@@ -93,6 +93,16 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
         p.add_argument("--hidden", type=int, default=128, help="d_sae, the number of latents")
     p.add_argument("--k", type=int, default=SAEConfig.k, help=_knob_help("k"))
     p.add_argument("--rho", type=float, default=SAEConfig.rho, help=_knob_help("rho"))
+    p.add_argument(
+        "--target-l0", type=float, default=None, metavar="N", help=_knob_help("target_l0")
+    )
+    p.add_argument(
+        "--jumprelu-bandwidth",
+        type=float,
+        default=SAEConfig.jumprelu_bandwidth,
+        metavar="EPS",
+        help=_knob_help("jumprelu_bandwidth"),
+    )
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--tied", action="store_true")
     p.add_argument("--unit-norm", action="store_true", help="unit-norm decoder rows")
@@ -115,6 +125,8 @@ _KNOB_HELP = {
     "lam": "λ (penalty weight)",
     "k": "latents kept per sample",
     "rho": "target firing rate",
+    "target_l0": "target mean number of active latents, instead of λ's own L0 penalty",
+    "jumprelu_bandwidth": "straight-through bandwidth ε of the threshold's pseudo-gradient",
 }
 
 

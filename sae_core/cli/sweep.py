@@ -70,6 +70,7 @@ def _sweep_steps(history: pd.DataFrame, n_models: int) -> list[int]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from sae_core.analysis.metrics import json_metrics
     from sae_core.training.fit import train_sweep
 
     csv = _check_csv(args.csv)
@@ -96,7 +97,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         "hidden": args.hidden,
                         "seeds": args.seeds,
                     },
-                    "runs": json.loads(table.to_json(orient="records")),
+                    "runs": [
+                        json_metrics(row) for row in json.loads(table.to_json(orient="records"))
+                    ],
                     "train_seconds": result.train_seconds,
                     "seconds": time.perf_counter() - start,
                 }

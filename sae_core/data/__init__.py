@@ -203,9 +203,11 @@ def _finish(name: str, raw: RawData, steps: tuple[str, ...], request: SourceRequ
         x, y = _take(raw.x, keep), _take(raw.y, keep)
         train, test = split_indices(len(x), request.test_fraction, request.seed, y)
         x_train, x_test, y_train, y_test = x[train], x[test], _take(y, train), _take(y, test)
+        activity = _take(_take(raw.feature_activity, keep), test)  # the test split's only
         split = f"{len(train)} train / {len(test)} test (seed {request.seed})"
     else:
         x_train, y_train, x_test, y_test = raw.x, raw.y, raw.x_test, raw.y_test
+        activity = None  # no source both splits itself and knows its features
         if request.max_samples is not None and len(x_train) + len(x_test) > request.max_samples:
             x_train, y_train, x_test, y_test = _shrink(raw, request.max_samples, request.seed)
         split = f"{len(x_train)} train / {len(x_test)} test"
@@ -222,6 +224,8 @@ def _finish(name: str, raw: RawData, steps: tuple[str, ...], request: SourceRequ
         y_test=y_test,
         image_shape=raw.image_shape,
         features=raw.features,
+        feature_activity=activity,
+        feature_children=raw.feature_children,
         preprocessing=record,
         description=description,
     )

@@ -40,6 +40,9 @@ class Dataset:
         y_train, y_test: [n] int64 labels, or None.
         image_shape: (height, width) with height·width == d_in when samples are images, else None.
         features: [n_features, d_in] float32 ground-truth directions (unit rows), synthetic only.
+        feature_activity: [n_test, n_features] bool, which features fire in each test sample
+            (synthetic only; kept for the held-out split alone, where metrics are measured).
+        feature_children: the parent -> children map of a synthetic feature hierarchy, or None.
         preprocessing: how raw values became ``x``.
         description: one line for the UI.
     """
@@ -51,6 +54,8 @@ class Dataset:
     y_test: np.ndarray | None = None
     image_shape: tuple[int, int] | None = None
     features: np.ndarray | None = None
+    feature_activity: np.ndarray | None = None
+    feature_children: dict[int, tuple[int, ...]] | None = None
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     description: str = ""
 

@@ -27,7 +27,7 @@ from sae_core.data.preprocessing import (
     rng_for,
     split_indices,
 )
-from sae_core.data.synthetic import SyntheticSpec, make_synthetic
+from sae_core.data.synthetic import SyntheticSpec, generate_synthetic
 from sae_core.errors import ConfigError, DataError
 
 
@@ -78,13 +78,28 @@ def raw_patches(request: SourceRequest) -> RawData:
 
 def raw_synthetic(request: SourceRequest) -> RawData:
     spec = SyntheticSpec(**request.options)
-    x, features = make_synthetic(spec, rng_for(request.seed, STREAM_SYNTHETIC))
+    data = generate_synthetic(spec, rng_for(request.seed, STREAM_SYNTHETIC))
+    structure = "".join(
+        text
+        for on, text in (
+            (spec.zipf > 0, f", Zipf exponent {spec.zipf:g}"),
+            (spec.correlation > 0, f", pairs correlated ρ={spec.correlation:g}"),
+            (spec.hierarchy > 0, f", {spec.hierarchy} parents with children"),
+        )
+        if on
+    )
     what = (
         f"synthetic: {spec.n_samples} samples of {spec.n_features} unit features in "
-        f"{spec.d_in} dimensions, p_fire={spec.firing_probability:.3g}, "
+        f"{spec.d_in} dimensions, p_fire={spec.firing_probability:.3g}{structure}, "
         f"{spec.magnitude} magnitudes, noise {spec.noise:g}, feature seed {spec.feature_seed}"
     )
-    return RawData(x=x, features=features, description=what)
+    return RawData(
+        x=data.x,
+        features=data.features,
+        feature_activity=data.active,
+        feature_children=data.children or None,
+        description=what,
+    )
 
 
 def raw_mnist(kind: str) -> Callable[[SourceRequest], RawData]:

@@ -175,6 +175,9 @@ class RawData:
         y: [n] int64 labels or None.
         x_test, y_test: a split the source fixes itself (MNIST's official one, or patches whose
             whitening must come from training rows only); None lets the common code split.
+        features: [n_features, d_in] ground-truth directions (synthetic data).
+        feature_activity: [n, n_features] bool, which features fire in each row of ``x``.
+        feature_children: the parent -> children map of a feature hierarchy, or None.
         value_range: the known (min, max) of raw values, used by ``scale01`` (digits 0..16).
         base: what the source already did to the values.
         notes: things the user should know (an encoding fallback, a dropped column).
@@ -186,6 +189,8 @@ class RawData:
     y_test: np.ndarray | None = None
     image_shape: tuple[int, int] | None = None
     features: np.ndarray | None = None
+    feature_activity: np.ndarray | None = None
+    feature_children: dict[int, tuple[int, ...]] | None = None
     value_range: tuple[float, float] | None = None
     base: Preprocessing = field(default_factory=Preprocessing)
     description: str = ""

@@ -26,7 +26,14 @@ from sae_core.data.loaders import (
 from sae_core.data.mnist.folder import ENV_FOLDERS, TITLES, mnist_folder
 from sae_core.data.patches import WHITENINGS, PatchSpec
 from sae_core.data.preprocessing import RawData
-from sae_core.data.synthetic import DEFAULT_MEAN_ACTIVE, MAGNITUDES, SyntheticSpec
+from sae_core.data.synthetic import (
+    CORRELATION_MAX,
+    DEFAULT_MEAN_ACTIVE,
+    HIERARCHY_CHILDREN,
+    MAGNITUDES,
+    ZIPF_MAX,
+    SyntheticSpec,
+)
 
 PATH_RULES: tuple[str, ...] = ("none", "optional", "required")  # does ``source:PATH`` apply?
 
@@ -42,13 +49,16 @@ class SourceOption:
     # only where the spec's own default is None standing for a computed value
     default: Any = None
     unless: str | None = None  # the default holds only while this other option is unset
+    bounds: tuple[float, float] | None = None  # (low, high) inclusive, the spec's own limits
 
     @property
     def help_line(self) -> str:
-        """Choices, help and default in one line: ``none | zca | pca (default none)``."""
+        """Choices, help, bounds and default in one line: ``none | zca | pca (default none)``."""
         text = " | ".join(self.choices)
         if self.help:
             text = f"{text}: {self.help}" if text else self.help
+        if self.bounds is not None:
+            text = f"{text}, {_shown(self.bounds[0])}..{_shown(self.bounds[1])}"
         return text if self.default is None else f"{text} (default {_shown(self.default)})"
 
 
@@ -178,7 +188,7 @@ SOURCES: dict[str, DataSource] = {
             name="synthetic",
             title="Synthetic superposition",
             description="sparse combinations of known random unit features plus noise; the ground "
-            "truth is kept so feature recovery (MMCS, MCC) can be measured",
+            "truth is kept so feature recovery (MMCS, MCC, per-feature F1, absorption) can be measured",
             needs="nothing (generated)",
             loader=raw_synthetic,
             takes=options_of(
@@ -198,6 +208,21 @@ SOURCES: dict[str, DataSource] = {
                 SourceOption(
                     name="feature_seed",
                     help="seed of the features; the seed option draws the samples",
+                ),
+                SourceOption(
+                    name="zipf",
+                    help="exponent s of Zipf firing probabilities p_i ∝ (i+1)^-s; 0 uniform",
+                    bounds=(0.0, ZIPF_MAX),
+                ),
+                SourceOption(
+                    name="correlation",
+                    help="ρ with which features (0, 1), (2, 3), … fire together",
+                    bounds=(0.0, CORRELATION_MAX),
+                ),
+                SourceOption(
+                    name="hierarchy",
+                    help=f"parent features, each with {HIERARCHY_CHILDREN} children that fire "
+                    "only with it; at most n_features/3",
                 ),
             ),
         ),

@@ -4,6 +4,23 @@ Each sample is ``x = Σ_i c_i g_i + ε``: ``features`` g_i are random unit vecto
 feature fires independently with probability ``p_fire`` and then has a magnitude c_i > 0, and
 ε is Gaussian noise. With more features than dimensions they sit in superposition; an SAE that
 recovers them has decoder rows matching the ``features`` (MMCS, MCC in SAE_NOTES.md).
+
+Three options make it look more like real activations (all off by default, and then the data is
+bit-identical to the plain model above):
+
+- ``zipf`` = s > 0: feature i fires with probability p_i ∝ (i + 1)^(−s), scaled so the p_i still
+  sum to ``mean_active`` (a p_i that would pass 1 is 1, and the others are scaled up to make up
+  the sum): a few common features, a long tail of rare ones.
+- ``correlation`` = ρ: features fire in correlated pairs (0, 1), (2, 3), … In each sample a pair
+  is coupled with probability ρ, and then both features compare one shared uniform draw with their
+  own p_i instead of one draw each. Each feature keeps its firing probability p_i, and for a pair
+  with equal p the correlation of the two firing indicators is exactly ρ.
+- ``hierarchy`` = H: features 0..H−1 are parents, each with ``HIERARCHY_CHILDREN`` children
+  (parent h has H + 2h and H + 2h + 1). A child fires only in samples where its parent fires, and
+  then with probability ``CHILD_FIRE``. Children's directions are random unit vectors like every
+  other feature (not built from the parent's), so an SAE that merges a child into its parent's
+  latent (absorption) does so by choice, not because the geometry forces it. Parents and free
+  features fire as above.
 """
 
 from __future__ import annotations
@@ -19,6 +36,10 @@ from sae_core.errors import ConfigError
 MAGNITUDES: tuple[str, ...] = ("uniform", "exponential", "constant")
 DEFAULT_MEAN_ACTIVE = 4.0  # features firing per sample when neither p_fire nor mean_active is given
 MAX_CELLS = 50_000_000  # n_samples · max(n_features, d_in): keeps generation under ~1 GB
+ZIPF_MAX = 4.0  # beyond this the tail features essentially never fire
+CORRELATION_MAX = 0.99  # ρ = 1 would make each pair one feature
+HIERARCHY_CHILDREN = 2  # children per parent feature
+CHILD_FIRE = 0.5  # P(child fires | its parent fires)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +54,9 @@ class SyntheticSpec:
     magnitude: str = "uniform"  # uniform on (0, 1], exponential with mean 1, or constant 1
     noise: float = 0.0  # standard deviation of the Gaussian noise added to every dimension
     feature_seed: int = 0  # features stay fixed while the sample seed varies
+    zipf: float = 0.0  # exponent s of p_i ∝ (i + 1)^(−s); 0: every feature equally likely
+    correlation: float = 0.0  # ρ in [0, 1): pairs (0, 1), (2, 3), … fire together (module doc)
+    hierarchy: int = 0  # parent features, each with HIERARCHY_CHILDREN children; 0: none
 
     def __post_init__(self) -> None:
         for name, low, high in (
@@ -40,6 +64,7 @@ class SyntheticSpec:
             ("n_features", 1, 100_000),
             ("d_in", 1, MAX_D_IN),
             ("feature_seed", 0, 2**32 - 1),
+            ("hierarchy", 0, 100_000),
         ):
             value = getattr(self, name)
             if not (
@@ -72,6 +97,20 @@ class SyntheticSpec:
             )
         if not (_number(self.noise) and self.noise >= 0):
             raise ConfigError(f"noise={self.noise!r} is invalid: choose a standard deviation ≥ 0")
+        if not (_number(self.zipf) and 0 <= self.zipf <= ZIPF_MAX):
+            raise ConfigError(
+                f"zipf={self.zipf!r} is invalid: choose an exponent in 0..{ZIPF_MAX:g}"
+            )
+        if not (_number(self.correlation) and 0 <= self.correlation <= CORRELATION_MAX):
+            raise ConfigError(
+                f"correlation={self.correlation!r} is invalid: choose ρ in 0..{CORRELATION_MAX:g}"
+            )
+        if self.hierarchy * (1 + HIERARCHY_CHILDREN) > self.n_features:
+            raise ConfigError(
+                f"hierarchy={self.hierarchy} is invalid: {self.hierarchy} parents with "
+                f"{HIERARCHY_CHILDREN} children each need {1 + HIERARCHY_CHILDREN}·{self.hierarchy} "
+                f"features, more than n_features={self.n_features}"
+            )
 
     @property
     def firing_probability(self) -> float:
@@ -79,6 +118,25 @@ class SyntheticSpec:
             return float(self.p_fire)
         mean_active = DEFAULT_MEAN_ACTIVE if self.mean_active is None else float(self.mean_active)
         return min(mean_active / self.n_features, 1.0)
+
+    def feature_probabilities(self) -> np.ndarray:
+        """p_i of each feature [n_features] float64 (before the hierarchy gates the children)."""
+        p = self.firing_probability
+        if self.zipf == 0:
+            return np.full(self.n_features, p)
+        weights = np.arange(1, self.n_features + 1, dtype=np.float64) ** -float(self.zipf)
+        target = p * self.n_features  # the mean active count the p_i must still add up to
+        probs = target * weights / weights.sum()
+        while probs.max() > 1:  # cap the commonest at 1, share what they lose among the rest
+            capped = probs >= 1
+            rest = target - capped.sum()
+            probs = np.where(capped, 1.0, rest * weights / weights[~capped].sum())
+        return probs
+
+    def children(self) -> dict[int, tuple[int, ...]]:
+        """The parent -> children map of the hierarchy (empty without one)."""
+        h, c = self.hierarchy, HIERARCHY_CHILDREN
+        return {parent: tuple(h + c * parent + i for i in range(c)) for parent in range(h)}
 
 
 def _number(value: object) -> bool:
@@ -93,14 +151,39 @@ def make_features(n_features: int, d_in: int, seed: int) -> np.ndarray:
     return features.astype(np.float32)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SyntheticData:
+    """Generated samples and their ground truth.
+
+    x: [n_samples, d_in] float32; features: [n_features, d_in] float32 unit rows;
+    active: [n_samples, n_features] bool, which features fire in each sample;
+    children: the parent -> children map of the hierarchy (empty without one).
+    """
+
+    x: np.ndarray
+    features: np.ndarray
+    active: np.ndarray
+    children: dict[int, tuple[int, ...]]
+
+
 def make_synthetic(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``(x [n_samples, d_in], features [n_features, d_in])``, both float32.
 
     ``rng`` draws the samples; the features come from ``spec.feature_seed`` alone.
     """
+    data = generate_synthetic(spec, rng)
+    return data.x, data.features
+
+
+def generate_synthetic(spec: SyntheticSpec, rng: np.random.Generator) -> SyntheticData:
+    """:func:`make_synthetic` with the ground truth: which features fire, and the hierarchy."""
     features = make_features(spec.n_features, spec.d_in, spec.feature_seed)
     shape = (spec.n_samples, spec.n_features)
-    fires = rng.random(shape, dtype=np.float32) < spec.firing_probability
+    draws = rng.random(shape, dtype=np.float32)
+    if spec.zipf == 0 and spec.correlation == 0 and spec.hierarchy == 0:
+        fires = draws < spec.firing_probability  # the plain model, bit for bit as it always was
+    else:
+        fires = _structured_firing(spec, draws, rng)
     if spec.magnitude == "uniform":
         magnitudes = 1 - rng.random(shape, dtype=np.float32)  # (0, 1]: a firing feature is > 0
     elif spec.magnitude == "exponential":
@@ -110,4 +193,31 @@ def make_synthetic(spec: SyntheticSpec, rng: np.random.Generator) -> tuple[np.nd
     x = (fires * magnitudes) @ features
     if spec.noise > 0:
         x += np.float32(spec.noise) * rng.standard_normal(x.shape, dtype=np.float32)
-    return np.ascontiguousarray(x, dtype=np.float32), features
+    return SyntheticData(
+        x=np.ascontiguousarray(x, dtype=np.float32),
+        features=features,
+        active=fires,
+        children=spec.children(),
+    )
+
+
+def _structured_firing(
+    spec: SyntheticSpec, draws: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Which features fire [n_samples, n_features] bool under zipf, correlation and hierarchy.
+
+    draws: [n_samples, n_features] uniforms, one per feature and sample (module docstring).
+    """
+    n_pairs = spec.n_features // 2
+    if spec.correlation > 0 and n_pairs:
+        shared = rng.random((spec.n_samples, n_pairs), dtype=np.float32)
+        coupled = rng.random((spec.n_samples, n_pairs), dtype=np.float32) < spec.correlation
+        for offset in (0, 1):  # both members of a coupled pair read the pair's shared draw
+            column = draws[:, offset : 2 * n_pairs : 2]
+            column[coupled] = shared[coupled]
+    p = spec.feature_probabilities().astype(np.float32)
+    fires = draws < p
+    for parent, children in spec.children().items():
+        for child in children:  # the child's own draw now decides "fires given the parent"
+            fires[:, child] = fires[:, parent] & (draws[:, child] < CHILD_FIRE)
+    return fires

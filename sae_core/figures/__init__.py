@@ -7,7 +7,7 @@ curves, numpy-binned histograms) so a browser copes with d_sae up to 4096.
 
 from sae_core.figures.atoms import ATOM_ORDERS, atoms_as_rows, make_atom_grid_figure, order_atoms
 from sae_core.figures.curves import make_frontier_figure, make_history_figure, make_sweep_figure
-from sae_core.figures.ground_truth import make_ground_truth_figure
+from sae_core.figures.ground_truth import make_feature_f1_figure, make_ground_truth_figure
 from sae_core.figures.histograms import (
     make_activation_histogram_figure,
     make_firing_frequency_figure,
@@ -35,6 +35,7 @@ __all__ = [
     "make_atom_grid_figure",
     "make_bar_figure",
     "make_data_preview_figure",
+    "make_feature_f1_figure",
     "make_firing_frequency_figure",
     "make_frontier_figure",
     "make_ground_truth_figure",

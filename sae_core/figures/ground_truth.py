@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from sae_core.figures.theme import DIVERGING_SCALE, apply_theme, as_array
@@ -57,4 +58,35 @@ def make_ground_truth_figure(
         y_label="true feature (index order)",
         subtitle=f"cosine similarity; Hungarian-matched pairs lie on the diagonal{shown}",
         height=520,
+    )
+
+
+def make_feature_f1_figure(scores: pd.DataFrame) -> go.Figure:
+    """Bars of each true feature's F1 (columns feature, latent, precision, recall, f1, as
+    ``analysis.feature_scores.feature_scores`` gives), precision and recall in the hover.
+
+    Features that never fire in the evaluated samples (F1 NaN) are left out and counted in the
+    subtitle.
+    """
+    shown = scores.dropna(subset=["f1"])
+    fig = go.Figure(
+        go.Bar(
+            x=shown["feature"],
+            y=shown["f1"],
+            customdata=np.stack([shown["latent"], shown["precision"], shown["recall"]], axis=-1),
+            hovertemplate="feature %{x} (latent %{customdata[0]}): F1 %{y:.3f}, precision "
+            "%{customdata[1]:.3f}, recall %{customdata[2]:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(range=[0, 1.02])
+    missing = len(scores) - len(shown)
+    note = f"; {missing} feature(s) never active here, left out" if missing else ""
+    mean = f"{shown['f1'].mean():.3f}" if len(shown) else "—"
+    return apply_theme(
+        fig,
+        f"Per-feature F1 of the matched latent (mean {mean})",
+        x_label="true feature",
+        y_label="F1",
+        subtitle=f"does the matched latent fire exactly when its feature does?{note}",
+        height=320,
     )

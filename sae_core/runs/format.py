@@ -1,7 +1,8 @@
 """The bytes of a saved run: building its four files and parsing them back (no disk access here).
 
 A run folder holds ``config.json``, ``weights.safetensors`` (W_enc [d_in, d_sae], W_dec [d_sae, d_in],
-b_enc [d_sae], b_dec [d_in], float32), ``metrics.json`` and ``history.csv``. Parsing never unpickles:
+b_enc [d_sae], b_dec [d_in], float32, and the method's extra per-latent tensors such as JumpReLU's
+``threshold`` [d_sae]), ``metrics.json`` and ``history.csv``. Parsing never unpickles:
 safetensors and JSON only, and every way a file can be wrong becomes a RunError naming the file.
 """
 
@@ -26,7 +27,7 @@ from torch import Tensor
 
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.errors import ConfigError, RunError
-from sae_core.model import WEIGHT_NAMES, SparseAutoencoder, check_weight_shapes
+from sae_core.model import SparseAutoencoder, check_weight_shapes, expected_shapes, weight_names
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -192,19 +193,13 @@ def check_weight_layout(
     shapes: Mapping[str, tuple[int, ...]], dtypes: Mapping[str, str], cfg: SAEConfig, source: str
 ) -> None:
     """Check tensor names, float32 dtypes and shapes (from a header alone, or loaded tensors)."""
-    unexpected = sorted(set(shapes) - set(WEIGHT_NAMES))
+    unexpected = sorted(set(shapes) - set(weight_names(cfg)))
     if unexpected:
         raise RunError(
             f"{source} holds unexpected tensor(s) {', '.join(unexpected)}: "
             "it is not an SAE Explorer weights file"
         )
-    expected = {
-        "W_enc": (cfg.d_in, cfg.d_sae),
-        "W_dec": (cfg.d_sae, cfg.d_in),
-        "b_enc": (cfg.d_sae,),
-        "b_dec": (cfg.d_in,),
-    }
-    for name, shape in expected.items():
+    for name, shape in expected_shapes(cfg).items():
         if name not in shapes:
             if name == "W_enc" and cfg.tied:
                 continue

@@ -4,8 +4,11 @@ SAELens encodes ``act((x − b_dec·apply_b_dec_to_input) W_enc + b_enc)`` and d
 ``f W_dec + b_dec``: with ``apply_b_dec_to_input`` true that is exactly our model, so the tensors are
 written unchanged. Each method's SAELens architecture comes from the registry (``Method.saelens``):
 ``standard`` is a ReLU SAE (our none / l1 / l2 methods); ``topk`` keeps the k largest
-pre-activations then applies ReLU, which selects the same values as our ReLU-then-top-k. Methods
-without one (the sigmoid encoders kl and contractive) are refused.
+pre-activations then applies ReLU, which selects the same values as our ReLU-then-top-k;
+``jumprelu`` encodes ``z·1[z > threshold]`` with ``threshold`` [d_sae] one more tensor: our
+JumpReLU exactly, and BatchTopK's inference encoder with its one θ (clamped at 0: before its first
+batch θ is −1, meaning "every ReLU output passes", which a threshold of 0 says for SAELens).
+Methods without one (the sigmoid encoders kl and contractive) are refused.
 
 over 300 lines: export and import are the two directions of one format and share its field
 names and checks.
@@ -30,7 +33,7 @@ from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.data.dataset import Preprocessing
 from sae_core.errors import ConfigError, RunError
-from sae_core.model import WEIGHT_NAMES, SparseAutoencoder, check_weight_shapes
+from sae_core.model import SparseAutoencoder, check_weight_shapes, weight_names
 from sae_core.runs import load_run
 from sae_core.runs.format import FORMAT_VERSION, zip_bytes
 from sae_core.runs.store import fsync_dir, write_synced
@@ -103,7 +106,7 @@ def saelens_cfg_dict(
     }
     if preprocessing is not None:
         data["metadata"][_OUR_METADATA_KEY]["preprocessing"] = preprocessing_dict(preprocessing)
-    if methods.get(cfg.method).uses_k:  # SAELens's topk fields
+    if architecture == "topk":  # SAELens's topk fields
         data["k"] = cfg.k
         data["rescale_acts_by_decoder_norm"] = False
     return data
@@ -121,9 +124,17 @@ def saelens_files(
         model.cfg, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
     )
     return {
-        SAELENS_WEIGHTS_FILE: save_safetensors(model.weights()),
+        SAELENS_WEIGHTS_FILE: save_safetensors(saelens_weights(model)),
         SAELENS_CFG_FILE: json.dumps(cfg, indent=2).encode(),
     }
+
+
+def saelens_weights(model: SparseAutoencoder) -> dict[str, Tensor]:
+    """The tensors SAELens's architecture reads: ours, with a JumpReLU ``threshold`` ≥ 0."""
+    weights = model.weights()
+    if "threshold" in weights:
+        weights["threshold"] = weights["threshold"].clamp_min(0.0)
+    return weights
 
 
 def export_saelens(
@@ -202,7 +213,8 @@ def saelens_zip_bytes(
 
 
 def load_saelens(folder: str | Path) -> SparseAutoencoder:
-    """Read a SAELens-layout folder (ours or a plain standard/topk SAELens SAE) as our model."""
+    """Read a SAELens-layout folder (ours or a plain standard/topk/jumprelu SAELens SAE) as our
+    model."""
     folder = Path(folder).expanduser()
     raw_cfg = _read(folder / SAELENS_CFG_FILE)
     try:
@@ -214,7 +226,7 @@ def load_saelens(folder: str | Path) -> SparseAutoencoder:
     if not isinstance(cfg_dict, dict):
         raise RunError(f"{folder / SAELENS_CFG_FILE} must hold a JSON object: the file is corrupt")
     cfg = _sae_config_from_saelens(cfg_dict, folder / SAELENS_CFG_FILE)
-    weights = _read_saelens_weights(folder / SAELENS_WEIGHTS_FILE)
+    weights = _read_saelens_weights(folder / SAELENS_WEIGHTS_FILE, cfg)
     try:
         check_weight_shapes(cfg, weights)
     except RunError as exc:
@@ -292,7 +304,7 @@ def _method_for(architecture: object) -> methods.Method | None:
     return next((m for m in fits if m.name == SAEConfig.method), fits[0])
 
 
-def _read_saelens_weights(path: Path) -> dict[str, Tensor]:
+def _read_saelens_weights(path: Path, cfg: SAEConfig) -> dict[str, Tensor]:
     try:
         tensors = load_safetensors(_read(path))
     except SafetensorError as exc:
@@ -300,10 +312,10 @@ def _read_saelens_weights(path: Path) -> dict[str, Tensor]:
             f"{path} is not a readable safetensors file ({exc}): it is truncated or "
             "corrupt; export it again"
         ) from None
-    unexpected = sorted(set(tensors) - set(WEIGHT_NAMES))
+    unexpected = sorted(set(tensors) - set(weight_names(cfg)))
     if unexpected:
         raise RunError(
-            f"{path} holds tensor(s) {', '.join(unexpected)} that a standard or topk "
+            f"{path} holds tensor(s) {', '.join(unexpected)} that a {saelens_architecture(cfg)} "
             "SAE does not have: this SAE type cannot be loaded here"
         )
     for name, tensor in tensors.items():

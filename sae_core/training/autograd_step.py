@@ -15,6 +15,7 @@ from torch import Tensor
 
 from sae_core import methods
 from sae_core.config import SAEConfig, TrainConfig
+from sae_core.methods import PenaltyContext
 from sae_core.model import activate, compute_pre_acts, decode_latents
 from sae_core.training.auxk import auxk_loss
 from sae_core.training.flat_adam import FlatParams
@@ -38,11 +39,15 @@ class AutogradEngine:
 
     def __init__(self, cfg: SAEConfig, train_config: TrainConfig, weights: FlatParams) -> None:
         self.cfg = cfg
-        self._penalty = methods.get(cfg.method).penalty
+        self._method = methods.get(cfg.method)
+        frozen = {p.name for p in self._method.extra_params if not p.trained}
         self._aux_k, self._aux_coef = train_config.aux_k, train_config.aux_coef
         self._grad = weights.grad
         self.leaves: dict[str, Tensor] = {}
         for name, view in weights.params.items():
+            if name in frozen:  # state the method writes itself: no gradient (stays 0)
+                self.leaves[name] = view
+                continue
             leaf = view.detach().requires_grad_(True)  # shares the buffer's memory
             leaf.grad = weights.grads[name]  # backward adds into it in place
             self.leaves[name] = leaf
@@ -53,11 +58,22 @@ class AutogradEngine:
         p = {name: t[0] if squeeze else t for name, t in self.leaves.items()}
         W_dec, b_enc, b_dec = p["W_dec"], p["b_enc"], p["b_dec"]
         W_enc = W_dec.transpose(-1, -2) if self.cfg.tied else p["W_enc"]
+        extras = {name: p[name] for name in self._method.extra_names}
         pre = compute_pre_acts(x, W_enc, b_enc, b_dec)
-        latents = activate(pre, self.cfg)
+        latents = activate(pre, self.cfg, extras, training=True)
         x_hat = decode_latents(latents, W_dec, b_dec)
         recon = (x_hat - x).square().sum(-1).mean(-1)
-        penalty = self._penalty(latents, W_enc, self.cfg.rho)
+        context = PenaltyContext(
+            x=x,
+            pre_acts=pre,
+            latents=latents,
+            x_hat=x_hat,
+            W_enc=W_enc,
+            W_dec=W_dec,
+            params=extras,
+            cfg=self.cfg,
+        )
+        penalty = self._method.compute_penalty(context)
         loss = recon + lam * penalty
         if self.cfg.weight_decay:  # tied: the one shared matrix counts once
             matrices = [W_dec] if self.cfg.tied else [W_dec, W_enc]
@@ -78,10 +94,17 @@ class AutogradEngine:
         terms = self.objective(x, lam, dead)
         self._grad.zero_()
         terms.loss.sum().backward()
-        fired = (terms.latents > 0).reshape(lam.shape[0], -1, self.cfg.d_sae)
+        latents = terms.latents.detach().reshape(lam.shape[0], -1, self.cfg.d_sae)
+        fired = latents > 0
         l0 = fired.sum(-1).float().mean(-1)
         values = torch.stack([terms.loss, terms.recon, terms.penalty, terms.aux, l0])
         loss, recon, penalty, aux, l0_list = values.detach().cpu().tolist()
         return StepResult(
-            loss=loss, recon=recon, penalty=penalty, aux=aux, l0=l0_list, fired=fired.any(-2)
+            loss=loss,
+            recon=recon,
+            penalty=penalty,
+            aux=aux,
+            l0=l0_list,
+            fired=fired.any(-2),
+            latents=latents if self._method.update_state is not None else None,
         )

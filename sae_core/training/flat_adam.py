@@ -15,7 +15,13 @@ import torch
 from torch import Tensor
 
 PARAM_ORDER: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
-"""The buffer's layout; tied models have no W_enc (it is a view of W_decᵀ)."""
+"""The buffer's layout: these first (tied models have no W_enc: it is a view of W_decᵀ), then a
+method's extra per-latent tensors [N, d_sae] in the order given (:func:`param_order`)."""
+
+
+def param_order(params: Mapping[str, Tensor]) -> list[str]:
+    """The names of ``params`` in buffer order: PARAM_ORDER's, then the others as given."""
+    return [n for n in PARAM_ORDER if n in params] + [n for n in params if n not in PARAM_ORDER]
 
 
 BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
@@ -84,11 +90,12 @@ def make_flat_adam(flat: Tensor, lr: float) -> FlatAdam | torch.optim.Optimizer:
 
 
 def flatten_params(params: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-    """Copy ``params`` (PARAM_ORDER names, any subset) into one contiguous buffer [P].
+    """Copy ``params`` (any subset of PARAM_ORDER's names, plus extras) into one contiguous
+    buffer [P].
 
     Returns the buffer and views of it with the original shapes.
     """
-    flat = torch.cat([params[name].detach().reshape(-1) for name in PARAM_ORDER if name in params])
+    flat = torch.cat([params[name].detach().reshape(-1) for name in param_order(params)])
     return flat, views_like(flat, params)
 
 
@@ -96,9 +103,7 @@ def views_like(flat: Tensor, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """Views of ``flat`` [P] laid out like :func:`flatten_params` lays out ``params``."""
     views: dict[str, Tensor] = {}
     offset = 0
-    for name in PARAM_ORDER:
-        if name not in params:
-            continue
+    for name in param_order(params):
         size = params[name].numel()
         views[name] = flat[offset : offset + size].view(params[name].shape)
         offset += size
@@ -108,8 +113,11 @@ def views_like(flat: Tensor, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
 class FlatParams:
     """Flat parameters, gradients and Adam for a stack of N models.
 
-    ``stacked``: PARAM_ORDER tensors with a leading model dimension, on the training device.
-    ``params`` and ``grads`` are views of ``flat`` and ``flat.grad`` under the same names.
+    ``stacked``: PARAM_ORDER tensors with a leading model dimension, on the training device,
+    and any extra per-latent tensors [N, d_sae]. ``params`` and ``grads`` are views of ``flat``
+    and ``flat.grad`` under the same names. A tensor no engine writes a gradient for (a method's
+    non-gradient state) keeps a zero gradient, and Adam with a zero gradient and zero moments
+    leaves it exactly where it is: only the method's ``update_state`` moves it.
     """
 
     def __init__(self, stacked: Mapping[str, Tensor], lr: float) -> None:

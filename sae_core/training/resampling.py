@@ -11,6 +11,7 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.model import activate, compute_pre_acts, decode_latents, normalize_decoder_
 
@@ -46,12 +47,14 @@ def resample_dead(trainer: Resamplable) -> int:
 
     Each dead latent's atom becomes the direction of an input drawn with probability ∝ its squared
     loss; its encoder column is that direction scaled to 0.2 × the mean alive encoder norm; its
-    bias and Adam moments are zeroed. Returns how many latents were resampled (all models).
+    bias and Adam moments are zeroed; the method's extra per-latent parameters that ask for it
+    (``reset_on_resample``) go back to their initial value. Returns how many latents were resampled (all models).
     """
     dead = trainer.dead  # [N, d_sae]
     if not bool(dead.any()):
         return 0
     params, cfg, x = trainer.params, trainer.cfg, trainer.x
+    method = methods.get(cfg.method)
     W_enc, W_dec = trainer.W_enc, params["W_dec"]
     n_samples = x.shape[0]
     n_score = min(n_samples, RESAMPLE_SAMPLES)
@@ -65,7 +68,8 @@ def resample_dead(trainer: Resamplable) -> int:
         order = torch.randperm(n_samples, generator=gen)[:n_score]
         sample = x[order.to(x.device)]  # [n_score, d_in]
         pre = compute_pre_acts(sample, W_enc[i], params["b_enc"][i], params["b_dec"][i])
-        x_hat = decode_latents(activate(pre, cfg), W_dec[i], params["b_dec"][i])
+        extras = {name: params[name][i] for name in method.extra_names}
+        x_hat = decode_latents(activate(pre, cfg, extras), W_dec[i], params["b_dec"][i])
         weights = (x_hat - sample).square().sum(-1).square() + 1e-12  # ∝ squared loss
         picks = torch.multinomial(weights.cpu(), idx.numel(), replacement=True, generator=gen)
         dirs = normalize_decoder_(sample[picks.to(x.device)] - params["b_dec"][i])  # [n_dead, d_in]
@@ -75,17 +79,23 @@ def resample_dead(trainer: Resamplable) -> int:
         if not cfg.tied:
             params["W_enc"][i][:, idx] = (dirs * ENCODER_SCALE * enc_norm).t()
         params["b_enc"][i, idx] = 0.0
-        _zero_adam(trainer.adam_moments(), i, idx)
+        for extra in method.extra_params:  # e.g. JumpReLU's θ back to its initial value
+            if extra.reset_on_resample:
+                params[extra.name][i, idx] = float(extra.init(cfg))
+        _zero_adam(trainer.adam_moments(), i, idx, method.extra_names)
         trainer.steps_since_fired[i, idx] = 0
         total += idx.numel()
     return total
 
 
-def _zero_adam(adam_moments: list[dict[str, Tensor]], i: int, idx: Tensor) -> None:
-    """Forget Adam's moments of model ``i``'s latents ``idx`` (they belonged to the dead atom)."""
+def _zero_adam(
+    adam_moments: list[dict[str, Tensor]], i: int, idx: Tensor, extras: tuple[str, ...] = ()
+) -> None:
+    """Forget Adam's moments of model ``i``'s latents ``idx`` (they belonged to the dead atom);
+    ``extras``: the method's per-latent parameters [N, d_sae], indexed like b_enc."""
     for moments in adam_moments:
         for name, moment in moments.items():
-            if name in ("W_dec", "b_enc"):
+            if name in ("W_dec", "b_enc") or name in extras:
                 moment[i, idx] = 0.0
             elif name == "W_enc":
                 moment[i][:, idx] = 0.0

@@ -28,7 +28,8 @@ class StepResult:
     ``loss`` is the whole objective; ``recon`` the squared error summed over d_in (batch mean);
     ``penalty`` R before λ; ``aux`` the AuxK loss before its weight (0 when AuxK is off);
     ``l0`` the mean number of nonzero latents per sample; ``fired`` [N, d_sae] bool: latents
-    that were nonzero on at least one sample of the batch.
+    that were nonzero on at least one sample of the batch. ``latents`` [N, B, d_sae], detached:
+    the training latents, for a method's ``update_state`` (None where no method needs them).
     """
 
     loss: list[float]
@@ -37,6 +38,7 @@ class StepResult:
     aux: list[float]
     l0: list[float]
     fired: Tensor
+    latents: Tensor | None = None
 
 
 class StepEngine(Protocol):

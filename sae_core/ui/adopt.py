@@ -60,7 +60,7 @@ def setup_query(
     configs = {"sae": asdict(sae), "train": asdict(train)}
     for c in controls:
         if c.config in configs:
-            query[c.name] = format_value(configs[c.config][c.config_field])
+            query[c.name] = format_value(c.from_config(configs[c.config][c.config_field]))
     if train.steps is not None:
         missing.append(f"steps={train.steps} (the Train page counts epochs)")
     held = {c.config_field for c in controls if c.config == "train"} | {"steps"}
@@ -69,6 +69,13 @@ def setup_query(
         f"{name}={value}"
         for name, value in asdict(train).items()
         if name not in held and value != default[name]
+    ]
+    held_sae = {c.config_field for c in controls if c.config == "sae"}
+    default_sae = asdict(SAEConfig(d_in=sae.d_in, d_sae=sae.d_sae))
+    missing += [  # e.g. a JumpReLU bandwidth set on the command line
+        f"{name}={value}"
+        for name, value in asdict(sae).items()
+        if name not in held_sae and name != "d_in" and value != default_sae[name]
     ]
     return query, missing
 

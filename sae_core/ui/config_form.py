@@ -47,11 +47,12 @@ class FormValues:
     dead_remedy: str
     init_encoder_from_decoder: bool = True
     init_b_dec_from_mean: bool = True
+    target_l0: float | None = None
 
 
 def _method_and_sparsity(c: dict[str, Control]) -> dict[str, Any]:
-    """Method, λ, k and ρ widgets (k and ρ for the methods that read them; λ disabled where it
-    does nothing). A control hidden by teacher mode is not drawn; it still gives its value."""
+    """Method, λ, target L0, k and ρ widgets (target L0, k and ρ for the methods that read them;
+    λ disabled where it does nothing). A control hidden by teacher mode is not drawn; it still gives its value."""
     method = methods.get(draw_control(c["method"]))
     idle = method.lam_idle_reason
     lam = draw_control(
@@ -59,9 +60,17 @@ def _method_and_sparsity(c: dict[str, Control]) -> dict[str, Any]:
         disabled=idle is not None,
         help=idle or f"{method.lam_help} {c['lam'].help}",
     )
+    target = draw_control(c["tl0"]) if method.uses_target_l0 else c["tl0"].default
     k = _k_slider(c["k"], c["h"]) if method.uses_k else c["k"].default
     rho = draw_control(c["rho"], format="%.3f") if method.uses_rho else c["rho"].default
-    return {"method": method.name, "lam": float(lam), "k": int(k), "rho": float(rho)}
+    target_l0 = c["tl0"].to_config(int(target))
+    return {
+        "method": method.name,
+        "lam": float(lam),
+        "target_l0": None if target_l0 is None else float(target_l0),
+        "k": int(k),
+        "rho": float(rho),
+    }
 
 
 def _k_slider(k: Control, d_sae: Control) -> int:

@@ -78,8 +78,15 @@ def _synthetic_options(c: dict[str, Control]) -> dict[str, Any]:
     n_samples = draw_control(c["ns"], c5)
     data_seed = draw_control(c["dseed"], c6)
     magnitude = draw_control(c["mag"], c7)
+    c8, c9, c10 = st.columns(3)
+    zipf = draw_control(c["zipf"], c8)
+    correlation = draw_control(c["corr"], c9)
+    hierarchy = draw_control(c["hier"], c10)
     return {
         "magnitude": _unless_default(c["mag"], str(magnitude)),
+        "zipf": _unless_default(c["zipf"], float(zipf)),
+        "correlation": _unless_default(c["corr"], float(correlation)),
+        "hierarchy": _unless_default(c["hier"], int(hierarchy)),
         "n_features": int(n_features),
         "d_in": int(d_in),
         "mean_active": float(active),

@@ -2,7 +2,9 @@
 
 Methods (label, formulas, note) come from the method registry (:mod:`sae_core.methods`) and
 metric formulas from :data:`sae_core.analysis.metrics.METRIC_LATEX`, so the page says exactly
-what the code computes, and lists a newly registered method too.
+what the code computes, and lists a newly registered method too. The metric glass box shows
+each published FVE and shrinkage definition (:mod:`sae_core.analysis.definitions`) computed on
+the shown model.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from __future__ import annotations
 import streamlit as st
 
 from sae_core import methods as method_registry
+from sae_core.analysis.definitions import (
+    FVE_DEFINITIONS,
+    SHRINKAGE_DEFINITIONS,
+    Definition,
+    fve_definitions,
+    shrinkage_definitions,
+)
 from sae_core.analysis.metrics import METRIC_LATEX
 from sae_core.config import SAEConfig
 from sae_core.ui.metrics_panel import (
@@ -17,6 +26,8 @@ from sae_core.ui.metrics_panel import (
     TIED_WEIGHT_DECAY_LATEX,
     WEIGHT_DECAY_LATEX,
 )
+from sae_core.ui.state import Current
+from sae_core.ui.views import model_caption
 
 METRIC_NOTES: dict[str, tuple[str, str]] = {
     "mse": (
@@ -69,6 +80,21 @@ METRIC_NOTES: dict[str, tuple[str, str]] = {
     "recovered": (
         "Recovered",
         "Synthetic data: true features that some atom matches at cosine ≥ 0.9.",
+    ),
+    "f1": (
+        "Per-feature F1",
+        "Synthetic data: does each true feature's matched latent fire exactly when the feature "
+        "is active? Precision and recall per feature, their harmonic mean, averaged.",
+    ),
+    "absorption": (
+        "Feature absorption",
+        "Hierarchical synthetic data: how often a child feature is active yet its own latent "
+        "stays silent while the parent's latent fires and carries the child's direction.",
+    ),
+    "sparse_probe_accuracy": (
+        "Sparse probe accuracy",
+        "Labelled data (SAEBench): per class, keep the k latents whose class means differ most, "
+        "fit a probe on just those, and report its balanced accuracy averaged over classes.",
     ),
     "probe_accuracy": (
         "Probe accuracy",
@@ -150,3 +176,54 @@ def render_metric_notes() -> None:
     for key, (label, note) in METRIC_NOTES.items():
         st.markdown(f"**{label}**: {note}")
         st.latex(METRIC_LATEX[key])
+
+
+GLASS_BOX_TEXT = (
+    'Papers, leaderboards and libraries all report "explained variance", but not the same '
+    "quantity. Below, the current model's held-out reconstructions are scored under each "
+    "definition in circulation. Ours (first) is the one every other page shows. Measuring "
+    "variance about zero instead of the mean flatters data far from the origin; averaging a ratio "
+    "per sample lets samples near the mean dominate; averaging per dimension gives a pixel that "
+    "barely varies the same weight as one that carries the digit."
+)
+NO_MODEL_TEXT = (
+    "No model trained yet: train one (Home's quick start or the Train page) to see every "
+    "definition's value on its held-out split. Until then, the formulas:"
+)
+VALUE_FORMAT = {"value": st.column_config.NumberColumn("value", format="%.4f")}
+
+
+def _render_definitions(definitions: tuple[Definition, ...], values: list[float] | None) -> None:
+    """Each definition's name (and value), its formula and its source."""
+    for i, definition in enumerate(definitions):
+        value = "" if values is None else f" = {values[i]:.4f}"
+        st.markdown(f"**{definition.name}**{value}")
+        st.latex(definition.latex)
+        st.caption(f"Source: {definition.source}")
+
+
+def render_glass_box(current: Current | None) -> None:
+    """Why published FVE numbers disagree: every FVE and shrinkage definition with its formula,
+    source and (with a model) its value on the current model's held-out split."""
+    st.markdown(GLASS_BOX_TEXT)
+    if current is None:
+        st.info(NO_MODEL_TEXT)
+        _render_definitions(FVE_DEFINITIONS, None)
+        st.markdown("**Shrinkage**")
+        _render_definitions(SHRINKAGE_DEFINITIONS, None)
+        return
+    model_caption(current)
+    x = current.dataset.x_test
+    fve = current.cached("glass_box_fve", lambda: fve_definitions(x, current.x_hat))
+    shrink = current.cached("glass_box_shrink", lambda: shrinkage_definitions(x, current.x_hat))
+    table = fve[["definition", "value", "source"]]
+    st.dataframe(table, hide_index=True, column_config=VALUE_FORMAT, key="learn_fve_table")
+    _render_definitions(FVE_DEFINITIONS, fve["value"].tolist())
+    st.markdown("**Shrinkage** (below 1: reconstructions too small)")
+    st.dataframe(
+        shrink[["definition", "value", "source"]],
+        hide_index=True,
+        column_config=VALUE_FORMAT,
+        key="learn_shrink_table",
+    )
+    _render_definitions(SHRINKAGE_DEFINITIONS, shrink["value"].tolist())

@@ -32,7 +32,18 @@ LAM_CONVENTION = (
 )
 
 
-WIDE = frozenset({"probe_accuracy", "probe_accuracy_input", "mmcs", "mcc", "recovered"})
+WIDE = frozenset(
+    {
+        "probe_accuracy",
+        "probe_accuracy_input",
+        "sparse_probe_accuracy",
+        "mmcs",
+        "mcc",
+        "recovered",
+        "f1",
+        "absorption",
+    }
+)
 """Metrics whose formulas need a wider cell (drawn two per row instead of three)."""
 
 
@@ -47,6 +58,15 @@ class MetricRow:
 DEAD_HELP = (
     "p_j = 0: never fire on the held-out test split. The training curve 'not fired in the last "
     "N steps' counts training batches instead, so it can read 0 while latents here are dead."
+)
+
+
+F1_HELP = "does each true feature's matched latent fire exactly when it does? (Ground truth)"
+ABSORPTION_HELP = "child features whose firing the parent's latent takes over (Ground truth)"
+SPARSE_HELP = (
+    "SAEBench sparse probing: per class, the k latents whose class mean differs most from the "
+    "rest; a one-vs-rest logistic regression on just those; balanced test accuracy (chance "
+    "50%), averaged over classes. Compare with the dense probe on all latents."
 )
 
 
@@ -99,6 +119,8 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
                 "the same probe on raw inputs",
             )
         )
+    if metrics.sparse_probe_accuracy:
+        rows.append(sparse_probe_row(metrics.sparse_probe_accuracy))
     if metrics.mmcs is not None:
         rows.append(MetricRow("mmcs", "MMCS", fmt(metrics.mmcs), "true features vs atoms"))
     if metrics.mcc is not None:
@@ -107,7 +129,19 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
         rows.append(
             MetricRow("recovered", "Features recovered", str(metrics.recovered), "cos ≥ 0.9")
         )
+    if metrics.f1 is not None:
+        rows.append(MetricRow("f1", "Mean F1 (features)", fmt(metrics.f1), F1_HELP))
+    if metrics.absorption is not None:
+        rows.append(
+            MetricRow("absorption", "Absorption", _pct(metrics.absorption), ABSORPTION_HELP)
+        )
     return rows
+
+
+def sparse_probe_row(accuracy: dict[int, float]) -> MetricRow:
+    """One row for the sparse probes: ``k=1 81.2% · k=2 88.0% · k=5 93.5%``."""
+    value = " · ".join(f"k={k} {_pct(acc)}" for k, acc in sorted(accuracy.items()))
+    return MetricRow("sparse_probe_accuracy", "Sparse probe (top-k latents)", value, SPARSE_HELP)
 
 
 def _grid(rows: list[MetricRow], columns: int) -> None:
@@ -161,4 +195,8 @@ def render_objective(current: Current) -> None:
     st.latex(method.penalty_latex)
     lam = f"{cfg.lam:g}" if method.uses_lam else "unused"
     extra = f", k = {cfg.k}" if method.uses_k else f", ρ = {cfg.rho:g}" if method.uses_rho else ""
+    if method.uses_target_l0 and cfg.target_l0 is not None:
+        extra += f", target L0 = {cfg.target_l0:g}"
+    if "jumprelu_bandwidth" in method.knobs:
+        extra += f", STE bandwidth ε = {cfg.jumprelu_bandwidth:g}"
     st.caption(f"This model: method {cfg.method}, λ = {lam}{extra}. {LAM_CONVENTION}")

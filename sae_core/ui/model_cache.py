@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sae_core.analysis.feature_scores import compute_absorption, feature_scores
 from sae_core.analysis.latents import (
     SparsityStats,
     compute_sparsity_stats,
@@ -70,6 +71,29 @@ def recovery(current: Current) -> Recovery | None:
     if features is None:
         return None
     return current.cached("recovery", lambda: compute_recovery(features, current.W_dec))
+
+
+def feature_table(current: Current) -> pd.DataFrame | None:
+    """Per-feature precision, recall and F1 on the test split; None without the features'
+    activity (only synthetic data knows which features fire in each sample)."""
+    features, active = current.dataset.features, current.dataset.feature_activity
+    if features is None or active is None:
+        return None
+    return current.cached(
+        "feature_table", lambda: feature_scores(features, current.W_dec, current.latents, active)
+    )
+
+
+def absorption(current: Current) -> float | None:
+    """Feature absorption on the test split; None without a feature hierarchy."""
+    ds = current.dataset
+    if ds.features is None or ds.feature_activity is None or not ds.feature_children:
+        return None
+    features, active, children = ds.features, ds.feature_activity, ds.feature_children
+    return current.cached(
+        "absorption",
+        lambda: compute_absorption(features, current.W_dec, current.latents, active, children),
+    )
 
 
 def label_values(current: Current) -> list[int]:

@@ -101,16 +101,17 @@ def _same(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def sparsity_knob(method: str, lam: float, k: int | None) -> str:
-    """What sets the sparsity: ``k = 8`` (TopK), ``λ = 0.1`` or ``no penalty`` (the registry's)."""
-    return methods.get(method).sparsity_knob(lam, k)
+def sparsity_knob(method: str, lam: float, k: int | None, target_l0: float | None = None) -> str:
+    """What sets the sparsity: ``k = 8`` (TopK), ``λ = 0.1``, ``target L0 = 4 (λ = 0.1)`` or ``no
+    penalty`` (the registry's)."""
+    return methods.get(method).sparsity_knob(lam, k, target_l0)
 
 
 def model_caption(current: Current) -> None:
     """One line naming the model and the split the page analyses."""
     cfg = current.sae_config
     st.caption(
-        f"{current.data.label} · `{cfg.method}` · {sparsity_knob(cfg.method, cfg.lam, cfg.k)} · "
+        f"{current.data.label} · `{cfg.method}` · {sparsity_knob(cfg.method, cfg.lam, cfg.k, cfg.target_l0)} · "
         f"d_sae = {cfg.d_sae} · test split: {current.dataset.n_test} samples"
     )
 

@@ -19,7 +19,7 @@ from sae_core.analysis.latents import (
     quantile_samples,
     top_activating,
 )
-from sae_core.analysis.metrics import compute_mcc, cosine_matrix
+from sae_core.analysis.matching import compute_mcc, cosine_matrix
 from sae_core.analysis.recovery import matched_similarity
 from sae_core.analysis.samples import sample_errors, select_samples
 from sae_core.errors import ConfigError, DataError

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sae_core.analysis import metrics, probe
+from sae_core.analysis.matching import cosine_matrix
 from sae_core.analysis.metrics import (
     EvalMetrics,
     compute_fve,
@@ -24,7 +25,6 @@ from sae_core.analysis.metrics import (
     compute_mmcs,
     compute_mse,
     compute_shrinkage,
-    cosine_matrix,
     dead_fraction,
     dense_fraction,
     evaluate,
@@ -359,10 +359,13 @@ def test_metric_latex_covers_every_reported_metric() -> None:
         "recovered",
         "probe_accuracy",
         "probe_accuracy_input",
+        "f1",
+        "absorption",
+        "sparse_probe_accuracy",
     }
     assert reported | {"firing_frequency"} == set(metrics.METRIC_LATEX)
     assert reported < set(
         EvalMetrics(
             mse=0, fve=0, l0=0, dead_fraction=0, dense_fraction=0, gamma=0, norm_ratio=0
-        ).to_dict()
+        ).to_json()
     )

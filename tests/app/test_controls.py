@@ -45,9 +45,13 @@ DATA_DEFAULTS: dict[str, Any] = {
     "mean_active": SYNTHETIC.firing_probability * SYNTHETIC.n_features,
     "magnitude": SYNTHETIC.magnitude,
     "noise": SYNTHETIC.noise,
+    "zipf": SYNTHETIC.zipf,
+    "correlation": SYNTHETIC.correlation,
+    "hierarchy": SYNTHETIC.hierarchy,
 }
 # Controls whose start is the Train page's own choice, or stands for load_dataset's None.
 UI_DEFAULTS: dict[str, Any] = {
+    "tl0": 0,  # SAEConfig.target_l0 None: the control's "off"
     "src": "digits",
     "cap": 10_000,
     "dl": False,
@@ -236,7 +240,7 @@ def test_the_train_page_draws_each_control_from_its_declaration() -> None:
     at = open_app(TRAIN_PAGE)
     _drawn(at, ["src", "pre", "tf", "ss", *MODEL, *ADVANCED])  # digits, L1
     set_widgets(at, train_source="synthetic", train_method="kl").run()
-    _drawn(at, ["nf", "din", "act", "noise", "ns", "dseed", "mag", "rho"])
+    _drawn(at, ["nf", "din", "act", "noise", "ns", "dseed", "mag", "zipf", "corr", "hier", "rho"])
     set_widgets(at, train_source="patches", train_method="topk").run()
     _drawn(at, ["ps", "wh", "np", "k"])
     set_widgets(at, train_whitening="zca").run()

@@ -160,6 +160,18 @@ def test_a_set_up_becomes_link_values_and_names_what_no_control_holds() -> None:
     assert (mnist["src"], mnist["mdir"], mnist["cap"]) == ("mnist", "/data/m", "2000")
 
 
+def test_a_target_l0_and_a_bandwidth_become_link_values_or_are_named() -> None:
+    from sae_core.config import SAEConfig, TrainConfig
+    from sae_core.ui.adopt import setup_query
+    from sae_core.ui.state import make_choice
+
+    sae = SAEConfig(d_in=32, method="jumprelu", target_l0=6, jumprelu_bandwidth=0.01)
+    query, missing = setup_query(make_choice("synthetic"), sae, TrainConfig())
+    assert query["tl0"] == "6" and missing == ["jumprelu_bandwidth=0.01"]
+    query, _ = setup_query(make_choice("synthetic"), sae.replace(target_l0=None), TrainConfig())
+    assert query["tl0"] == "0"  # the control's "off"
+
+
 def test_equal_data_spelled_two_ways_is_one_choice() -> None:
     from sae_core.ui.state import make_choice
 

@@ -68,6 +68,15 @@ def test_every_method_trains_from_the_page(method):
         assert current.metrics.l0 <= 4 + 1e-9
 
 
+def test_jumprelu_trains_toward_the_target_l0_set_beside_lambda():
+    at = trained_app(train_method="jumprelu", train_target_l0=6, train_epochs=1, train_d_sae=32)
+    assert at.number_input(key="train_target_l0").value == 6
+    current = app_state(at).current
+    assert current.sae_config.target_l0 == 6.0
+    set_widgets(at, train_method="l1").run()  # a method that does not read it: not drawn
+    assert not [w for w in at.number_input if w.key == "train_target_l0"]
+
+
 def test_patches_source_trains_with_zca_whitening():
     at = trained_app(
         train_source="patches",

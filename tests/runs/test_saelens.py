@@ -28,7 +28,17 @@ from sae_core.runs.saelens import (
 from tests.helpers.models import random_model
 
 torch.set_num_threads(1)
-RELU_CASES = [("none", False), ("l1", False), ("l2", False), ("topk", False), ("l1", True)]
+RELU_CASES = [
+    ("none", False),
+    ("l1", False),
+    ("l2", False),
+    ("topk", False),
+    ("l1", True),
+    ("jumprelu", False),
+    ("jumprelu", True),
+    ("batchtopk", False),
+]
+SOURCE_METHOD = {"standard": "l1", "topk": "topk", "jumprelu": "jumprelu"}
 
 
 def sample_x(n: int = 30, d_in: int = 6) -> torch.Tensor:
@@ -37,7 +47,8 @@ def sample_x(n: int = 30, d_in: int = 6) -> torch.Tensor:
 
 def saelens_encode_oracle(cfg: dict, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """SAELens 6 encode written independently in numpy: pre = (x − b_dec·apply) W_enc + b_enc, then
-    ReLU (standard) or top-k of the pre-activations followed by ReLU (topk)."""
+    ReLU (standard), top-k of the pre-activations followed by ReLU (topk), or
+    pre·1[pre > threshold] (jumprelu)."""
     x_in = x - weights["b_dec"] * float(cfg["apply_b_dec_to_input"])
     pre = x_in @ weights["W_enc"] + weights["b_enc"]
     if cfg["architecture"] == "topk":
@@ -45,6 +56,8 @@ def saelens_encode_oracle(cfg: dict, weights: dict[str, np.ndarray], x: np.ndarr
         mask = np.zeros_like(pre, dtype=bool)
         np.put_along_axis(mask, keep, True, axis=1)
         pre = np.where(mask, pre, 0.0)
+    if cfg["architecture"] == "jumprelu":
+        return pre * (pre > weights["threshold"])
     return np.maximum(pre, 0.0)
 
 
@@ -106,6 +119,31 @@ def test_load_saelens_round_trip_encodes_identically(
         assert torch.equal(back(x), model(x))
 
 
+@pytest.mark.parametrize("method", ["jumprelu", "batchtopk"])
+def test_threshold_methods_export_as_jumprelu_with_a_threshold_per_latent(
+    tmp_path: Path, method: str
+) -> None:
+    model = random_model(method)
+    out = export_saelens(model, tmp_path)
+    cfg = json.loads((out / SAELENS_CFG_FILE).read_text())
+    assert cfg["architecture"] == "jumprelu" and "k" not in cfg
+    weights = load_file(out / SAELENS_WEIGHTS_FILE)
+    assert set(weights) == {"W_enc", "W_dec", "b_enc", "b_dec", "threshold"}
+    assert weights["threshold"].shape == (5,)
+
+
+def test_an_untrained_batchtopk_threshold_exports_as_zero_and_encodes_alike(
+    tmp_path: Path,
+) -> None:
+    model = random_model("batchtopk")
+    model.threshold.fill_(-1.0)  # before its first batch: every ReLU output passes
+    out = export_saelens(model, tmp_path)
+    assert torch.equal(load_file(out / SAELENS_WEIGHTS_FILE)["threshold"], torch.zeros(5))
+    x = sample_x()
+    with torch.no_grad():
+        torch.testing.assert_close(load_saelens(out).encode(x), model.encode(x), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("method", ["kl", "contractive"])
 def test_sigmoid_methods_are_refused_and_nothing_is_written(tmp_path: Path, method: str) -> None:
     with pytest.raises(RunError, match="sigmoid encoder, which SAELens has no architecture"):
@@ -157,17 +195,17 @@ def _write_plain_saelens(folder: Path, cfg: dict, model: SparseAutoencoder) -> N
 
 
 @pytest.mark.parametrize("apply_b_dec", [True, False])
-@pytest.mark.parametrize("architecture", ["standard", "topk"])
+@pytest.mark.parametrize("architecture", ["standard", "topk", "jumprelu"])
 def test_load_saelens_reads_a_plain_saelens_sae(
     tmp_path: Path, architecture: str, apply_b_dec: bool
 ) -> None:
-    source = random_model("topk" if architecture == "topk" else "l1")
+    source = random_model(SOURCE_METHOD[architecture])
     cfg = {"architecture": architecture, "d_in": 6, "d_sae": 5, "dtype": "float32",
            "apply_b_dec_to_input": apply_b_dec, "normalize_activations": "none", "k": 2,
            "metadata": {"sae_lens_version": "6.5.0"}}  # fmt: skip
     _write_plain_saelens(tmp_path, cfg, source)
     loaded = load_saelens(tmp_path)
-    assert loaded.cfg.method == ("topk" if architecture == "topk" else "l1")
+    assert loaded.cfg.method == SOURCE_METHOD[architecture]
     weights = {k: v.double().numpy() for k, v in source.weights().items()}
     x = sample_x()
     expected = saelens_encode_oracle(cfg, weights, x.double().numpy())
@@ -178,7 +216,7 @@ def test_load_saelens_reads_a_plain_saelens_sae(
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"architecture": "jumprelu"}, "architecture 'jumprelu' is not supported"),
+        ({"architecture": "gated"}, "architecture 'gated' is not supported"),
         ({"normalize_activations": "layer_norm"}, "normalize_activations='layer_norm'"),
         ({"d_sae": 9}, r"shape \[6, 5\] but the config says \[6, 9\]"),
     ],

@@ -11,6 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from sae_core.analysis.metrics import METRIC_LATEX, EvalMetrics
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.training.fit import train
@@ -81,3 +82,21 @@ def test_uploading_constant_data_warns_before_training() -> None:
     at.get_by_key("train_upload").set_value(("ok.csv", b"1,2,3,4\n4,3,2,1\n" * 50, "text/csv"))
     at.run()
     assert not any("zero variance" in w.value for w in at.warning)
+
+
+def test_sparse_probes_f1_and_absorption_get_rows_only_where_they_apply() -> None:
+    base = {"mse": 1.0, "fve": 0.5, "l0": 2.0, "dead_fraction": 0.0, "dense_fraction": 0.0}
+    bare = EvalMetrics(**base, gamma=1.0, norm_ratio=1.0)
+    assert not {"f1", "absorption", "sparse_probe_accuracy"} & {r.key for r in metric_rows(bare)}
+    full = EvalMetrics(
+        **base,
+        gamma=1.0,
+        norm_ratio=1.0,
+        f1=0.75,
+        absorption=0.125,
+        sparse_probe_accuracy={5: 0.9, 1: 0.7, 2: 0.8},
+    )
+    rows = {r.key: r for r in metric_rows(full)}
+    assert rows["sparse_probe_accuracy"].value == "k=1 70.0% · k=2 80.0% · k=5 90.0%"
+    assert rows["f1"].value == "0.750" and rows["absorption"].value == "12.5%"
+    assert all(key in METRIC_LATEX for key in rows)

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from sae_core.app.controls.spec import Control, declare, option_text
+from sae_core.app.controls.synthetic import structure_controls
 from sae_core.data import SOURCES
 from sae_core.data.mnist.folder import ENV_FOLDERS
 from sae_core.data.patches import WHITENINGS
@@ -261,6 +262,7 @@ def data_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             help="A firing feature's coefficient: uniform on (0, 1], exponential (mean 1) or 1.",
             when=synthetic,
         ),
+        *structure_controls(c, synthetic),  # zipf, corr, hier
         c(
             name="tf",
             key="train_test_fraction",

@@ -1,4 +1,5 @@
-"""The Train page's model and training controls: method, λ, k, ρ, d_sae, schedule, advanced.
+"""The Train page's model and training controls: method, λ, target L0, k, ρ, d_sae, schedule,
+advanced.
 
 Which methods there are, and which of λ, k and ρ each reads, come from :mod:`sae_core.methods`
 when the controls are built, so a method registered at run time is in the select and the link.
@@ -64,6 +65,22 @@ def model_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             help=LAM_STEPS,  # the form puts the method's own λ help first
             group="lam",
             when=_uses("lam"),
+        ),
+        c(
+            name="tl0",
+            key="train_target_l0",
+            sets="sae.target_l0",
+            kind="int",
+            widget="number_input",
+            label="Target L0 (0 = off: λ weights L0 itself)",
+            lo=0,
+            hi=K_MAX,
+            step=1,
+            off=0,
+            help="A target mean number of active latents: λ then weights the pull "
+            "(L0/target − 1)² toward it (SAELens's target-L0 option).",
+            group="lam",
+            when=_uses("target_l0"),
         ),
         c(
             name="k",

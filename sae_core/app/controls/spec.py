@@ -43,7 +43,9 @@ class Control:
     ``choices``, ``lo``/``hi``, ``decimals`` and ``when`` are its link format (:class:`Field`):
     ``when = (other, values)`` means it applies only while control ``other`` holds one of
     ``values``. ``step`` and ``option_labels`` (each choice as shown) are the widget's.
-    ``group``: the teacher-mode group that hides it (None: never hidden).
+    ``group``: the teacher-mode group that hides it (None: never hidden). ``off``: the value
+    that stands for the config field's None (Target L0's 0 = unset); None when the field always
+    holds a value.
     """
 
     name: str  # in a link: ?lam=0.1
@@ -62,6 +64,7 @@ class Control:
     help: str | None = None
     group: str | None = None
     when: tuple[str, tuple[Any, ...]] | None = None
+    off: Any = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -95,6 +98,14 @@ class Control:
             decimals=self.decimals,
             when=self.when,
         )
+
+    def to_config(self, value: Any) -> Any:
+        """The config field's value for the control's ``value`` (None where it is ``off``)."""
+        return None if self.off is not None and value == self.off else value
+
+    def from_config(self, value: Any) -> Any:
+        """The control's value for the config field's ``value`` (``off`` for None)."""
+        return self.off if value is None else value
 
     def applies(self, value: Any) -> bool:
         """Whether it applies while its ``when`` control holds ``value`` (always without one)."""
@@ -131,7 +142,8 @@ def config_defaults() -> dict[str, Any]:
 def declare(defaults: Mapping[str, Any], **attributes: Any) -> Control:
     """A :class:`Control`; without a ``default``, the default of the field it ``sets``."""
     if "default" not in attributes:
-        attributes["default"] = defaults[attributes["sets"]]
+        default = defaults[attributes["sets"]]
+        attributes["default"] = attributes.get("off") if default is None else default
     return Control(**attributes)
 
 

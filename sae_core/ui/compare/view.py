@@ -28,7 +28,7 @@ from sae_core.ui.views import sparsity_knob
 def describe_base(base: SweepBase, from_current: bool) -> str:
     cfg, tc = base.sae_config, base.train_config
     origin = "the current model" if from_current else "default settings (no model yet)"
-    knob = sparsity_knob(cfg.method, cfg.lam, cfg.k)
+    knob = sparsity_knob(cfg.method, cfg.lam, cfg.k, cfg.target_l0)
     return (
         f"Starts from {origin}: **{base.data.label}** · `{cfg.method}` · {knob} · "
         f"d_sae = {cfg.d_sae} · batch {tc.batch_size} · lr {tc.lr:g} · seed {tc.seed}"
