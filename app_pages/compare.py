@@ -7,6 +7,7 @@ import streamlit as st
 from sae_core.app.pages import page_path
 from sae_core.figures import make_frontier_figure
 from sae_core.ui.charts import chart
+from sae_core.ui.compare.race import render_race, show_calibration
 from sae_core.ui.compare.runs import (
     confirm_delete,
     download_bytes,
@@ -21,6 +22,7 @@ from sae_core.ui.compare.runs import (
     show_broken,
     show_flash,
 )
+from sae_core.ui.compare.saelens_load import render_saelens_load
 from sae_core.ui.compare.side import pick_two, show_atoms, show_metrics
 from sae_core.ui.compare.sweep import sweep_base
 from sae_core.ui.compare.view import render_sweep, show_sweep_figures
@@ -41,10 +43,17 @@ if state.current is None and not state.session_runs and saved.runs.empty:
     st.page_link(page_path("train"), label="Go to Train", icon=":material/model_training:")
 
 st.header("Sweep")
+base = None
 with user_errors("Preparing the sweep"):
     base = sweep_base(state)
     render_sweep(state, base)
 show_sweep_figures()
+
+st.header("Method race")
+if base is not None:
+    with user_errors("Preparing the race"):
+        render_race(state, base)
+render_saelens_load(state)
 
 table = runs_table(state, saved.runs)
 st.header("Frontier")
@@ -52,6 +61,8 @@ if table.empty:
     st.caption("Every trained, swept and saved run will appear here as a point.")
 else:
     chart(make_frontier_figure(table), "cmp_frontier", width="stretch")
+    st.subheader("λ → L0 calibration")
+    show_calibration(table)
 
 st.header("Runs")
 if table.empty:

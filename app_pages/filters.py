@@ -6,12 +6,14 @@ import numpy as np
 import streamlit as st
 
 from sae_core.analysis.latents import page_count, sort_latent_table
+from sae_core.analysis.prefixes import model_prefixes
 from sae_core.app.controls import ATOMS_PER_PAGE as PER_PAGE
 from sae_core.figures import make_atom_grid_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.latent_view import render_latent
+from sae_core.ui.metrics_panel import render_prefix_fve
 from sae_core.ui.page_controls import draw_page_control
 from sae_core.ui.state import get_state
 from sae_core.ui.views import model_caption, newly_selected_row, require_current
@@ -21,6 +23,7 @@ current = require_current(get_state(), "filters")
 model_caption(current)
 d_sae = current.sae_config.d_sae
 freq = model_cache.frequency(current)
+prefixes = model_prefixes(current.model)  # Matryoshka: atoms come coarse to fine
 
 st.subheader("Atoms")
 c1, c2, c3 = st.columns(3)
@@ -30,6 +33,13 @@ n_pages = page_count(d_sae, PER_PAGE)
 page = draw_page_control(
     "filt_page", c3, max_value=n_pages, help=f"{n_pages} page(s) of {PER_PAGE} atoms"
 )
+if prefixes is not None:
+    st.caption(
+        f"Matryoshka: latents 0…{prefixes[0] - 1} form the first prefix, then up to "
+        f"{', '.join(str(m) for m in prefixes[1:])}: order by index to read the atoms coarse to "
+        "fine (each title names its prefix, ≤m)."
+    )
+    render_prefix_fve(current)
 with user_errors("Drawing the atoms"):
     # building 64 subplots takes ~0.3 s: keep each drawn page on the model for page switches
     atoms_figure = current.cached(
@@ -44,6 +54,7 @@ with user_errors("Drawing the atoms"):
             d_sae=d_sae,
             max_atoms=PER_PAGE,
             title=f"{weights.capitalize()} atoms",
+            prefixes=prefixes if order == "index" else None,
         ),
     )
     chart(atoms_figure, "filt_atoms")

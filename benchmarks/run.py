@@ -21,7 +21,17 @@ from benchmarks.common import FAIL, Row, format_table, machine_info
 BenchFn = Callable[[bool], list[Row]]
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MARKDOWN = ROOT / "docs" / "benchmarks.md"
-NAMES: tuple[str, ...] = ("digits", "mnist", "sweep", "sklearn", "app", "threads", "gpu", "memory")
+NAMES: tuple[str, ...] = (
+    "digits",
+    "mnist",
+    "sweep",
+    "sklearn",
+    "app",
+    "threads",
+    "gpu",
+    "memory",
+    "scenarios",
+)
 
 
 def registry() -> dict[str, BenchFn]:
@@ -31,6 +41,7 @@ def registry() -> dict[str, BenchFn]:
         gpu,
         memory,
         mnist_step,
+        scenarios,
         sklearn_compare,
         sweep,
         threads,
@@ -45,6 +56,7 @@ def registry() -> dict[str, BenchFn]:
         "threads": threads.run,
         "gpu": gpu.run,
         "memory": memory.run,
+        "scenarios": scenarios.run,
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import asdict, dataclass, fields, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -73,8 +74,10 @@ class SAEConfig:
     lam: float = 0.1  # L1 on digits in [0, 1]: FVE ≈ 0.94 at L0 ≈ 40 of 128 in 20 epochs
     k: int = 8  # TopK only: latents kept per sample, so L0 ≤ k exactly
     rho: float = 0.05  # KL only: target mean activation (UFLDL uses 0.01–0.1)
-    # Methods with the target_l0 knob (JumpReLU): None = the penalty is λ·L0; a number = the
-    # quadratic pull λ·(L0/target − 1)² toward that mean number of active latents (SAELens).
+    # A target mean number of active latents, met as methods.Method.target_l0_via says: JumpReLU
+    # (the target_l0 knob) pulls λ·(L0/target − 1)² toward it (SAELens); the TopK family sets
+    # k = round(target) (below); λ methods (L1, L2, KL…) get a λ controller during training.
+    # None = off (JumpReLU's penalty is then λ·L0).
     target_l0: float | None = None
     # JumpReLU's straight-through bandwidth ε (rectangle kernel): θ learns from pre-activations
     # within ε/2 of it (methods.JUMPRELU_BANDWIDTH says why this default).
@@ -84,6 +87,13 @@ class SAEConfig:
     unit_norm_decoder: bool = False  # renormalise decoder rows after every step
     init_encoder_from_decoder: bool = True  # W_enc starts as W_decᵀ (SAELens / Anthropic)
     init_b_dec_from_mean: bool = True  # b_dec starts at the training-data mean
+    # L1-penalty methods only: R = Σ_j f_j ‖W_dec[j]‖ (SAELens's standard SAE), so shrinking f
+    # while growing W_dec no longer pays; no unit-norm constraint, and decoder rows start at norm
+    # 0.1 with W_enc = W_decᵀ (model.DECODER_NORM_INIT)
+    decoder_norm_penalty: bool = False
+    # Matryoshka only: nested prefix sizes m_1 < … < m_P = d_sae, each reconstructing alone;
+    # None = d_sae/8, d_sae/4, d_sae/2, d_sae (methods.matryoshka_prefixes)
+    matryoshka_prefixes: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         _plain_numbers(self)
@@ -109,6 +119,10 @@ class SAEConfig:
         )
         _check(_is_int(self.k) and self.k >= 1, "k", self.k, "k must be a positive integer")
         method = methods.get(self.method)
+        if method.target_l0_via == "k" and _is_finite_number(self.target_l0):
+            # the TopK family meets a target L0 through k; normalised here so that the form,
+            # the CLI, links and the method race all get the same k for the same target
+            object.__setattr__(self, "k", max(1, round(self.target_l0)))  # type: ignore[arg-type]
         if method.uses_k:
             _check(
                 self.k <= self.d_sae,
@@ -147,6 +161,7 @@ class SAEConfig:
             "unit_norm_decoder",
             "init_encoder_from_decoder",
             "init_b_dec_from_mean",
+            "decoder_norm_penalty",
         ):
             _check(
                 isinstance(getattr(self, name), bool),
@@ -154,6 +169,17 @@ class SAEConfig:
                 getattr(self, name),
                 "must be true or false",
             )
+
+        if self.decoder_norm_penalty:
+            _check_decoder_norm_penalty(self, method)
+        if self.matryoshka_prefixes is not None:
+            _check_prefixes(self)
+
+    @property
+    def unit_norm_atoms(self) -> bool:
+        """Whether decoder rows are kept at unit norm: asked for, or the method's own rule
+        (Gated: ``Method.unit_norm_decoder``)."""
+        return self.unit_norm_decoder or methods.get(self.method).unit_norm_decoder
 
     @property
     def activation(self) -> str:
@@ -170,6 +196,45 @@ class SAEConfig:
 
     def replace(self, **changes: Any) -> SAEConfig:
         return replace(self, **changes)
+
+
+def _check_decoder_norm_penalty(cfg: SAEConfig, method: methods.Method) -> None:
+    """The decoder-norm-scaled penalty: an L1 method, and no unit-norm decoder."""
+    l1 = [m.name for m in methods.all_methods() if m.l1_penalty]
+    _check(
+        method.l1_penalty,
+        "decoder_norm_penalty",
+        True,
+        f"scaling the penalty by decoder norms needs an L1 penalty (method {_or(l1)}), "
+        f"not {method.title}: turn it off or change the method",
+    )
+    _check(
+        not cfg.unit_norm_decoder,
+        "decoder_norm_penalty",
+        True,
+        "it does not go with unit_norm_decoder: with unit-norm atoms every ‖W_dec[j]‖ is 1 and "
+        "the scaling does nothing; turn one of them off",
+    )
+
+
+def _check_prefixes(cfg: SAEConfig) -> None:
+    """Matryoshka prefixes: integers 1 ≤ m_1 < … < m_P = d_sae (a JSON list or "16,32,64,128"
+    text becomes a tuple; empty text is None)."""
+    raw: Any = cfg.matryoshka_prefixes
+    if isinstance(raw, str):  # "16,32,64,128", as the Train form and links write it
+        if not raw.strip():
+            object.__setattr__(cfg, "matryoshka_prefixes", None)
+            return
+        parts = [p.strip() for p in raw.split(",")]
+        raw = [int(p) if p.lstrip("-").isdigit() else p for p in parts]
+    ok = isinstance(raw, (list, tuple)) and len(raw) > 0 and all(_is_int(m) for m in raw)
+    fix = f"give increasing integers ending at d_sae={cfg.d_sae}, e.g. 16,32,64,{cfg.d_sae}"
+    _check(ok, "matryoshka_prefixes", raw, fix)
+    prefixes = tuple(int(m) for m in raw)
+    increasing = all(a < b for a, b in pairwise(prefixes))
+    _check(increasing and prefixes[0] >= 1, "matryoshka_prefixes", raw, fix)
+    _check(prefixes[-1] == cfg.d_sae, "matryoshka_prefixes", raw, fix)
+    object.__setattr__(cfg, "matryoshka_prefixes", prefixes)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,6 @@
-r"""The encoders and losses of the threshold SAEs: JumpReLU and BatchTopK (SAE_NOTES.md, "The
-field's current SAEs"). The method registry (:mod:`sae_core.methods`) points at these.
+r"""The encoders and losses of the field's current SAEs: JumpReLU, BatchTopK, Matryoshka and Gated
+(SAE_NOTES.md, "The field's current SAEs"). The method registry (:mod:`sae_core.methods`) points
+at these.
 
 JumpReLU (Rajamanoharan et al. 2024): ``f_j = z_j · H(z_j − θ_j)`` with a learned θ_j > 0. The step
 H has zero gradient almost everywhere, so θ learns through straight-through pseudo-derivatives
@@ -13,12 +14,37 @@ BatchTopK (Bussmann et al. 2024): in training keep the k·B largest ReLU activat
 batch; at inference ``f = z · 1[z > θ]`` with one threshold θ, the running mean of the smallest
 kept activation (dictionary_learning), stored per latent (all equal) so it exports as a JumpReLU.
 
+Matryoshka BatchTopK (Bussmann et al. 2025; SAELens ``matryoshka_batchtopk``): BatchTopK codes.
+With prefix sizes m_1 < m_2 < … < m_P = d_sae (``methods.matryoshka_prefixes``), the first m
+latents alone decode to ``x̂_{≤m} = f[:m] W_dec[:m] + b_dec``, and training minimises
+
+    L = (1/P) Σ_p ‖x − x̂_{≤m_p}‖²
+
+the *mean* over prefixes (SAE_NOTES writes the sum; the mean keeps the loss on the scale of one
+reconstruction, so the learning rate and the loss curve compare with BatchTopK's; the gradient's
+direction is the same). Every prefix must reconstruct on its own, so early latents take the
+coarse, frequent directions and later ones refine them. No λ: k sets the sparsity.
+
+Gated (Rajamanoharan et al. 2024; SAELens ``gated``): two paths share one matrix, W_gate = our
+W_enc (and b_gate = our b_enc):
+
+    π = W_gateᵀ (x − b_dec) + b_gate                       (the gate: which latents fire)
+    μ = (exp(r_mag) ⊙ W_gate)ᵀ (x − b_dec) + b_mag          (the magnitude: how much)
+    f = 1[π > 0] ⊙ ReLU(μ)
+
+The step 1[π > 0] has no gradient, so the gate learns from its own two terms:
+
+    L = ‖x − x̂(f)‖² + λ Σ_j ReLU(π_j) ‖W_dec[j]‖ + ‖x − (ReLU(π) W_dec + b_dec)|frozen‖²
+
+where "frozen" means W_dec and b_dec are detached in that last term (only the encoder learns from
+it). Since μ = exp(r_mag)·(π − b_gate) + b_mag, the magnitude path is computed from π.
+
 All functions take any number of leading model dimensions ``...`` (a stacked sweep).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -144,3 +170,64 @@ def keep_thresholds_positive(params: Mapping[str, Tensor], latents: Tensor, cfg:
 
 
 MIN_THRESHOLD = 1e-6
+
+
+# --- Matryoshka: the nested reconstruction loss
+
+
+def prefix_reconstructions(
+    latents: Tensor, W_dec: Tensor, b_dec: Tensor, prefixes: Sequence[int]
+) -> list[Tensor]:
+    """x̂_{≤m} for each prefix m: latents [..., B, d_sae], W_dec [..., d_sae, d_in], b_dec
+    [..., d_in] -> P tensors [..., B, d_in] (the last is the full reconstruction)."""
+    out: list[Tensor] = []
+    acc = b_dec.unsqueeze(-2)
+    start = 0
+    for end in prefixes:  # each block's contribution added once: P matmuls in all
+        acc = acc + latents[..., start:end] @ W_dec[..., start:end, :]
+        out.append(acc)
+        start = end
+    return out
+
+
+def prefix_errors(
+    x: Tensor, latents: Tensor, W_dec: Tensor, b_dec: Tensor, prefixes: Sequence[int]
+) -> Tensor:
+    """‖x − x̂_{≤m}‖² per prefix, batch mean: -> [P, ...]. Training minimises its mean over P."""
+    parts = prefix_reconstructions(latents, W_dec, b_dec, prefixes)
+    return torch.stack([(x_hat - x).square().sum(-1).mean(-1) for x_hat in parts])
+
+
+# --- Gated: encoder, penalty and the frozen-decoder gate loss
+
+
+def gated_encoder(
+    pre_acts: Tensor, params: Mapping[str, Tensor], cfg: Any, training: bool
+) -> Tensor:
+    """π [..., B, d_sae] (our pre-activations) -> f = 1[π > 0] ⊙ ReLU(μ) [..., B, d_sae].
+
+    params: ``b_enc`` (b_gate), ``r_mag`` and ``b_mag``, each [..., d_sae].
+    """
+    b_gate = params["b_enc"].unsqueeze(-2)
+    scale = params["r_mag"].exp().unsqueeze(-2)
+    magnitude = scale * (pre_acts - b_gate) + params["b_mag"].unsqueeze(-2)
+    return (pre_acts > 0).to(pre_acts.dtype) * torch.relu(magnitude)
+
+
+def gated_penalty(pre_acts: Tensor, W_dec: Tensor) -> Tensor:
+    """R = Σ_j ReLU(π_j) ‖W_dec[j]‖, batch mean: π [..., B, d_sae], W_dec [..., d_sae, d_in] ->
+    [...]."""
+    norms = W_dec.norm(dim=-1).unsqueeze(-2)  # [..., 1, d_sae]
+    return (torch.relu(pre_acts) * norms).sum(-1).mean(-1)
+
+
+def gated_recon_loss(
+    x: Tensor, x_hat: Tensor, pre_acts: Tensor, W_dec: Tensor, b_dec: Tensor
+) -> Tensor:
+    """‖x − x̂‖² + ‖x − x̂_frozen(ReLU(π))‖² (W_dec, b_dec detached), batch means: -> [...].
+
+    x, x_hat [..., B, d_in]; π [..., B, d_sae]; W_dec [..., d_sae, d_in]; b_dec [..., d_in].
+    """
+    plain = (x_hat - x).square().sum(-1).mean(-1)
+    via_gate = torch.relu(pre_acts) @ W_dec.detach() + b_dec.detach().unsqueeze(-2)
+    return plain + (via_gate - x).square().sum(-1).mean(-1)

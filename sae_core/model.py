@@ -23,6 +23,9 @@ from sae_core.config import SAEConfig
 from sae_core.errors import RunError
 
 WEIGHT_NAMES: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
+# Decoder rows' starting norm with a decoder-norm-scaled penalty (SAELens's standard SAE starts
+# small, 0.1, so atoms grow to the scale the penalty and reconstruction agree on).
+DECODER_NORM_INIT = 0.1
 """The four weights every model has; a method may add per-latent ones (:func:`weight_names`)."""
 
 
@@ -45,7 +48,8 @@ def activate(
 ) -> Tensor:
     """Apply the method's activation: [..., B, d_sae] -> latents [..., B, d_sae].
 
-    ``params``: the method's extra parameters {name: [..., d_sae]} (its encoder reads them);
+    ``params``: the method's extra parameters and ``b_enc`` {name: [..., d_sae]} (its encoder
+    reads them);
     ``training``: the encoder runs inside a training step (BatchTopK then keeps the k·B largest
     of the batch, else applies its threshold).
     """
@@ -88,9 +92,11 @@ def init_weights(
     """
     bound = 1.0 / math.sqrt(cfg.d_in)
     W_dec = (torch.rand(cfg.d_sae, cfg.d_in, generator=generator) * 2 - 1) * bound
-    if cfg.unit_norm_decoder:
+    if cfg.unit_norm_atoms:
         normalize_decoder_(W_dec)
-    if cfg.init_encoder_from_decoder or cfg.tied:
+    if cfg.decoder_norm_penalty:  # SAELens's standard SAE: small atoms, encoder = decoderᵀ
+        normalize_decoder_(W_dec).mul_(DECODER_NORM_INIT)
+    if cfg.init_encoder_from_decoder or cfg.tied or cfg.decoder_norm_penalty:
         W_enc = W_dec.t().clone()
     else:
         W_enc = (torch.rand(cfg.d_in, cfg.d_sae, generator=generator) * 2 - 1) * bound
@@ -152,7 +158,8 @@ class SparseAutoencoder(nn.Module):
 
     def encode(self, x: Tensor) -> Tensor:
         """x: [B, d_in] -> latents f [B, d_sae]."""
-        return activate(self.pre_acts(x), self.cfg, self.extra_params())
+        params = {**self.extra_params(), "b_enc": self.b_enc}  # Gated's magnitude path reads b_enc
+        return activate(self.pre_acts(x), self.cfg, params)
 
     def decode(self, latents: Tensor) -> Tensor:
         """latents: [B, d_sae] -> x_hat [B, d_in]."""

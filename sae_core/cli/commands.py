@@ -8,7 +8,10 @@ Bad arguments or data exit with status 2 and one line on stderr, never a traceba
   ``metrics`` holds every field of ``EvalMetrics`` plus ``fvu``, null where it does not apply
   (``f1`` without synthetic ground truth, ``absorption`` without a feature hierarchy, the probes
   without labels); ``sparse_probe_accuracy`` is ``{"1": acc, "2": acc, "5": acc}`` (k latents
-  per class) or null;
+  per class) or null; ``l0_train`` (the last training L0) and ``l0_inference`` (the held-out
+  L0) where the method's inference encoder differs from its training one (BatchTopK), else null;
+- ``eval --saelens DIR_OR_ZIP --data FILE``: as eval, with ``train``, ``train_seconds``,
+  ``steps`` and ``run_dir`` null and ``saelens`` the SAE's path;
 - sweep: ``{config: {sae, train, data, lams, hidden, seeds}, runs: [...], train_seconds,
   seconds}``, one run object per trained model with ``lam``, ``d_sae``, ``seed``, ``method``,
   ``steps`` and every metric key of train's ``metrics`` (``SWEEP_JSON_HELP``). ``train_seconds``
@@ -25,10 +28,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sae_core.cli.options import configs, data_options, load_data, print_metrics
+from sae_core.cli.options import configs, data_options, l0_fields, load_data, print_metrics
 from sae_core.cli.parser import build_parser
 from sae_core.cli.sweep import cmd_sweep
-from sae_core.errors import SAEExplorerError
+from sae_core.errors import ConfigError, SAEExplorerError
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
     pass
@@ -74,7 +77,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     payload = {
         "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
-        "metrics": result.metrics.to_json(),
+        "metrics": {
+            **result.metrics.to_json(),
+            **l0_fields(sae.method, result.history, result.metrics.l0),
+        },
         "train_seconds": result.train_seconds,
         "steps": result.steps,
         "run_dir": None if run_dir is None else str(run_dir),
@@ -98,6 +104,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from sae_core.analysis.metrics import evaluate
     from sae_core.runs import check_run_compatible, load_run
 
+    if args.saelens is not None or args.run_dir is None:
+        return _eval_saelens(args)
     run = load_run(Path(args.run_dir))
     dataset = _run_data(args, run)
     check_run_compatible(run, dataset.d_in)
@@ -112,7 +120,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         "train": run.train_config.to_dict(),
                         "data": dataset.name,
                     },
-                    "metrics": evaluated.to_json(),
+                    "metrics": {
+                        **evaluated.to_json(),
+                        **l0_fields(run.sae_config.method, run.history, evaluated.l0),
+                    },
                     "train_seconds": run.train_seconds,
                     "steps": int(run.history["step"].max()) if len(run.history) else 0,
                     "run_dir": str(run.path),
@@ -121,6 +132,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     else:
         print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
+    return 0
+
+
+def _eval_saelens(args: argparse.Namespace) -> int:
+    """``eval --saelens DIR_OR_ZIP --data FILE``: a SAELens SAE on activations, as ``eval RUN``."""
+    from sae_core.analysis.metrics import evaluate
+    from sae_core.runs.saelens_import import check_saelens_width, read_saelens
+
+    if args.run_dir is not None or args.saelens is None:
+        raise ConfigError(
+            "eval: give a run folder, or --saelens DIR_OR_ZIP with --data FILE (not both)"
+        )
+    if not args.data:
+        raise ConfigError("eval --saelens needs --data FILE: activations (.npy/.npz) of its d_in")
+    model = read_saelens(args.saelens)
+    dataset = load_data(args, args.data)
+    check_saelens_width(model, dataset.d_in, dataset.name)
+    evaluated = evaluate(model, dataset)
+    if not args.json:
+        print_metrics(f"{args.saelens} on {dataset.name} (held-out split):", evaluated.to_dict())
+        return 0
+    payload = {
+        "config": {"sae": model.cfg.to_dict(), "train": None, "data": dataset.name},
+        "metrics": {**evaluated.to_json(), **l0_fields(model.cfg.method, None, evaluated.l0)},
+        "train_seconds": None,
+        "steps": None,
+        "run_dir": None,
+        "saelens": str(args.saelens),
+    }
+    print(json.dumps(payload))
     return 0
 
 
@@ -153,6 +194,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         dataset_path=run.data_name,
         preprocessing=preprocessing,
+        metrics=run.metrics,
     )
     print(f"exported {args.run_dir} in the SAELens layout to {out}{note}")
     return 0

@@ -45,6 +45,10 @@ def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+def _reads(method: str, knob: str) -> bool:
+    return knob in methods.get(method).knobs
+
+
 def configs(
     args: argparse.Namespace, d_in: int, lam: float, hidden: int
 ) -> tuple[SAEConfig, TrainConfig]:
@@ -56,11 +60,13 @@ def configs(
         k=args.k,
         rho=args.rho,
         # kept only where the method reads it, so a run's config says what shaped it
-        target_l0=args.target_l0 if methods.get(args.method).uses_target_l0 else None,
+        target_l0=args.target_l0 if methods.get(args.method).takes_target_l0 else None,
         jumprelu_bandwidth=args.jumprelu_bandwidth,
         weight_decay=args.weight_decay,
         tied=args.tied,
         unit_norm_decoder=args.unit_norm,
+        decoder_norm_penalty=args.penalty_decoder_norm,
+        matryoshka_prefixes=args.prefixes if _reads(args.method, "matryoshka_prefixes") else None,
     )
     train = TrainConfig(
         epochs=args.epochs,
@@ -83,3 +89,20 @@ def print_metrics(title: str, metrics: dict[str, Any]) -> None:
             print(
                 f"  {key:22s} {value:.4g}" if isinstance(value, float) else f"  {key:22s} {value}"
             )
+
+
+def l0_fields(
+    method: str, history: Any, l0_held_out: float, model: int | None = None
+) -> dict[str, float | None]:
+    """``l0_train`` (the last training L0 in ``history``, None without one) and ``l0_inference``
+    (the held-out L0) where the method's inference encoder differs from its training one
+    (``Method.inference_differs``: BatchTopK); both None otherwise, where one L0 says it all.
+    ``model``: a sweep's model number (its history's ``model`` column)."""
+    if not methods.get(method).inference_differs:
+        return {"l0_train": None, "l0_inference": None}
+    if model is not None and history is not None and "model" in history:
+        history = history[history["model"] == model]
+    train = None
+    if history is not None and "l0" in history and len(history):
+        train = float(history["l0"].iloc[-1])
+    return {"l0_train": train, "l0_inference": float(l0_held_out)}

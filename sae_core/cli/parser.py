@@ -21,7 +21,9 @@ TRAIN_JSON_HELP = (
 SWEEP_JSON_HELP = (
     "print one JSON object: {config: {sae, train, data, lams, hidden, seeds}, runs: [{lam, "
     "d_sae, seed, method, steps, <every metric of train's metrics>}, ...], train_seconds, "
-    "seconds}; no run_dir (sweep saves no runs)"
+    "seconds}; no run_dir (sweep saves no runs). A race (--target-l0): {config: {sae, train, "
+    "data, methods, target_l0s}, runs: [{method, target_l0, l0, fvu, fve, f1, seconds, lam, "
+    "k}, ...], train_seconds, seconds}"
 )
 
 
@@ -51,8 +53,30 @@ def _number_list(cast: Callable[[str], Any], kind: str) -> Callable[[str], list[
     return parse
 
 
+def _method_list(text: str) -> list[str]:
+    """An argparse type for ``"l1,topk"``: registered method names, repeats dropped, in order."""
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in methods.names()]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown method(s) {', '.join(unknown) or text!r}: choose from "
+            f"{', '.join(methods.names())}"
+        )
+    return names
+
+
 _floats = _number_list(float, "number")
 _ints = _number_list(int, "integer")
+
+
+def _prefix_list(text: str) -> tuple[int, ...]:
+    """``"16,32,64,128"`` -> (16, 32, 64, 128), in the order given (SAEConfig checks it)."""
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers"
+        ) from None
 
 
 def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -93,9 +117,24 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
         p.add_argument("--hidden", type=int, default=128, help="d_sae, the number of latents")
     p.add_argument("--k", type=int, default=SAEConfig.k, help=_knob_help("k"))
     p.add_argument("--rho", type=float, default=SAEConfig.rho, help=_knob_help("rho"))
-    p.add_argument(
-        "--target-l0", type=float, default=None, metavar="N", help=_knob_help("target_l0")
-    )
+    target_help = f"{_KNOB_HELP['target_l0']} (any of {', '.join(methods.with_target_l0())})"
+    if lists:
+        p.add_argument(
+            "--target-l0",
+            type=_floats,
+            default=None,
+            metavar="N,N,…",
+            help=f"comma-separated target L0s: a method race ({target_help}); with --methods",
+        )
+        p.add_argument(
+            "--methods",
+            type=_method_list,
+            default=None,
+            metavar="A,B,…",
+            help="race these methods at every --target-l0 (default: --method)",
+        )
+    else:
+        p.add_argument("--target-l0", type=float, default=None, metavar="N", help=target_help)
     p.add_argument(
         "--jumprelu-bandwidth",
         type=float,
@@ -106,6 +145,19 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--tied", action="store_true")
     p.add_argument("--unit-norm", action="store_true", help="unit-norm decoder rows")
+    p.add_argument(
+        "--penalty-decoder-norm",
+        action="store_true",
+        help="L1 scaled by decoder norms, Σ f_j ‖W_dec[j]‖ (SAELens standard; read by "
+        f"{', '.join(m.name for m in methods.all_methods() if m.l1_penalty)}; not with --unit-norm)",
+    )
+    p.add_argument(
+        "--prefixes",
+        type=_prefix_list,
+        default=None,
+        metavar="M1,M2,...",
+        help=_knob_help("matryoshka_prefixes"),
+    )
     tc = TrainConfig()
     p.add_argument("--epochs", type=int, default=tc.epochs)
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides epochs)")
@@ -125,8 +177,11 @@ _KNOB_HELP = {
     "lam": "λ (penalty weight)",
     "k": "latents kept per sample",
     "rho": "target firing rate",
-    "target_l0": "target mean number of active latents, instead of λ's own L0 penalty",
+    "target_l0": "target mean number of active latents: sets k for the TopK family, JumpReLU's "
+    "quadratic target, or a λ controller for λ methods",
     "jumprelu_bandwidth": "straight-through bandwidth ε of the threshold's pseudo-gradient",
+    "matryoshka_prefixes": "nested prefix sizes ending at d_sae, e.g. 16,32,64,128 (default "
+    "d_sae/8, /4, /2, d_sae)",
 }
 
 
@@ -142,7 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(p)
     _add_model(p, lists=False)
     p.add_argument("--out", default=None, help="save the run into this folder")
-    p = sub.add_parser("sweep", help="train a λ × width (× seed) grid, stacked per width")
+    p = sub.add_parser(
+        "sweep",
+        help="train a λ × width (× seed) grid, stacked per width; or, with --target-l0, race "
+        "--methods at the same target L0s",
+    )
     _add_data(p)
     _add_model(p, lists=True)
     p.add_argument(
@@ -150,8 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the results table to this file (checked writable before training)",
     )
-    p = sub.add_parser("eval", help="evaluate a saved run")
-    p.add_argument("run_dir")
+    p = sub.add_parser("eval", help="evaluate a saved run, or a SAELens SAE (--saelens)")
+    p.add_argument("run_dir", nargs="?", default=None)
+    p.add_argument(
+        "--saelens",
+        default=None,
+        metavar="DIR_OR_ZIP",
+        help="evaluate a SAELens SAE (folder or zip with cfg.json + sae_weights.safetensors) "
+        "instead of a run, on --data FILE (.npy/.npz activations of its d_in)",
+    )
     _add_data(p, required=False)
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("export", help="export a saved run to another tool's layout")

@@ -1,5 +1,6 @@
 """``sweep``: a grid of λ, widths and seeds trained as stacked models, printed as a table, as
-JSON (``--json``) or written to a CSV (``--csv``, checked before training)."""
+JSON (``--json``) or written to a CSV (``--csv``, checked before training). With ``--target-l0
+N,N`` (and ``--methods a,b``) it is the method race (:mod:`sae_core.training.race`) instead."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sae_core.cli.options import configs, load_data
+from sae_core.cli.options import configs, l0_fields, load_data
 from sae_core.errors import ConfigError
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
@@ -74,6 +75,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sae_core.training.fit import train_sweep
 
     csv = _check_csv(args.csv)
+    if args.target_l0 is not None or args.methods is not None:
+        return cmd_race(args, csv)
     dataset = load_data(args, args.data)
     base, tc = configs(args, dataset.d_in, args.lam[0], args.hidden[0])
     start = time.perf_counter()
@@ -98,7 +101,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         "seeds": args.seeds,
                     },
                     "runs": [
-                        json_metrics(row) for row in json.loads(table.to_json(orient="records"))
+                        json_metrics(row) | l0_fields(row["method"], result.history, row["l0"], i)
+                        for i, row in enumerate(json.loads(table.to_json(orient="records")))
                     ],
                     "train_seconds": result.train_seconds,
                     "seconds": time.perf_counter() - start,
@@ -109,6 +113,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         cols = [c for c in _SWEEP_COLUMNS if c in table.columns and table[c].notna().any()]
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"{len(table)} models trained in {result.train_seconds:.2f} s")
+    if csv is not None:
+        _write_csv(table, csv, args.csv)
+    return 0
+
+
+def cmd_race(args: argparse.Namespace, csv: Path | None) -> int:
+    """``sweep --methods a,b --target-l0 4,8``: every method at every target on the same data."""
+    from sae_core.training.race import run_race
+
+    if args.target_l0 is None:
+        raise ConfigError("--methods races methods at target L0s: give --target-l0 N,N,…")
+    names = args.methods or [args.method]
+    dataset = load_data(args, args.data)
+    # the race sets each model's target; the base config holds the shape and the schedule
+    plain = argparse.Namespace(**{**vars(args), "target_l0": None})
+    base, tc = configs(plain, dataset.d_in, args.lam[0], args.hidden[0])
+    start = time.perf_counter()
+    result = run_race(base, dataset, tc, method_names=names, targets=args.target_l0)
+    table = result.table
+    if args.json:
+        config = {"sae": base.to_dict(), "train": tc.to_dict(), "data": dataset.name}
+        config |= {"methods": names, "target_l0s": args.target_l0}
+        runs = json.loads(table.to_json(orient="records"))
+        seconds = time.perf_counter() - start
+        out = {"config": config, "runs": runs, "train_seconds": result.train_seconds}
+        print(json.dumps(out | {"seconds": seconds}))
+    else:
+        cols = [c for c in table.columns if table[c].notna().any()]
+        print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"{len(table)} models raced in {result.train_seconds:.2f} s")
     if csv is not None:
         _write_csv(table, csv, args.csv)
     return 0

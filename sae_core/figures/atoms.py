@@ -80,13 +80,15 @@ def make_atom_grid_figure(
     ncols: int = 8,
     max_atoms: int = MAX_ATOMS,
     title: str = "Decoder atoms",
+    prefixes: Sequence[int] | None = None,
 ) -> go.Figure:
     """One page of atoms, each on its own symmetric diverging scale (zmin = -zmax = max |w|).
 
     W: W_dec [d_sae, d_in] or W_enc [d_in, d_sae]; freq [d_sae] firing frequencies (required for
     order='frequency', shown in the titles when given). ``page`` counts from 0 and is clamped to the
     last page. Image atoms are drawn as a grid titled "#j"; non-image atoms as one heat-map of
-    atoms × input dimensions, each row scaled to max |w| = 1.
+    atoms × input dimensions, each row scaled to max |w| = 1. ``prefixes`` (Matryoshka's nested sizes): each atom's
+    title names the smallest prefix it belongs to, and the subtitle lists the boundaries.
     """
     atoms = atoms_as_rows(W, d_sae=d_sae, freq=freq, image_shape=image_shape)
     freq_arr = None if freq is None else np.asarray(freq, dtype=np.float64)
@@ -95,11 +97,18 @@ def make_atom_grid_figure(
     page = min(max(page, 0), n_pages - 1)
     shown = order_atoms(atoms, order, freq_arr)[page * count : (page + 1) * count]
     labels = [_atom_label(int(j), freq_arr) for j in shown]
+    if prefixes:  # "#17 p=0.05 ≤32": the smallest prefix holding latent j
+        labels = [
+            f"{label} ≤{_prefix_of(int(j), prefixes)}"
+            for label, j in zip(labels, shown, strict=True)
+        ]
     subtitle = (
         f"latents {page * count + 1}–{page * count + len(shown)} of {len(atoms)}, "
         f"{_ORDER_WORDS.get(order, order)} (page {page + 1} of {n_pages}); "
         "blue < 0 < red, each atom scaled to its own max |w|"
     )
+    if prefixes:
+        subtitle += f"; prefix boundaries after latents {', '.join(str(m) for m in prefixes)}"
     if image_shape is None:
         fig = _atom_heatmap(atoms[shown], labels)
         return apply_theme(
@@ -114,6 +123,11 @@ def make_atom_grid_figure(
     cells = atoms[shown].reshape(len(shown), h, w)  # each on its own symmetric scale
     fig, layout = make_mosaic_figure(cells, labels, cols=ncols, signed=True, zrange=None)
     return apply_theme(fig, title, subtitle=subtitle, height=grid_height(layout.rows))
+
+
+def _prefix_of(j: int, prefixes: Sequence[int]) -> int:
+    """The smallest prefix size m with j < m (latent j's block, coarse to fine)."""
+    return next((m for m in prefixes if j < m), prefixes[-1])
 
 
 def _atom_label(j: int, freq: np.ndarray | None) -> str:

@@ -21,6 +21,7 @@ _HISTORY_PANELS: tuple[tuple[str, str], ...] = (
     # fired in none of the last dead_window training batches; titled by _silent_label.
     ("dead_fraction", "not fired in the last dead_window steps"),
 )
+_LAM_PANEL = ("lam", "λ (penalty weight, log scale)")  # drawn when λ moves: controller, warm-up
 _SWEEP_AXES = {"lam": "λ (penalty coefficient, log scale)", "d_sae": "d_sae (latents, log scale)"}
 
 
@@ -44,7 +45,8 @@ def make_history_figure(
     title: str = "Training curves",
     dead_window: int | None = None,
 ) -> go.Figure:
-    """Loss, MSE, L0 (and the not-fired fraction when present) against step, one line per model.
+    """Loss, MSE, L0 (the not-fired fraction when present, λ when it varies: a target-L0
+    controller or a warm-up moved it) against step, one line per model.
 
     history: one row per logged step (and model), columns step, loss, mse, l0, optional
     dead_fraction and model. Long histories are thinned to ``max_points`` per line (the last
@@ -61,7 +63,9 @@ def make_history_figure(
         for p in _HISTORY_PANELS
         if p[0] in history.columns and (show_dead or p[0] != "dead_fraction")
     ]
-    rows, cols = (2, 2) if len(panels) == 4 else (1, len(panels))
+    if _lam_varies(history):
+        panels.append(_LAM_PANEL)
+    rows, cols = (2, 2) if len(panels) == 4 else (2, 3) if len(panels) > 4 else (1, len(panels))
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -97,6 +101,14 @@ def make_history_figure(
         fig, title, subtitle=_silent_subtitle(dead_window), height=(560 if rows == 2 else 360)
     )
     return fig.update_layout(margin_t=120)  # two subtitle lines above the subplot titles
+
+
+def _lam_varies(history: pd.DataFrame) -> bool:
+    """Whether any model's λ changed during training (history column ``lam``)."""
+    if "lam" not in history.columns or history.empty:
+        return False
+    by = history.groupby("model")["lam"] if "model" in history.columns else history["lam"]
+    return bool((by.nunique() > 1).any()) if "model" in history.columns else by.nunique() > 1
 
 
 def _window_text(dead_window: int | None) -> str:
@@ -141,7 +153,7 @@ def _label_history_axes(
     for i, (col, label) in enumerate(panels):
         r, c = i // cols + 1, i % cols + 1
         fig.update_xaxes(title_text="step (optimizer updates)", row=r, col=c)
-        log = log_loss and col == "loss"
+        log = (log_loss and col == "loss") or col == "lam"
         fixed = {"range": [0, 1]} if col == "dead_fraction" else {}  # a fraction; all-0 stays flat
         axis = {"title_text": _axis_title(col, label)}
         fig.update_yaxes(row=r, col=c, **axis, **(LOG_AXIS if log else fixed))

@@ -101,7 +101,7 @@ def default_run_name(
         parts.append(f"k{sae_cfg.k}")
     elif method.uses_lam:
         parts.append(f"lam{sae_cfg.lam:g}")
-    if method.uses_target_l0 and sae_cfg.target_l0 is not None:
+    if method.target_l0_via in ("own", "lam") and sae_cfg.target_l0 is not None:
         parts.append(f"l0target{sae_cfg.target_l0:g}")
     if method.uses_rho:
         parts.append(f"rho{sae_cfg.rho:g}")

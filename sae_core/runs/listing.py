@@ -124,7 +124,7 @@ def _summary_row(folder: Path) -> dict[str, Any]:
         "lam": sae.lam if method.uses_lam else None,
         "k": sae.k if method.uses_k else None,
         "rho": sae.rho if method.uses_rho else None,
-        "target_l0": sae.target_l0 if method.uses_target_l0 else None,
+        "target_l0": sae.target_l0 if method.takes_target_l0 else None,
         "epochs": train.epochs,
         "lr": train.lr,
         "seed": train.seed,

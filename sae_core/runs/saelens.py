@@ -17,8 +17,10 @@ names and checks.
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +81,13 @@ def saelens_cfg_dict(
     dataset_path: str = "",
     hook_name: str = "sae_explorer",
     preprocessing: Preprocessing | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``cfg.json`` object SAELens 6.x's ``SAE.load_from_disk`` expects.
 
     SAELens has no affine input scaling (its ``normalize_activations`` are norm rescalings), so
     the data's preprocessing goes into our metadata: inputs must be scaled as in training.
+    ``metrics`` (a run's held-out metrics) fill the metadata's final ``l0`` and ``dead_latents``.
     """
     architecture = saelens_architecture(cfg)
     data: dict[str, Any] = {
@@ -100,6 +104,7 @@ def saelens_cfg_dict(
             "sae_lens_training_version": None,
             "hook_name": hook_name,
             "dataset_path": dataset_path,
+            **training_metadata(cfg, metrics),
             # Our own config, so load_saelens restores the exact model (method, λ, tied...).
             _OUR_METADATA_KEY: {"format_version": FORMAT_VERSION, "sae": cfg.to_dict()},
         },
@@ -112,16 +117,34 @@ def saelens_cfg_dict(
     return data
 
 
+def training_metadata(cfg: SAEConfig, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """SAELens metadata on training: the architecture it was trained as (our method: a BatchTopK
+    exports as ``jumprelu``), its final held-out L0 and dead-latent count (None where unknown)."""
+    metrics = metrics or {}
+    l0, dead = metrics.get("l0"), metrics.get("dead_fraction")
+    known = [isinstance(v, int | float) and math.isfinite(v) for v in (l0, dead)]
+    return {
+        "training_architecture": cfg.method,
+        "l0": float(l0) if known[0] else None,  # type: ignore[arg-type]
+        "dead_latents": round(float(dead) * cfg.d_sae) if known[1] else None,  # type: ignore[arg-type]
+    }
+
+
 def saelens_files(
     model: SparseAutoencoder,
     *,
     dataset_path: str = "",
     hook_name: str = "sae_explorer",
     preprocessing: Preprocessing | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """``{file name: bytes}`` of the SAELens layout, weights first."""
     cfg = saelens_cfg_dict(
-        model.cfg, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+        model.cfg,
+        dataset_path=dataset_path,
+        hook_name=hook_name,
+        preprocessing=preprocessing,
+        metrics=metrics,
     )
     return {
         SAELENS_WEIGHTS_FILE: save_safetensors(saelens_weights(model)),
@@ -130,10 +153,13 @@ def saelens_files(
 
 
 def saelens_weights(model: SparseAutoencoder) -> dict[str, Tensor]:
-    """The tensors SAELens's architecture reads: ours, with a JumpReLU ``threshold`` ≥ 0."""
+    """The tensors SAELens's architecture reads: ours, with a JumpReLU ``threshold`` ≥ 0, renamed
+    where SAELens names them otherwise (``Method.saelens_names``: gated's ``b_gate``)."""
     weights = model.weights()
     if "threshold" in weights:
         weights["threshold"] = weights["threshold"].clamp_min(0.0)
+    for ours, theirs in methods.get(model.cfg.method).saelens_names.items():
+        weights[theirs] = weights.pop(ours)  # a gated SAE's b_gate is our b_enc
     return weights
 
 
@@ -145,10 +171,16 @@ def export_saelens(
     dataset_path: str = "",
     hook_name: str = "sae_explorer",
     preprocessing: Preprocessing | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write the SAELens layout into ``out_dir`` (created if needed) and return it."""
+    """Write the SAELens layout into ``out_dir`` (created if needed) and return it; ``metrics``
+    (the run's) go into the metadata (:func:`training_metadata`)."""
     files = saelens_files(
-        model, dataset_path=dataset_path, hook_name=hook_name, preprocessing=preprocessing
+        model,
+        dataset_path=dataset_path,
+        hook_name=hook_name,
+        preprocessing=preprocessing,
+        metrics=metrics,
     )
     folder = Path(out_dir).expanduser()
     existing = [name for name in files if os.path.lexists(folder / name)]
@@ -195,6 +227,7 @@ def export_saelens_run(
         overwrite=overwrite,
         dataset_path=loaded.data_name,
         hook_name=hook_name,
+        metrics=loaded.metrics,
     )
 
 
@@ -213,10 +246,20 @@ def saelens_zip_bytes(
 
 
 def load_saelens(folder: str | Path) -> SparseAutoencoder:
-    """Read a SAELens-layout folder (ours or a plain standard/topk/jumprelu SAELens SAE) as our
+    """Read a SAELens-layout folder (ours, or a plain SAELens SAE of any architecture a
+    registered method exports to: its tensors read by name, SAELENS_TENSOR_NAMES mapped) as our
     model."""
     folder = Path(folder).expanduser()
-    raw_cfg = _read(folder / SAELENS_CFG_FILE)
+    return saelens_from_bytes(
+        _read(folder / SAELENS_CFG_FILE), lambda: _read(folder / SAELENS_WEIGHTS_FILE), folder
+    )
+
+
+def saelens_from_bytes(
+    raw_cfg: bytes, read_weights: Callable[[], bytes], folder: Path
+) -> SparseAutoencoder:
+    """Our model from a SAELens ``cfg.json``'s bytes and its weights' (read once the config is
+    known good); ``folder`` names the source in messages (a folder, or a zip and its folder)."""
     try:
         cfg_dict = json.loads(raw_cfg.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -226,7 +269,7 @@ def load_saelens(folder: str | Path) -> SparseAutoencoder:
     if not isinstance(cfg_dict, dict):
         raise RunError(f"{folder / SAELENS_CFG_FILE} must hold a JSON object: the file is corrupt")
     cfg = _sae_config_from_saelens(cfg_dict, folder / SAELENS_CFG_FILE)
-    weights = _read_saelens_weights(folder / SAELENS_WEIGHTS_FILE, cfg)
+    weights = _read_saelens_weights(read_weights(), folder / SAELENS_WEIGHTS_FILE, cfg)
     try:
         check_weight_shapes(cfg, weights)
     except RunError as exc:
@@ -235,6 +278,9 @@ def load_saelens(folder: str | Path) -> SparseAutoencoder:
         # SAELens then encodes x·W_enc + b_enc; fold b_dec into b_enc to match (x − b_dec)·W_enc.
         W_enc = weights["W_dec"].t() if "W_enc" not in weights else weights["W_enc"]
         weights["b_enc"] = weights["b_enc"] + weights["b_dec"] @ W_enc
+        if "b_mag" in weights and "r_mag" in weights:  # gated's magnitude path, likewise
+            W_mag = W_enc * weights["r_mag"].exp()
+            weights["b_mag"] = weights["b_mag"] + weights["b_dec"] @ W_mag
     return SparseAutoencoder(cfg, weights)
 
 
@@ -304,14 +350,21 @@ def _method_for(architecture: object) -> methods.Method | None:
     return next((m for m in fits if m.name == SAEConfig.method), fits[0])
 
 
-def _read_saelens_weights(path: Path, cfg: SAEConfig) -> dict[str, Tensor]:
+# SAELens's tensor names where ours differ: a gated SAE's gate bias is our b_enc.
+SAELENS_TENSOR_NAMES = {"b_gate": "b_enc"}
+
+
+def _read_saelens_weights(raw: bytes, path: Path, cfg: SAEConfig) -> dict[str, Tensor]:
     try:
-        tensors = load_safetensors(_read(path))
+        tensors = load_safetensors(raw)
     except SafetensorError as exc:
         raise RunError(
             f"{path} is not a readable safetensors file ({exc}): it is truncated or "
             "corrupt; export it again"
         ) from None
+    for theirs, ours in SAELENS_TENSOR_NAMES.items():
+        if theirs in tensors and ours not in tensors:
+            tensors[ours] = tensors.pop(theirs)
     unexpected = sorted(set(tensors) - set(weight_names(cfg)))
     if unexpected:
         raise RunError(

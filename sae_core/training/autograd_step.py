@@ -60,7 +60,7 @@ class AutogradEngine:
         W_enc = W_dec.transpose(-1, -2) if self.cfg.tied else p["W_enc"]
         extras = {name: p[name] for name in self._method.extra_names}
         pre = compute_pre_acts(x, W_enc, b_enc, b_dec)
-        latents = activate(pre, self.cfg, extras, training=True)
+        latents = activate(pre, self.cfg, {**extras, "b_enc": b_enc}, training=True)
         x_hat = decode_latents(latents, W_dec, b_dec)
         recon = (x_hat - x).square().sum(-1).mean(-1)
         context = PenaltyContext(
@@ -72,9 +72,12 @@ class AutogradEngine:
             W_dec=W_dec,
             params=extras,
             cfg=self.cfg,
+            b_dec=b_dec,
         )
         penalty = self._method.compute_penalty(context)
-        loss = recon + lam * penalty
+        # the method's reconstruction term where it has one (Matryoshka, Gated); recon reports
+        # the plain ‖x − x̂‖² for every method
+        loss = self._method.compute_recon(context, recon) + lam * penalty
         if self.cfg.weight_decay:  # tied: the one shared matrix counts once
             matrices = [W_dec] if self.cfg.tied else [W_dec, W_enc]
             loss = loss + self.cfg.weight_decay * weight_norms_sq(matrices)

@@ -40,7 +40,8 @@ def numpy_step_applies(cfg: SAEConfig, device: torch.device) -> bool:
     gradient), untied weights, on the CPU. Unit-norm decoders qualify: their renormalisation
     happens after the optimiser step, outside the gradient.
     """
-    return methods.get(cfg.method).fast_step and not cfg.tied and device.type == "cpu"
+    plain = not cfg.tied and not cfg.decoder_norm_penalty  # its penalty ignores W_dec's norms
+    return methods.get(cfg.method).fast_step and plain and device.type == "cpu"
 
 
 class NumpyEngine:

@@ -69,6 +69,7 @@ def resample_dead(trainer: Resamplable) -> int:
         sample = x[order.to(x.device)]  # [n_score, d_in]
         pre = compute_pre_acts(sample, W_enc[i], params["b_enc"][i], params["b_dec"][i])
         extras = {name: params[name][i] for name in method.extra_names}
+        extras["b_enc"] = params["b_enc"][i]  # Gated's encoder reads it
         x_hat = decode_latents(activate(pre, cfg, extras), W_dec[i], params["b_dec"][i])
         weights = (x_hat - sample).square().sum(-1).square() + 1e-12  # ∝ squared loss
         picks = torch.multinomial(weights.cpu(), idx.numel(), replacement=True, generator=gen)

@@ -37,6 +37,7 @@ from sae_core.training.autograd_step import AutogradEngine
 from sae_core.training.device import apply_threads, resolve_device
 from sae_core.training.flat_adam import FlatParams
 from sae_core.training.guards import DivergenceGuard, check_data
+from sae_core.training.lam_control import LamController, controller_for
 from sae_core.training.numpy_step import NumpyEngine, numpy_step_applies
 from sae_core.training.resampling import resample_dead
 from sae_core.training.step import StepEngine, StepResult
@@ -59,7 +60,9 @@ StepCallback = Callable[["Trainer"], "bool | None"]
 
 
 def _shape_key(cfg: SAEConfig) -> SAEConfig:
-    return cfg.replace(lam=0.0)
+    # a λ controller's target only steers λ, so models of one shape with different targets stack
+    controlled = methods.get(cfg.method).lam_controlled
+    return cfg.replace(lam=0.0, target_l0=None) if controlled else cfg.replace(lam=0.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +98,10 @@ class Trainer:
         if not cfgs:
             raise ConfigError("no model configurations given: pass at least one SAEConfig")
         if any(_shape_key(c) != _shape_key(cfgs[0]) for c in cfgs):
-            raise ConfigError("stacked models may differ only in lam: train other changes apart")
+            raise ConfigError(
+                "stacked models may differ only in lam (and a λ controller's target_l0): "
+                "train other changes apart"
+            )
         for cfg in cfgs:
             check_compatible(cfg, train_config)
         self.cfg = cfgs[0]
@@ -130,6 +136,11 @@ class Trainer:
         names += self.method.extra_names  # [N, d_sae] each, after the four weights
         stacked = {name: torch.stack([w[name] for w in inits]).to(self.device) for name in names}
         self.lams = torch.tensor([c.lam for c in self.configs], device=self.device)
+        # a target L0 on a λ method: λ follows the controller (its path is the history's lam)
+        self.lam_control: LamController | None = None
+        if self.method.lam_controlled:
+            targets = [c.target_l0 for c in self.configs]
+            self.lam_control = controller_for(targets, self.device)
         self._weights = FlatParams(stacked, self.train_config.lr)
         # every weight by name, [N, ...]: views of the flat buffer (writing them writes the model)
         self.params: dict[str, Tensor] = self._weights.params
@@ -182,9 +193,13 @@ class Trainer:
         return self._weights.adam_moments()
 
     def model(self, index: int = 0) -> SparseAutoencoder:
-        """A standalone copy of model ``index`` (on the training device)."""
+        """A standalone copy of model ``index`` (on the training device); under a λ controller
+        its config holds the λ reached, so a run records the λ its target took."""
         weights = {"W_enc": self.W_enc[index], **{n: p[index] for n, p in self.params.items()}}
-        return SparseAutoencoder(self.configs[index], weights).to(self.device)
+        cfg = self.configs[index]
+        if self.lam_control is not None and cfg.target_l0 is not None:
+            cfg = cfg.replace(lam=float(self.lams[index]))
+        return SparseAutoencoder(cfg, weights).to(self.device)
 
     def models(self) -> list[SparseAutoencoder]:
         return [self.model(i) for i in range(self.n_models)]
@@ -233,10 +248,12 @@ class Trainer:
         if self.step_count % SNAPSHOT_EVERY == 0:
             self._good = self._weights.snapshot()
         self._weights.optimizer.step()
-        if self.cfg.unit_norm_decoder:
+        if self.cfg.unit_norm_atoms:  # asked for, or the method's rule (Gated)
             normalize_decoder_(self.params["W_dec"])
         self._update_state(result)
         self._mark_fired(result.fired)
+        if self.lam_control is not None and self.step_count >= self.train_config.lam_warmup_steps:
+            self.lams = self.lam_control.update(self.lams, result.l0)
         self.step_count += 1
         self._after_step(result, lam.tolist())
         self.train_seconds += time.perf_counter() - start

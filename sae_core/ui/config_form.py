@@ -48,6 +48,8 @@ class FormValues:
     init_encoder_from_decoder: bool = True
     init_b_dec_from_mean: bool = True
     target_l0: float | None = None
+    decoder_norm_penalty: bool = False
+    matryoshka_prefixes: str | None = None  # "16,32,64,128"; SAEConfig parses and checks it
 
 
 def _method_and_sparsity(c: dict[str, Control]) -> dict[str, Any]:
@@ -60,9 +62,16 @@ def _method_and_sparsity(c: dict[str, Control]) -> dict[str, Any]:
         disabled=idle is not None,
         help=idle or f"{method.lam_help} {c['lam'].help}",
     )
-    target = draw_control(c["tl0"]) if method.uses_target_l0 else c["tl0"].default
+    via = method.target_l0_via
+    target = (
+        draw_control(c["tl0"], help=f"{methods.TARGET_L0_VIA[via]}. {c['tl0'].help}")
+        if via is not None
+        else c["tl0"].default
+    )
     k = _k_slider(c["k"], c["h"]) if method.uses_k else c["k"].default
     rho = draw_control(c["rho"], format="%.3f") if method.uses_rho else c["rho"].default
+    nested = "matryoshka_prefixes" in method.knobs
+    prefixes = c["pfx"].to_config(str(draw_control(c["pfx"]))) if nested else None
     target_l0 = c["tl0"].to_config(int(target))
     return {
         "method": method.name,
@@ -70,6 +79,7 @@ def _method_and_sparsity(c: dict[str, Control]) -> dict[str, Any]:
         "target_l0": None if target_l0 is None else float(target_l0),
         "k": int(k),
         "rho": float(rho),
+        "matryoshka_prefixes": prefixes,
     }
 
 
@@ -107,17 +117,23 @@ def _schedule(c: dict[str, Control]) -> dict[str, Any]:
     }
 
 
-def _advanced(c: dict[str, Control]) -> dict[str, Any]:
+def _advanced(c: dict[str, Control], method: str) -> dict[str, Any]:
     """The "advanced" group's controls in their expander: tied weights, unit-norm decoder,
-    initialisation, weight decay, λ warm-up, dead-latent remedy."""
+    penalty × decoder norm (L1 methods only), initialisation, weight decay, λ warm-up, dead-latent
+    remedy. A control that does not apply to ``method`` is not drawn and gives its default."""
     with st.expander("Advanced") if visible("advanced") else contextlib.nullcontext():
-        return {a.config_field: draw_control(a) for a in c.values() if a.group == "advanced"}
+        return {
+            a.config_field: draw_control(a) if a.applies(method) else a.default
+            for a in c.values()
+            if a.group == "advanced"
+        }
 
 
 def render_config_form() -> FormValues:
     """Draw the model and training widgets (keys ``train_*``) and return their values."""
     c = by_name(train_controls())
-    values = {**_method_and_sparsity(c), **_schedule(c), **_advanced(c)}
+    sparsity = _method_and_sparsity(c)
+    values = {**sparsity, **_schedule(c), **_advanced(c, sparsity["method"])}
     return FormValues(**values)
 
 

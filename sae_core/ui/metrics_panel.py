@@ -8,6 +8,7 @@ import streamlit as st
 
 from sae_core import methods
 from sae_core.analysis.metrics import METRIC_LATEX, EvalMetrics
+from sae_core.analysis.prefixes import compute_prefix_fve, model_prefixes
 from sae_core.analysis.recovery import sparsity_advice
 from sae_core.config import SAEConfig
 from sae_core.ui.state import Current
@@ -164,6 +165,8 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
     rows = metric_rows(current.metrics)
     _grid([r for r in rows if r.key not in WIDE], columns)
     _grid([r for r in rows if r.key in WIDE], max(1, columns - 1))
+    _render_l0_pair(current)
+    render_prefix_fve(current)
     if not current.finished:
         st.caption("Probe accuracy is computed when training finishes.")
     m = current.metrics
@@ -173,6 +176,34 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
     advice = sparsity_advice(cfg.method, cfg.lam, cfg.d_sae, m.l0, m.dead_fraction)
     if advice:
         st.info(advice, icon=":material/lightbulb:")
+
+
+def l0_pair(current: Current) -> tuple[float | None, float] | None:
+    """(training L0, held-out inference L0) for a method whose inference encoder differs from its
+    training one (BatchTopK); None for the others. Training L0 is None without a history."""
+    if not methods.get(current.sae_config.method).inference_differs:
+        return None
+    history = current.history
+    train = float(history["l0"].iloc[-1]) if "l0" in history and len(history) else None
+    return train, current.metrics.l0
+
+
+def _render_l0_pair(current: Current) -> None:
+    pair = l0_pair(current)
+    if pair is None:
+        return
+    train, inference = pair
+    left, right = st.columns(2)
+    left.metric(
+        "L0 in training (last step)",
+        fmt(train, "{:.2f}"),
+        help="the training encoder's L0 (BatchTopK: k per sample on average over the batch)",
+    )
+    right.metric(
+        "L0 at inference (held-out)",
+        fmt(inference, "{:.2f}"),
+        help="the inference encoder's L0 on the test split (BatchTopK: z·1[z > θ])",
+    )
 
 
 def weight_decay_latex(tied: bool) -> str:
@@ -195,8 +226,24 @@ def render_objective(current: Current) -> None:
     st.latex(method.penalty_latex)
     lam = f"{cfg.lam:g}" if method.uses_lam else "unused"
     extra = f", k = {cfg.k}" if method.uses_k else f", ρ = {cfg.rho:g}" if method.uses_rho else ""
-    if method.uses_target_l0 and cfg.target_l0 is not None:
+    if method.takes_target_l0 and cfg.target_l0 is not None:
         extra += f", target L0 = {cfg.target_l0:g}"
     if "jumprelu_bandwidth" in method.knobs:
         extra += f", STE bandwidth ε = {cfg.jumprelu_bandwidth:g}"
     st.caption(f"This model: method {cfg.method}, λ = {lam}{extra}. {LAM_CONVENTION}")
+
+
+def render_prefix_fve(current: Current) -> None:
+    """Matryoshka: the held-out FVE of each nested prefix (the first m latents alone), one row."""
+    if model_prefixes(current.model) is None:
+        return
+    table = current.cached(
+        "prefix_fve", lambda: compute_prefix_fve(current.model, current.dataset.x_test)
+    )
+    st.caption(
+        "FVE of each prefix alone (held-out): x̂ from latents 0…m−1 only. Every prefix was "
+        "trained to reconstruct, so early latents hold the coarse directions."
+    )
+    cells = st.columns(len(table))
+    for cell, row in zip(cells, table.itertuples(index=False), strict=True):
+        cell.metric(f"first {row.prefix} latents", fmt(row.fve, "{:.3f}"), help=row.latents)

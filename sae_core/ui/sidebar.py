@@ -20,7 +20,8 @@ def render_sidebar(state: AppState) -> None:
             )
         else:
             cfg, m = current.sae_config, current.metrics
-            knob = sparsity_knob(cfg.method, cfg.lam, cfg.k, cfg.target_l0)
+            lam = current.model.cfg.lam  # a target-L0 controller's λ reached
+            knob = sparsity_knob(cfg.method, lam, cfg.k, cfg.target_l0)
             st.markdown(f"**{current.data.label}** · `{cfg.method}` · {knob} · d_sae = {cfg.d_sae}")
             # a markdown table, not st.metric: three metrics side by side truncate in a sidebar
             st.markdown(

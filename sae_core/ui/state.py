@@ -188,7 +188,7 @@ class Current:
             "id": self.id,
             "data": self.data.label,
             "method": cfg.method,
-            "lam": cfg.lam,
+            "lam": self.model.cfg.lam,  # a target-L0 controller's λ reached (model.cfg holds it)
             "d_sae": cfg.d_sae,
             "k": cfg.k if methods.get(cfg.method).uses_k else None,
             "seed": self.train_config.seed,

@@ -111,7 +111,8 @@ def model_caption(current: Current) -> None:
     """One line naming the model and the split the page analyses."""
     cfg = current.sae_config
     st.caption(
-        f"{current.data.label} · `{cfg.method}` · {sparsity_knob(cfg.method, cfg.lam, cfg.k, cfg.target_l0)} · "
+        f"{current.data.label} · `{cfg.method}` · "
+        f"{sparsity_knob(cfg.method, current.model.cfg.lam, cfg.k, cfg.target_l0)} · "
         f"d_sae = {cfg.d_sae} · test split: {current.dataset.n_test} samples"
     )
 

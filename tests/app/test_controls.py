@@ -52,6 +52,7 @@ DATA_DEFAULTS: dict[str, Any] = {
 # Controls whose start is the Train page's own choice, or stands for load_dataset's None.
 UI_DEFAULTS: dict[str, Any] = {
     "tl0": 0,  # SAEConfig.target_l0 None: the control's "off"
+    "pfx": "",  # SAEConfig.matryoshka_prefixes None: the control's "off" (default prefixes)
     "src": "digits",
     "cap": 10_000,
     "dl": False,

@@ -73,8 +73,16 @@ def test_jumprelu_trains_toward_the_target_l0_set_beside_lambda():
     assert at.number_input(key="train_target_l0").value == 6
     current = app_state(at).current
     assert current.sae_config.target_l0 == 6.0
-    set_widgets(at, train_method="l1").run()  # a method that does not read it: not drawn
+    set_widgets(at, train_method="none").run()  # no sparsity knob: not drawn
     assert not [w for w in at.number_input if w.key == "train_target_l0"]
+
+
+def test_lambda_methods_take_a_target_l0_through_the_controller_and_draw_lambdas_path():
+    at = trained_app(train_method="l1", train_target_l0=8, train_epochs=5, train_d_sae=32)
+    assert at.number_input(key="train_target_l0").value == 8
+    current = app_state(at).current
+    assert current.sae_config.target_l0 == 8.0 and current.history["lam"].nunique() > 1
+    assert current.summary()["lam"] == current.model.cfg.lam != current.sae_config.lam
 
 
 def test_patches_source_trains_with_zca_whitening():

@@ -37,6 +37,8 @@ RELU_CASES = [
     ("jumprelu", False),
     ("jumprelu", True),
     ("batchtopk", False),
+    ("matryoshka", False),
+    ("gated", False),
 ]
 SOURCE_METHOD = {"standard": "l1", "topk": "topk", "jumprelu": "jumprelu"}
 
@@ -47,9 +49,13 @@ def sample_x(n: int = 30, d_in: int = 6) -> torch.Tensor:
 
 def saelens_encode_oracle(cfg: dict, weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """SAELens 6 encode written independently in numpy: pre = (x − b_dec·apply) W_enc + b_enc, then
-    ReLU (standard), top-k of the pre-activations followed by ReLU (topk), or
-    pre·1[pre > threshold] (jumprelu)."""
+    ReLU (standard), top-k of the pre-activations followed by ReLU (topk),
+    pre·1[pre > threshold] (jumprelu), or 1[gate > 0]·ReLU(magnitude) (gated, no b_enc)."""
     x_in = x - weights["b_dec"] * float(cfg["apply_b_dec_to_input"])
+    if cfg["architecture"] == "gated":
+        gate = x_in @ weights["W_enc"] + weights["b_gate"]
+        magnitude = x_in @ (weights["W_enc"] * np.exp(weights["r_mag"])) + weights["b_mag"]
+        return (gate > 0) * np.maximum(magnitude, 0.0)
     pre = x_in @ weights["W_enc"] + weights["b_enc"]
     if cfg["architecture"] == "topk":
         keep = np.argsort(-pre, axis=1, kind="stable")[:, : cfg["k"]]
@@ -216,7 +222,7 @@ def test_load_saelens_reads_a_plain_saelens_sae(
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"architecture": "gated"}, "architecture 'gated' is not supported"),
+        ({"architecture": "transcoder"}, "architecture 'transcoder' is not supported"),
         ({"normalize_activations": "layer_norm"}, "normalize_activations='layer_norm'"),
         ({"d_sae": 9}, r"shape \[6, 5\] but the config says \[6, 9\]"),
     ],

@@ -72,15 +72,16 @@ def model_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             sets="sae.target_l0",
             kind="int",
             widget="number_input",
-            label="Target L0 (0 = off: λ weights L0 itself)",
+            label="Target L0 (0 = off)",
             lo=0,
             hi=K_MAX,
             step=1,
             off=0,
-            help="A target mean number of active latents: λ then weights the pull "
-            "(L0/target − 1)² toward it (SAELens's target-L0 option).",
+            help="A target mean number of active latents. TopK family: k = target. JumpReLU: "
+            "λ weights the pull (L0/target − 1)² toward it (SAELens). λ methods: a controller "
+            "moves λ during training until the running L0 settles there (see λ in the curves).",
             group="lam",
-            when=_uses("target_l0"),
+            when=("method", methods.with_target_l0()),
         ),
         c(
             name="k",
@@ -93,6 +94,19 @@ def model_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             hi=K_MAX,  # and at most d_sae: the form lowers it
             group="k",
             when=_uses("k"),
+        ),
+        c(
+            name="pfx",
+            key="train_prefixes",
+            sets="sae.matryoshka_prefixes",
+            kind="text",
+            widget="text_input",
+            label="Nested prefix sizes (empty: d_sae/8, /4, /2, d_sae)",
+            off="",
+            help="Comma-separated, increasing, ending at d_sae, e.g. 16,32,64,128: the first m "
+            "latents must reconstruct on their own, for each m.",
+            group="k",
+            when=_uses("matryoshka_prefixes"),
         ),
         c(
             name="rho",
@@ -186,6 +200,17 @@ def advanced_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             widget="checkbox",
             label="Unit-norm decoder rows",
             help="Stops the L1 penalty being dodged by tiny codes and big atoms.",
+        ),
+        c(
+            name="dnorm",
+            key="train_dnorm",
+            sets="sae.decoder_norm_penalty",
+            kind="bool",
+            widget="checkbox",
+            label="Penalty × decoder norm: R = Σ f_j ‖W_dec[j]‖ (SAELens standard)",
+            help="L1 only, not with unit-norm rows. Without it the model can halve f_j and "
+            "double the atom: same x̂, half the penalty. Atoms start at norm 0.1, W_enc = W_decᵀ.",
+            when=("method", tuple(m.name for m in methods.all_methods() if m.l1_penalty)),
         ),
         c(
             name="einit",

@@ -104,7 +104,10 @@ class Control:
         return None if self.off is not None and value == self.off else value
 
     def from_config(self, value: Any) -> Any:
-        """The control's value for the config field's ``value`` (``off`` for None)."""
+        """The control's value for the config field's ``value`` (``off`` for None; a tuple, such
+        as Matryoshka's prefixes, as comma-separated text)."""
+        if isinstance(value, (tuple, list)):
+            return ",".join(str(v) for v in value)
         return self.off if value is None else value
 
     def applies(self, value: Any) -> bool:
