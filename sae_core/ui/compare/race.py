@@ -94,7 +94,9 @@ def render_race(state: AppState, base: SweepBase) -> None:
     table: pd.DataFrame | None = st.session_state.get(RACE_TABLE_KEY)
     if table is not None and not table.empty:
         chart(make_race_figure(table), "cmp_race_chart", width="stretch")
-        st.dataframe(table, hide_index=True, key="cmp_race_table_view")
+        # columns that do not apply here (f1 without ground truth, k for λ methods) stay blank
+        shown = table.dropna(axis=1, how="all").astype(object).where(table.notna(), "")
+        st.dataframe(shown, hide_index=True, key="cmp_race_table_view")
 
 
 def _keep(state: AppState, base: SweepBase, result: RaceResult, tc: TrainConfig) -> None:
