@@ -28,13 +28,13 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# Chromium for the browser test: from the system packages where we can (root + apt-get).
-# In CI (CI=true) a missing browser fails the browser test instead of skipping it.
+# Chromium for the browser test and the static figure export (kaleido): from the system packages
+# where we can (root + apt-get). In CI (CI=true) a missing browser fails those tests, not skips.
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
 	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	       && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } \
-	  || echo "note: no Chromium installed; the browser test will skip (fail when CI=true)"
+	  || echo "note: no Chromium installed; the browser and figure-export tests will skip (fail when CI=true)"
 
 test: install-dev browser
 	$(PY) -m pytest -q

@@ -26,3 +26,7 @@ class RunError(SAEExplorerError):
 
 class TrainingDivergedError(SAEExplorerError):
     """The loss became NaN or infinite; the model was restored to its last good state."""
+
+
+class ExportError(SAEExplorerError):
+    """A figure cannot be saved as an image: the image engine or Chrome is missing, or a bad path."""

@@ -152,22 +152,45 @@ class SparseAutoencoder(nn.Module):
     def device(self) -> torch.device:
         return self.W_dec.device
 
+    def _as_weights(self, x: Tensor, width: int, what: str) -> Tensor:
+        """``x`` [B, width] or [width] on the weights' dtype and device (SAELens accepts any)."""
+        if x.ndim not in (1, 2) or x.shape[-1] != width:
+            raise ValueError(
+                f"{what} must be [batch, {width}] or one sample [{width}], got {list(x.shape)}"
+            )
+        return x.to(device=self.W_dec.device, dtype=self.W_dec.dtype)
+
+    @staticmethod
+    def _like(out: Tensor, x: Tensor) -> Tensor:
+        """``out`` back on ``x``'s device and float dtype, and 1-D when ``x`` was one sample."""
+        out = out.to(device=x.device, dtype=x.dtype if x.is_floating_point() else out.dtype)
+        return out.squeeze(0) if x.ndim == 1 else out
+
     def pre_acts(self, x: Tensor) -> Tensor:
         """x: [B, d_in] -> [B, d_sae] before the activation."""
         return compute_pre_acts(x, self.W_enc, self.b_enc, self.b_dec)
 
-    def encode(self, x: Tensor) -> Tensor:
-        """x: [B, d_in] -> latents f [B, d_sae]."""
+    def _encode(self, x: Tensor) -> Tensor:
         params = {**self.extra_params(), "b_enc": self.b_enc}  # Gated's magnitude path reads b_enc
         return activate(self.pre_acts(x), self.cfg, params)
 
+    def encode(self, x: Tensor) -> Tensor:
+        """x: [B, d_in] (or one sample [d_in]) -> latents f [B, d_sae] (or [d_sae]).
+
+        Any dtype and device: ``x`` is computed in the weights' dtype on their device and the
+        result comes back in ``x``'s float dtype and device.
+        """
+        return self._like(self._encode(self._as_weights(x, self.cfg.d_in, "x")), x)
+
     def decode(self, latents: Tensor) -> Tensor:
-        """latents: [B, d_sae] -> x_hat [B, d_in]."""
-        return decode_latents(latents, self.W_dec, self.b_dec)
+        """latents: [B, d_sae] (or [d_sae]) -> x_hat [B, d_in] (or [d_in]); any dtype/device."""
+        f = self._as_weights(latents, self.cfg.d_sae, "latents")
+        return self._like(decode_latents(f, self.W_dec, self.b_dec), latents)
 
     def forward(self, x: Tensor) -> Tensor:
-        """x: [B, d_in] -> x_hat [B, d_in]; equals ``decode(encode(x))``."""
-        return self.decode(self.encode(x))
+        """x: [B, d_in] -> x_hat [B, d_in]; equals ``decode(encode(x))``; any dtype/device."""
+        f = self._encode(self._as_weights(x, self.cfg.d_in, "x"))
+        return self._like(decode_latents(f, self.W_dec, self.b_dec), x)
 
     @torch.no_grad()
     def normalize_decoder(self) -> None:
@@ -181,21 +204,36 @@ class SparseAutoencoder(nn.Module):
             for name in weight_names(self.cfg)
         }
 
+    def _matrix(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as [n, d_in]: one sample [d_in] becomes [1, d_in]; other shapes are refused."""
+        x = np.asarray(x)
+        if x.ndim == 1 and x.shape[0] == self.cfg.d_in:
+            return x[None, :]
+        if x.ndim != 2 or x.shape[1] != self.cfg.d_in:
+            raise ValueError(
+                f"x must be [n, {self.cfg.d_in}] or one sample [{self.cfg.d_in}], "
+                f"got shape {list(x.shape)}"
+            )
+        return x
+
     @torch.no_grad()
     def encode_numpy(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Encode a whole matrix in chunks (large fresh tensors page-fault; RECIPES.md).
 
-        x: [n, d_in] -> latents [n, d_sae] float32 numpy.
+        x: [n, d_in] -> latents [n, d_sae] float32 numpy; one sample [d_in] -> [d_sae].
         """
+        one = np.ndim(x) == 1
+        x = self._matrix(x)
         out = np.empty((x.shape[0], self.cfg.d_sae), dtype=np.float32)
         for start in range(0, x.shape[0], chunk):
             xb = torch.as_tensor(x[start : start + chunk], dtype=torch.float32, device=self.device)
             out[start : start + chunk] = self.encode(xb).cpu().numpy()
-        return out
+        return out[0] if one else out
 
     @torch.no_grad()
     def reconstruct_numpy(self, x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         """x: [n, d_in] -> (latents [n, d_sae], x_hat [n, d_in]) float32 numpy, chunked."""
+        x = self._matrix(x)
         latents = np.empty((x.shape[0], self.cfg.d_sae), dtype=np.float32)
         x_hat = np.empty((x.shape[0], self.cfg.d_in), dtype=np.float32)
         for start in range(0, x.shape[0], chunk):

@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"data"},
     "training": {"data", "analysis"},
     "runs": {"data", "analysis", "training"},
+    "api": {"data", "analysis", "training", "runs", "figures"},
     "app": {"data", "analysis", "training", "runs", "figures"},
     "cli": {"data", "analysis", "training", "runs", "figures", "app"},
     "ui": {"data", "analysis", "training", "runs", "figures", "app"},

@@ -1,10 +1,15 @@
 """Command line: ``python -m sae_core train|sweep|eval|export|data`` (also ``sae-explorer``).
 
-Bad arguments or data exit with status 2 and one line on stderr, never a traceback.
+Bad arguments or data exit with status 2 and one line on stderr, never a traceback; the data
+and argument checks run before torch is imported. ``eval``/``export`` use the run's own data and
+options; data options without ``--data`` are refused, and with it they replace the saved ones.
 
 ``--json`` prints one JSON object:
 
-- train and eval: ``{config: {sae, train, data}, metrics: {...}, train_seconds, steps, run_dir}``;
+- train and eval: ``{config: {sae, train, data, data_spec, data_source, data_options}, metrics:
+  {...}, train_seconds, steps, run_dir}``; ``load_dataset(data_spec, **data_options)`` loads
+  the data again (paths absolute; split, preprocessing and ``--opt`` options all recorded, as in
+  a saved run's ``config.json``); ``metrics.split`` says which split was measured;
   ``metrics`` holds every field of ``EvalMetrics`` plus ``fvu``, null where it does not apply
   (``f1`` without synthetic ground truth, ``absorption`` without a feature hierarchy, the probes
   without labels); ``sparse_probe_accuracy`` is ``{"1": acc, "2": acc, "5": acc}`` (k latents
@@ -12,9 +17,10 @@ Bad arguments or data exit with status 2 and one line on stderr, never a traceba
   L0) where the method's inference encoder differs from its training one (BatchTopK), else null;
 - ``eval --saelens DIR_OR_ZIP --data FILE``: as eval, with ``train``, ``train_seconds``,
   ``steps`` and ``run_dir`` null and ``saelens`` the SAE's path;
-- sweep: ``{config: {sae, train, data, lams, hidden, seeds}, runs: [...], train_seconds,
-  seconds}``, one run object per trained model with ``lam``, ``d_sae``, ``seed``, ``method``,
-  ``steps`` and every metric key of train's ``metrics`` (``SWEEP_JSON_HELP``). ``train_seconds``
+- sweep: ``{config: {sae, train, data, data_spec, data_source, data_options, lams, hidden, ks,
+  seeds}, runs: [...], train_seconds, seconds}``, one run object per trained model with ``lam``,
+  ``d_sae``, ``seed``, ``method``, ``k`` (TopK family), ``steps`` and every metric key of
+  train's ``metrics``, unrounded as train's (``SWEEP_JSON_HELP``). ``train_seconds``
   is the time spent training, ``seconds`` the whole command's. Sweep saves no runs: no
   ``run_dir``.
 """
@@ -26,10 +32,22 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sae_core.cli.options import configs, data_options, l0_fields, load_data, print_metrics
+from sae_core.cli.figures import check_figures_dir, save_model_figures
+from sae_core.cli.options import (
+    check_configs,
+    check_data_args,
+    configs,
+    data_options,
+    data_record,
+    l0_fields,
+    load_data,
+    print_metrics,
+)
 from sae_core.cli.parser import build_parser
+from sae_core.cli.progress import progress_for
+from sae_core.cli.run_data import check_eval_data_args, run_data
 from sae_core.cli.sweep import cmd_sweep
 from sae_core.errors import ConfigError, SAEExplorerError
 
@@ -53,14 +71,23 @@ def _check_out(out: str | None) -> Path | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    # checked before torch is imported: a typo in --data is refused at once
+    record = data_record(check_data_args(args.data, data_options(args)), data_options(args))
+    check_configs(args, [args.lam], [args.hidden], [args.k])
+    out = _check_out(args.out)
+    figures = check_figures_dir(args.figures)  # a missing image engine is refused before training
     from sae_core.runs import save_run
     from sae_core.training.fit import train
 
-    out = _check_out(args.out)
     dataset = load_data(args, args.data)
     sae, tc = configs(args, dataset.d_in, args.lam, args.hidden)
-    result = train(sae, dataset, tc)
-    metrics = result.metrics.to_dict()  # flat numbers, as a run stores them
+    progress = progress_for(args.json)
+    try:
+        result = train(sae, dataset, tc, callback=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    metrics = result.metrics.to_dict()  # flat numbers (and the split's name), as a run stores them
     run_dir = None
     if out is not None:
         run_dir = save_run(
@@ -73,10 +100,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             root=out.parent,
             train_seconds=result.train_seconds,
             # how to load the very same split again (eval, the app's Load); keys as the app writes
-            extra={"data_spec": args.data, "data_options": data_options(args)},
+            extra=record,
         )
+    save_model_figures(figures, result.model, dataset, result.history, tc.dead_window, args.json)
     payload = {
-        "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name},
+        "config": {"sae": sae.to_dict(), "train": tc.to_dict(), "data": dataset.name, **record},
         "metrics": {
             **result.metrics.to_json(),
             **l0_fields(sae.method, result.history, result.metrics.l0),
@@ -101,16 +129,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # Columns of the sweep's text table, in order; those empty for the data are left out.
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.saelens is not None or args.run_dir is None:
+        return _eval_saelens(args)
+    check_eval_data_args(args)  # before torch is imported
+    figures = check_figures_dir(args.figures)
     from sae_core.analysis.metrics import evaluate
     from sae_core.runs import check_run_compatible, load_run
 
-    if args.saelens is not None or args.run_dir is None:
-        return _eval_saelens(args)
     run = load_run(Path(args.run_dir))
-    dataset = _run_data(args, run)
+    dataset, record = run_data(args, run)
     check_run_compatible(run, dataset.d_in)
     evaluated = evaluate(run.model, dataset)
     metrics = evaluated.to_dict()
+    window = run.train_config.dead_window
+    save_model_figures(figures, run.model, dataset, run.history, window, args.json)
     if args.json:
         print(
             json.dumps(
@@ -119,6 +151,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         "sae": run.sae_config.to_dict(),
                         "train": run.train_config.to_dict(),
                         "data": dataset.name,
+                        **record,
                     },
                     "metrics": {
                         **evaluated.to_json(),
@@ -146,10 +179,13 @@ def _eval_saelens(args: argparse.Namespace) -> int:
         )
     if not args.data:
         raise ConfigError("eval --saelens needs --data FILE: activations (.npy/.npz) of its d_in")
+    check_data_args(args.data, data_options(args))
+    figures = check_figures_dir(args.figures)
     model = read_saelens(args.saelens)
     dataset = load_data(args, args.data)
     check_saelens_width(model, dataset.d_in, dataset.name)
     evaluated = evaluate(model, dataset)
+    save_model_figures(figures, model, dataset, None, None, args.json)
     if not args.json:
         print_metrics(f"{args.saelens} on {dataset.name} (held-out split):", evaluated.to_dict())
         return 0
@@ -165,26 +201,15 @@ def _eval_saelens(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_data(args: argparse.Namespace, run: Any) -> Any:
-    """``--data`` when given; otherwise the run's own data, loaded as it was for training."""
-    from sae_core.data import load_dataset
-
-    if args.data:
-        return load_data(args, args.data)
-    spec, options = run.extra.get("data_spec"), run.extra.get("data_options")
-    if isinstance(spec, str) and isinstance(options, dict):
-        return load_dataset(spec, **options)
-    return load_data(args, run.data_name)  # older runs: the name with default options
-
-
 def cmd_export(args: argparse.Namespace) -> int:
+    check_eval_data_args(args)  # before torch is imported; bad options are refused, not noted
     from sae_core.runs import load_run
     from sae_core.runs.saelens import export_saelens
 
     run = load_run(Path(args.run_dir))
     # the input scaling SAELens users must apply: from the run's data, when it still loads
     try:
-        preprocessing = _run_data(args, run).preprocessing
+        preprocessing = run_data(args, run)[0].preprocessing
         note = "; metadata.sae_explorer.preprocessing says how to scale inputs"
     except SAEExplorerError as exc:
         preprocessing, note = None, f"; its data did not load ({exc}): input scaling not recorded"

@@ -1,33 +1,99 @@
 """What the commands share: the data options, the configs built from the arguments, and how
-metrics are printed."""
+metrics are printed.
+
+The data checks here import neither torch nor the data loaders' heavy parts: a typo in
+``--data`` or ``--opt`` is refused before training code is imported (``check_data_args``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sae_core import methods
-from sae_core.config import SAEConfig, TrainConfig
-from sae_core.errors import ConfigError
+from sae_core.cli.argparsing import did_you_mean
+from sae_core.cli.parser import DATA_OVERRIDES
+from sae_core.config import SAEConfig, TrainConfig, check_compatible
+from sae_core.errors import ConfigError, DataError
+
+# load_dataset's own keywords; every other data option belongs to the source
+COMMON_DATA_OPTIONS: tuple[str, ...] = ("test_fraction", "seed", "max_samples", "preprocess")
 
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Every ``load_dataset`` keyword the command line gave (split, preprocessing, --opt)."""
-    return {
+    """Every ``load_dataset`` keyword the command line gave (split, preprocessing, --opt);
+    options left unset (None: eval's "the run's own", the source's preprocessing) are left out."""
+    common = {
         "test_fraction": args.test_fraction,
         "seed": args.data_seed,
         "max_samples": args.max_samples,
         "preprocess": args.preprocess,
-        **_source_options(args.opt),
     }
+    return {k: v for k, v in common.items() if v is not None} | _source_options(args.opt)
+
+
+def given_data_overrides(args: argparse.Namespace) -> list[str]:
+    """The data options given on the command line of eval/export (whose defaults are None)."""
+    return [flag for dest, flag in DATA_OVERRIDES if getattr(args, dest, None) not in (None, [])]
+
+
+def check_data_args(spec: str, options: dict[str, Any]) -> Any:
+    """Refuse a bad ``--data`` or data option without loading anything (and without torch).
+
+    Returns the parsed :class:`~sae_core.data.DataSpec` with its path made absolute, so the
+    spec a run records loads the same data from any folder.
+    """
+    from sae_core.data import DataSpec, parse_data_spec
+    from sae_core.data.preprocessing import check_split_options, parse_preprocess
+    from sae_core.data.registry import SOURCES
+
+    try:
+        parsed = parse_data_spec(spec)
+    except DataError as exc:  # a misspelled source name reads as a missing file: name the source
+        named = [s.name for s in SOURCES.values() if s.path != "required"]
+        hint = did_you_mean(spec.partition(":")[0].strip().lower(), named)
+        raise DataError(f"{exc}{hint}") from None
+    source = SOURCES[parsed.source]
+    for name in options:
+        if name not in COMMON_DATA_OPTIONS and name not in source.options:
+            accepted = ", ".join(source.options) or "none"
+            raise ConfigError(
+                f"--opt {name} does not apply to data source {source.name!r}"
+                f"{did_you_mean(name, source.options)}: it accepts {accepted}"
+            )
+    check_split_options(
+        options.get("test_fraction", 0.2), options.get("seed", 0), options.get("max_samples")
+    )
+    parse_preprocess(options.get("preprocess") or source.default_preprocess)
+    if parsed.path is None:
+        return parsed
+    return DataSpec(source=parsed.source, path=str(Path(parsed.path).expanduser().resolve()))
+
+
+def data_record(spec: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """How to load the very same data again: ``load_dataset(data_spec, **data_options)``.
+
+    ``spec``: the checked DataSpec (absolute path); ``options``: as given, completed with the
+    split and the preprocessing actually used (the source's default when none was given).
+    """
+    from sae_core.data.registry import SOURCES
+
+    full = {"test_fraction": 0.2, "seed": 0, "max_samples": None} | options
+    full["preprocess"] = options.get("preprocess") or SOURCES[spec.source].default_preprocess
+    return {"data_spec": str(spec), "data_source": spec.source, "data_options": full}
 
 
 def load_data(args: argparse.Namespace, spec: str) -> Any:
     from sae_core.data import load_dataset
 
-    return load_dataset(spec, **data_options(args))
+    dataset = load_dataset(spec, **data_options(args))
+    for notice in dataset.notices:  # e.g. a CSV column named "label" taken as the labels
+        print(f"note: {notice}", file=sys.stderr)
+    return dataset
 
 
 def _source_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -50,14 +116,15 @@ def _reads(method: str, knob: str) -> bool:
 
 
 def configs(
-    args: argparse.Namespace, d_in: int, lam: float, hidden: int
+    args: argparse.Namespace, d_in: int, lam: float, hidden: int, k: int | None = None
 ) -> tuple[SAEConfig, TrainConfig]:
+    """The configs the arguments describe; ``k`` replaces ``args.k`` (a sweep's k list)."""
     sae = SAEConfig(
         d_in=d_in,
         d_sae=hidden,
         method=args.method,
         lam=lam,
-        k=args.k,
+        k=args.k if k is None else k,
         rho=args.rho,
         # kept only where the method reads it, so a run's config says what shaped it
         target_l0=args.target_l0 if methods.get(args.method).takes_target_l0 else None,
@@ -80,6 +147,17 @@ def configs(
         dead_remedy=args.dead_remedy,
     )
     return sae, train
+
+
+def check_configs(
+    args: argparse.Namespace, lams: Sequence[float], hiddens: Sequence[int], ks: Sequence[int]
+) -> None:
+    """Refuse bad model or training settings before any data is loaded (or torch imported):
+    every check but the input width, which only the data knows (d_in=1 stands in for it)."""
+    for lam in lams:
+        for hidden in hiddens:
+            for k in ks:
+                check_compatible(*configs(args, 1, lam, hidden, k=k))
 
 
 def print_metrics(title: str, metrics: dict[str, Any]) -> None:

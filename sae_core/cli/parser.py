@@ -8,28 +8,25 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from sae_core import methods
+from sae_core.cli.argparsing import Parser
+from sae_core.cli.figures import FIGURES_HELP
 from sae_core.config import DEAD_REMEDIES, DEVICES, SAEConfig, TrainConfig
-from sae_core.errors import ConfigError
 
 TRAIN_JSON_HELP = (
-    "print one JSON object: {config: {sae, train, data}, metrics: {...}, train_seconds, steps, "
-    "run_dir}"
+    "print one JSON object: {config: {sae, train, data, data_spec, data_source, data_options}, "
+    "metrics: {...}, train_seconds, steps, run_dir}"
 )
 SWEEP_JSON_HELP = (
-    "print one JSON object: {config: {sae, train, data, lams, hidden, seeds}, runs: [{lam, "
-    "d_sae, seed, method, steps, <every metric of train's metrics>}, ...], train_seconds, "
+    "print one JSON object: {config: {sae, train, data, data_spec, data_source, data_options, "
+    "lams, hidden, ks, seeds}, runs: [{lam, d_sae, seed, method, k, steps, <every metric of "
+    "train's metrics>}, ...], train_seconds, "
     "seconds}; no run_dir (sweep saves no runs). A race (--target-l0): {config: {sae, train, "
     "data, methods, target_l0s}, runs: [{method, target_l0, l0, fvu, fve, f1, seconds, lam, "
     "k}, ...], train_seconds, seconds}"
 )
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + message
-        raise ConfigError(f"{self.prog}: {message} (see --help)")
 
 
 def _number_list(cast: Callable[[str], Any], kind: str) -> Callable[[str], list[Any]]:
@@ -79,24 +76,56 @@ def _prefix_list(text: str) -> tuple[int, ...]:
         ) from None
 
 
+# eval and export: the data options that only mean something together with --data
+DATA_OVERRIDES: tuple[tuple[str, str], ...] = (
+    ("opt", "--opt"),
+    ("max_samples", "--max-samples"),
+    ("test_fraction", "--test-fraction"),
+    ("preprocess", "--preprocess"),
+    ("data_seed", "--data-seed"),
+)
+
+
 def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
+    """The data options; ``required=False`` (eval, export): the run's own data and options
+    unless given, so every default is None ("not given")."""
+    own = "" if required else "; default: the run's own"
     p.add_argument(
         "--data",
         required=required,
         default=None,
         help="digits | patches | synthetic | mnist[:FOLDER] | fashion-mnist[:FOLDER] "
-        "| PATH (.csv/.npy/.npz, IDX file or folder)",
+        "| PATH (.csv/.npy/.npz, IDX file or folder)"
+        + ("" if required else "; default: the data the run was trained on"),
     )
-    p.add_argument("--max-samples", type=int, default=None, help="cap on samples (deterministic)")
-    p.add_argument("--test-fraction", type=float, default=0.2)
-    p.add_argument("--preprocess", default=None, help="none | scale01 | standardise | centre")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the split / synthetic data")
+    p.add_argument(
+        "--max-samples", type=int, default=None, help=f"cap on samples (deterministic){own}"
+    )
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2 if required else None,
+        help=f"held-out share, where the source has no split of its own{own}",
+    )
+    p.add_argument(
+        "--preprocess",
+        default=None,
+        help="none | scale01 | standardise | centre, chained with + (default: the source's)"
+        + ("" if required else "; else the run's own"),
+    )
+    p.add_argument(
+        "--data-seed",
+        type=int,
+        default=0 if required else None,
+        help=f"seed of the split / synthetic data{own}",
+    )
     p.add_argument(
         "--opt",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a data-source option, e.g. --opt patch_size=12 (see the data command)",
+        help="a data-source option, e.g. --opt patch_size=12 (see the data command)"
+        + ("" if required else "; the run's own unless given"),
     )
 
 
@@ -115,7 +144,15 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
     else:
         p.add_argument("--lam", type=float, default=SAEConfig.lam, help=_knob_help("lam"))
         p.add_argument("--hidden", type=int, default=128, help="d_sae, the number of latents")
-    p.add_argument("--k", type=int, default=SAEConfig.k, help=_knob_help("k"))
+    if lists:
+        p.add_argument(
+            "--k",
+            type=_ints,
+            default=[SAEConfig.k],
+            help=f"comma-separated k values: {_knob_help('k')}",
+        )
+    else:
+        p.add_argument("--k", type=int, default=SAEConfig.k, help=_knob_help("k"))
     p.add_argument("--rho", type=float, default=SAEConfig.rho, help=_knob_help("rho"))
     target_help = f"{_KNOB_HELP['target_l0']} (any of {', '.join(methods.with_target_l0())})"
     if lists:
@@ -142,8 +179,8 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
         metavar="EPS",
         help=_knob_help("jumprelu_bandwidth"),
     )
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--tied", action="store_true")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay on the weights")
+    p.add_argument("--tied", action="store_true", help="tied weights: W_enc = W_decᵀ")
     p.add_argument("--unit-norm", action="store_true", help="unit-norm decoder rows")
     p.add_argument(
         "--penalty-decoder-norm",
@@ -159,15 +196,30 @@ def _add_model(p: argparse.ArgumentParser, lists: bool) -> None:
         help=_knob_help("matryoshka_prefixes"),
     )
     tc = TrainConfig()
-    p.add_argument("--epochs", type=int, default=tc.epochs)
+    p.add_argument("--epochs", type=int, default=tc.epochs, help="passes over the training split")
     p.add_argument("--steps", type=int, default=None, help="optimiser steps (overrides epochs)")
-    p.add_argument("--batch-size", type=int, default=tc.batch_size)
-    p.add_argument("--lr", type=float, default=tc.lr)
-    p.add_argument("--seed", type=int, default=tc.seed)
-    p.add_argument("--device", choices=DEVICES, default="auto")
-    p.add_argument("--threads", type=int, default=tc.threads)
+    p.add_argument("--batch-size", type=int, default=tc.batch_size, help="samples per step")
+    p.add_argument("--lr", type=float, default=tc.lr, help="Adam learning rate")
+    p.add_argument("--seed", type=int, default=tc.seed, help="seed of the weights and batches")
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where to train (auto: CUDA, then Apple MPS, then the CPU)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=tc.threads,
+        help="CPU threads for training, 1..256 (1 is fastest for small models)",
+    )
     p.add_argument("--warmup", type=int, default=0, help="λ warm-up steps")
-    p.add_argument("--dead-remedy", choices=DEAD_REMEDIES, default="none")
+    p.add_argument(
+        "--dead-remedy",
+        choices=DEAD_REMEDIES,
+        default="none",
+        help="what revives dead latents: " + " | ".join(DEAD_REMEDIES),
+    )
     p.add_argument(
         "--json", action="store_true", help=SWEEP_JSON_HELP if lists else TRAIN_JSON_HELP
     )
@@ -191,15 +243,17 @@ def _knob_help(knob: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sae-explorer", description="Train and inspect sparse autoencoders.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="sae-explorer", description="Train and inspect sparse autoencoders.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("train", help="train one SAE and report held-out metrics")
     _add_data(p)
     _add_model(p, lists=False)
     p.add_argument("--out", default=None, help="save the run into this folder")
+    p.add_argument("--figures", default=None, metavar="DIR", help=FIGURES_HELP)
     p = sub.add_parser(
         "sweep",
-        help="train a λ × width (× seed) grid, stacked per width; or, with --target-l0, race "
+        help="train a λ × width × k (× seed) grid, stacked per width and k; or, with --target-l0, "
+        "race "
         "--methods at the same target L0s",
     )
     _add_data(p)
@@ -210,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the results table to this file (checked writable before training)",
     )
     p = sub.add_parser("eval", help="evaluate a saved run, or a SAELens SAE (--saelens)")
-    p.add_argument("run_dir", nargs="?", default=None)
+    p.add_argument("run_dir", nargs="?", default=None, help="the run folder (from train --out)")
     p.add_argument(
         "--saelens",
         default=None,
@@ -219,12 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of a run, on --data FILE (.npy/.npz activations of its d_in)",
     )
     _add_data(p, required=False)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=TRAIN_JSON_HELP)
+    p.add_argument("--figures", default=None, metavar="DIR", help=FIGURES_HELP)
     p = sub.add_parser("export", help="export a saved run to another tool's layout")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="the run folder (from train --out)")
     _add_data(p, required=False)  # the run's data, for the input scaling the export records
-    p.add_argument("--format", choices=["saelens"], default="saelens")
-    p.add_argument("--out", required=True)
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--format", choices=["saelens"], default="saelens", help="the target layout")
+    p.add_argument("--out", required=True, help="the folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     sub.add_parser("data", help="list the data sources and what each needs")
     return parser

@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sae_core.cli.options import configs, l0_fields, load_data
+from sae_core import methods
+from sae_core.cli.options import (
+    check_configs,
+    check_data_args,
+    configs,
+    data_options,
+    data_record,
+    l0_fields,
+    load_data,
+)
+from sae_core.cli.progress import progress_for
 from sae_core.errors import ConfigError
 
 if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help stays fast
@@ -19,6 +30,7 @@ if TYPE_CHECKING:  # pandas is imported by the commands that need it: --help sta
 _SWEEP_COLUMNS = (
     "lam",
     "d_sae",
+    "k",
     "seed",
     "fve",
     "l0",
@@ -70,23 +82,68 @@ def _sweep_steps(history: pd.DataFrame, n_models: int) -> list[int]:
     return [int(last.get(i, 0)) for i in range(n_models)]
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from sae_core.analysis.metrics import json_metrics
-    from sae_core.training.fit import train_sweep
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table's rows as plain Python values, floats unrounded (as train --json prints them;
+    pandas' ``to_json`` keeps only 10 digits) and NaN as None."""
 
+    def plain(value: Any) -> Any:
+        value = value.item() if hasattr(value, "item") else value
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    return [{k: plain(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def _check_grid(args: argparse.Namespace) -> None:
+    """The sweep's lists against the method (before any import of torch): several λ for a
+    method that ignores λ, or several k for one that ignores k, would train identical models."""
+    method = methods.get(args.method)
+    if len(args.lam) > 1 and not method.uses_lam:
+        also = "; sweep --k instead" if method.uses_k else ""
+        raise ConfigError(
+            f"--method {args.method} does not use λ: --lam {','.join(map(str, args.lam))} would "
+            f"train identical models; give one --lam{also}"
+        )
+    if len(args.k) > 1 and not method.uses_k:
+        raise ConfigError(
+            f"--method {args.method} does not use k: --k {','.join(map(str, args.k))} would "
+            f"train identical models; --k lists are for {', '.join(methods.with_knob('k'))}"
+        )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    record = data_record(check_data_args(args.data, data_options(args)), data_options(args))
     csv = _check_csv(args.csv)
     if args.target_l0 is not None or args.methods is not None:
         return cmd_race(args, csv)
+    _check_grid(args)
+    check_configs(args, args.lam, args.hidden, args.k)
+    from sae_core.analysis.metrics import json_metrics
+    from sae_core.training.fit import train_sweep
+
     dataset = load_data(args, args.data)
-    base, tc = configs(args, dataset.d_in, args.lam[0], args.hidden[0])
+    base, tc = configs(args, dataset.d_in, args.lam[0], args.hidden[0], k=args.k[0])
     start = time.perf_counter()
-    # Probes as train does, so sweep rows and train runs can be compared (skipped without labels).
-    result = train_sweep(
-        base, dataset, tc, lams=args.lam, d_saes=args.hidden, seeds=args.seeds, probe=True
-    )
+    progress = progress_for(args.json, len(args.hidden) * len(args.k), label="sweep")
+    try:
+        # Probes as train does, so sweep rows and train runs compare (skipped without labels).
+        result = train_sweep(
+            base,
+            dataset,
+            tc,
+            lams=args.lam,
+            d_saes=args.hidden,
+            ks=args.k,
+            seeds=args.seeds,
+            callback=progress,
+            probe=True,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     table = result.table.copy()
     # after method: the run objects read lam, d_sae, seed, method, steps, then the metrics
-    table.insert(min(4, len(table.columns)), "steps", _sweep_steps(result.history, len(table)))
+    at = table.columns.get_loc("method") + 1 if "method" in table else 0
+    table.insert(int(at), "steps", _sweep_steps(result.history, len(table)))
     # Print first, write the CSV last: should the write still fail, the results are on screen.
     if args.json:
         print(
@@ -96,13 +153,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         "sae": base.to_dict(),
                         "train": tc.to_dict(),
                         "data": dataset.name,
+                        **record,
                         "lams": args.lam,
                         "hidden": args.hidden,
+                        "ks": args.k,
                         "seeds": args.seeds,
                     },
                     "runs": [
                         json_metrics(row) | l0_fields(row["method"], result.history, row["l0"], i)
-                        for i, row in enumerate(json.loads(table.to_json(orient="records")))
+                        for i, row in enumerate(_records(table))
                     ],
                     "train_seconds": result.train_seconds,
                     "seconds": time.perf_counter() - start,
@@ -120,22 +179,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_race(args: argparse.Namespace, csv: Path | None) -> int:
     """``sweep --methods a,b --target-l0 4,8``: every method at every target on the same data."""
-    from sae_core.training.race import run_race
+    from sae_core.training.race import race_groups, run_race
 
     if args.target_l0 is None:
         raise ConfigError("--methods races methods at target L0s: give --target-l0 N,N,…")
+    if len(args.k) > 1:
+        raise ConfigError("--k lists are for sweeps: a race (--target-l0) sets k from the target")
     names = args.methods or [args.method]
     dataset = load_data(args, args.data)
     # the race sets each model's target; the base config holds the shape and the schedule
-    plain = argparse.Namespace(**{**vars(args), "target_l0": None})
+    plain = argparse.Namespace(**{**vars(args), "target_l0": None, "k": args.k[0]})
     base, tc = configs(plain, dataset.d_in, args.lam[0], args.hidden[0])
     start = time.perf_counter()
-    result = run_race(base, dataset, tc, method_names=names, targets=args.target_l0)
+    n_groups = len(race_groups(base, names, args.target_l0))
+    progress = progress_for(args.json, n_groups, label="race")
+    try:
+        result = run_race(
+            base, dataset, tc, method_names=names, targets=args.target_l0, callback=progress
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     table = result.table
     if args.json:
         config = {"sae": base.to_dict(), "train": tc.to_dict(), "data": dataset.name}
         config |= {"methods": names, "target_l0s": args.target_l0}
-        runs = json.loads(table.to_json(orient="records"))
+        runs = _records(table)
         seconds = time.perf_counter() - start
         out = {"config": config, "runs": runs, "train_seconds": result.train_seconds}
         print(json.dumps(out | {"seconds": seconds}))

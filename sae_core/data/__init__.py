@@ -215,7 +215,7 @@ def _finish(name: str, raw: RawData, steps: tuple[str, ...], request: SourceRequ
         x_train, x_test, steps, value_range=raw.value_range, base=raw.base
     )
     words = ", ".join(_STEP_WORDS[s] for s in steps) or "values as loaded"
-    description = "; ".join((raw.description, split, words, *raw.notes))
+    description = "; ".join((raw.description, split, words, *raw.notes, *raw.notices))
     return Dataset(
         name=name,
         x_train=x_train,
@@ -228,6 +228,7 @@ def _finish(name: str, raw: RawData, steps: tuple[str, ...], request: SourceRequ
         feature_children=raw.feature_children,
         preprocessing=record,
         description=description,
+        notices=raw.notices,
     )
 
 

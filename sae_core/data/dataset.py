@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sae_core.errors import DataError
+
 
 @dataclass(frozen=True, kw_only=True)
 class Preprocessing:
@@ -45,6 +47,9 @@ class Dataset:
         feature_children: the parent -> children map of a synthetic feature hierarchy, or None.
         preprocessing: how raw values became ``x``.
         description: one line for the UI.
+        notices: what the user should be told prominently and may want to change, e.g. that a
+            CSV column named "label" was taken as the labels (the app shows each with
+            ``st.info``, the CLI on stderr); also part of ``description``.
     """
 
     name: str
@@ -58,6 +63,73 @@ class Dataset:
     feature_children: dict[int, tuple[int, ...]] | None = None
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     description: str = ""
+    notices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Checked here, once, so a mismatch fails when the data is built, not after training.
+        check_split(self.x_train, "x_train")
+        check_split(self.x_test, "x_test")
+        d_in = self.x_train.shape[1]
+        if self.x_test.shape[1] != d_in:
+            raise DataError(
+                f"dataset {self.name!r}: x_train has {d_in} columns but x_test has "
+                f"{self.x_test.shape[1]}: both splits need the same width d_in"
+            )
+        self._check_labels()
+        self._check_image_shape(d_in)
+        self._check_features(d_in)
+
+    def _check_labels(self) -> None:
+        if (self.y_train is None) != (self.y_test is None):
+            raise DataError(
+                f"dataset {self.name!r}: labels are given for one split only: give y_train and "
+                "y_test, or neither"
+            )
+        for y, x, split in (
+            (self.y_train, self.x_train, "train"),
+            (self.y_test, self.x_test, "test"),
+        ):
+            if y is None:
+                continue
+            if not isinstance(y, np.ndarray) or y.ndim != 1 or y.dtype.kind not in "iu":
+                raise DataError(
+                    f"dataset {self.name!r}: y_{split} must be a 1-D integer array, got "
+                    f"{_describe(y)}"
+                )
+            if len(y) != len(x):
+                raise DataError(
+                    f"dataset {self.name!r}: y_{split} has {len(y)} labels but x_{split} has "
+                    f"{len(x)} samples: give one label per sample"
+                )
+
+    def _check_image_shape(self, d_in: int) -> None:
+        if self.image_shape is None:
+            return
+        shape = tuple(self.image_shape)
+        if len(shape) != 2 or min(shape) < 1 or shape[0] * shape[1] != d_in:
+            raise DataError(
+                f"dataset {self.name!r}: image_shape {shape} does not hold d_in = {d_in} pixels: "
+                "give (height, width) with height × width == d_in, or None"
+            )
+
+    def _check_features(self, d_in: int) -> None:
+        if self.features is not None and (
+            np.ndim(self.features) != 2 or np.shape(self.features)[1] != d_in
+        ):
+            raise DataError(
+                f"dataset {self.name!r}: features have shape {np.shape(self.features)} but need "
+                f"[n_features, d_in = {d_in}]"
+            )
+        if self.feature_activity is None:
+            return
+        n_features = None if self.features is None else np.shape(self.features)[0]
+        want = (self.n_test, n_features)
+        got = np.shape(self.feature_activity)
+        if len(got) != 2 or got[0] != self.n_test or n_features not in (None, got[1]):
+            raise DataError(
+                f"dataset {self.name!r}: feature_activity has shape {got} but needs "
+                f"[n_test, n_features] = {list(want)}"
+            )
 
     @property
     def d_in(self) -> int:
@@ -78,3 +150,22 @@ class Dataset:
     @property
     def has_labels(self) -> bool:
         return self.y_train is not None and self.y_test is not None
+
+
+def check_split(x: object, what: str) -> None:
+    """DataError unless ``x`` is a 2-D float32 array with at least one row and one column."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2:
+        raise DataError(f"{what} must be a 2-D [samples, d_in] array, got {_describe(x)}")
+    if x.dtype != np.float32:
+        raise DataError(
+            f"{what} is {x.dtype}, but a Dataset holds float32: convert it with "
+            "x.astype(np.float32)"
+        )
+    if min(x.shape) < 1:
+        raise DataError(f"{what} has shape {list(x.shape)}: need at least one sample and column")
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.ndim}-D {value.dtype} array of shape {list(value.shape)}"
+    return type(value).__name__

@@ -135,6 +135,7 @@ def raw_from_table(table: Table, name: str) -> RawData:
         y=table.y,
         image_shape=table.image_shape,
         notes=table.notes,
+        notices=table.notices,
         description=f"{Path(name).name}: {rows} rows × {cols} columns{labels}",
     )
 

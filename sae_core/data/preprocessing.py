@@ -181,6 +181,8 @@ class RawData:
         value_range: the known (min, max) of raw values, used by ``scale01`` (digits 0..16).
         base: what the source already did to the values.
         notes: things the user should know (an encoding fallback, a dropped column).
+        notices: things the user should act on, shown prominently (a column taken as the
+            labels because of its name).
     """
 
     x: np.ndarray
@@ -195,6 +197,7 @@ class RawData:
     base: Preprocessing = field(default_factory=Preprocessing)
     description: str = ""
     notes: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
 
 
 EXTREME_Z = 50.0  # held-out z-scores beyond this mean a dimension barely varied in training

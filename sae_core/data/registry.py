@@ -249,7 +249,8 @@ SOURCES: dict[str, DataSource] = {
                 parse_table,
                 SourceOption(
                     name="label_column",
-                    help="column of integer labels or class names: index, header name, 'last'",
+                    help="column of integer labels or class names: index, header name, 'last'; "
+                    "unset takes a CSV column named label/y/target/class, 'none' takes none",
                 ),
                 SourceOption(
                     name="image_shape",

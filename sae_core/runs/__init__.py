@@ -83,7 +83,7 @@ class LoadedRun:
     model: SparseAutoencoder
     sae_config: SAEConfig
     train_config: TrainConfig
-    metrics: dict[str, float | int | None]
+    metrics: dict[str, float | int | str | None]  # numbers, and "split" (none in older runs)
     history: pd.DataFrame
     data_name: str
     created: datetime
@@ -118,7 +118,7 @@ def run_files(
     model: SparseAutoencoder,
     train_cfg: TrainConfig,
     *,
-    metrics: Mapping[str, float | int | None] | None = None,
+    metrics: Mapping[str, float | int | str | None] | None = None,
     history: pd.DataFrame | None = None,
     data_name: str = "",
     train_seconds: float | None = None,
@@ -150,7 +150,7 @@ def save_run(
     model: SparseAutoencoder,
     train_cfg: TrainConfig,
     *,
-    metrics: Mapping[str, float | int | None],
+    metrics: Mapping[str, float | int | str | None],
     history: pd.DataFrame,
     data_name: str,
     name: str | None = None,

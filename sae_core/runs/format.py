@@ -39,6 +39,7 @@ RUN_FILES: tuple[str, ...] = (WEIGHTS_FILE, METRICS_FILE, HISTORY_FILE, CONFIG_F
 _EXACT_FLOATS: dict[str, Any] = (
     {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 )
+SPLIT_KEY, SPLITS = "split", ("test", "train")  # metrics.json's one text field and its values
 _CONFIG_KEYS = frozenset(
     {"format_version", "sae", "train", "data", "created", "train_seconds", "extra"}
 )
@@ -217,21 +218,24 @@ def check_weight_layout(
             )
 
 
-def metrics_to_json(metrics: Mapping[str, float | int | None]) -> bytes:
-    """JSON object of metric -> number; NaN and ±inf become null (JSON has no NaN)."""
-    clean: dict[str, float | int | None] = {}
+def metrics_to_json(metrics: Mapping[str, float | int | str | None]) -> bytes:
+    """JSON object of metric -> number; NaN and ±inf become null (JSON has no NaN); ``split``
+    names the split the metrics were measured on ("test" for a run), as the CLI's JSON does."""
+    clean: dict[str, float | int | str | None] = {}
     for key, value in metrics.items():
         if not isinstance(key, str):
             raise RunError(f"metric name {key!r} is not a string: name metrics with strings")
-        if key == "split":  # EvalMetrics says which split; runs always hold held-out metrics
-            continue
         clean[key] = _clean_metric(key, value)
     return json.dumps(clean, indent=2, allow_nan=False).encode()
 
 
-def _clean_metric(key: str, value: object) -> float | int | None:
+def _clean_metric(key: str, value: object) -> float | int | str | None:
     if value is None:
         return None
+    if key == SPLIT_KEY:  # the one text field; older runs have none
+        if value not in SPLITS:
+            raise RunError(f"metric {key!r} has value {value!r}: choose {' or '.join(SPLITS)}")
+        return str(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if not _is_number(value):
@@ -242,7 +246,7 @@ def _clean_metric(key: str, value: object) -> float | int | None:
     return as_float if math.isfinite(as_float) else None
 
 
-def parse_metrics(raw: bytes, source: str) -> dict[str, float | int | None]:
+def parse_metrics(raw: bytes, source: str) -> dict[str, float | int | str | None]:
     data = _load_json_object(raw, source)
     try:
         return {key: _clean_metric(key, value) for key, value in data.items()}

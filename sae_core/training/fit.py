@@ -1,4 +1,5 @@
-"""One-call training: ``train(config, dataset)`` and ``train_sweep`` (a stacked λ × seed grid)."""
+"""One-call training: ``train(config, dataset)`` and ``train_sweep`` (a stacked λ × seed grid
+per width and k)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TypeVar
 
 import pandas as pd
 
+from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
@@ -65,23 +67,43 @@ class SweepResult:
     models: list[SparseAutoencoder]
     configs: list[SAEConfig]
     seeds: list[int]
-    table: pd.DataFrame  # lam, d_sae, seed, method + every EvalMetrics field
+    table: pd.DataFrame  # lam, d_sae, seed, method (k: TopK family) + every EvalMetrics field
     history: pd.DataFrame  # Trainer.history with a model column
     train_seconds: float
 
 
 def sweep_grid(
-    base: SAEConfig, lams: Sequence[float], d_saes: Sequence[int] | None = None
+    base: SAEConfig,
+    lams: Sequence[float],
+    d_saes: Sequence[int] | None = None,
+    ks: Sequence[int] | None = None,
 ) -> list[list[SAEConfig]]:
-    """Groups of configs that can be stacked: one group per hidden size, λ varying inside.
+    """Groups of configs that can be stacked: one group per hidden size and k, λ varying inside.
 
     Repeated values count once (first one kept, order kept): a duplicate would train the very
-    same model twice.
+    same model twice. Several λ for a method that ignores λ, or several k for one that ignores
+    k, would train identical models: refused (``Method.uses_lam``, ``Method.uses_k``).
     """
     if not lams:
         raise ConfigError("a sweep needs at least one λ value")
+    lam_list = _unique(map(float, lams))
+    k_list = _unique([int(k) for k in ks] if ks else [base.k])
+    method = methods.get(base.method)
+    if len(lam_list) > 1 and not method.uses_lam:
+        raise ConfigError(
+            f"method {base.method!r} does not use λ: lams={lam_list} would train identical "
+            "models; give one λ" + (", and sweep k instead" if method.uses_k else "")
+        )
+    if len(k_list) > 1 and not method.uses_k:
+        raise ConfigError(
+            f"method {base.method!r} does not use k: ks={k_list} would train identical models; "
+            f"sweep k with a method that reads it ({', '.join(methods.with_knob('k'))})"
+        )
     widths = _unique([int(h) for h in d_saes] if d_saes else [base.d_sae])
-    return [[base.replace(d_sae=h, lam=lam) for lam in _unique(map(float, lams))] for h in widths]
+    # k cannot stack (a stack shares one config but λ), so each k is its own group
+    return [
+        [base.replace(d_sae=h, k=k, lam=lam) for lam in lam_list] for h in widths for k in k_list
+    ]
 
 
 def _unique(values: Iterable[_T]) -> list[_T]:
@@ -96,11 +118,12 @@ def train_sweep(
     *,
     lams: Sequence[float],
     d_saes: Sequence[int] | None = None,
+    ks: Sequence[int] | None = None,
     seeds: Sequence[int] | None = None,
     callback: StepCallback | None = None,
     probe: bool = False,
 ) -> SweepResult:
-    """Train every (d_sae, λ, seed) combination; one stacked model per hidden size.
+    """Train every (d_sae, k, λ, seed) combination; one stacked model per hidden size and k.
 
     Repeated λ, d_sae or seed values train once. ``probe=True`` adds the linear-probe accuracies
     when ``dataset`` has labels, as :func:`train` does; it is off by default because the two
@@ -115,7 +138,8 @@ def train_sweep(
     rows: list[dict[str, object]] = []
     histories: list[pd.DataFrame] = []
     seconds = 0.0
-    for group in sweep_grid(base, lams, d_saes):
+    uses_k = methods.get(base.method).uses_k
+    for group in sweep_grid(base, lams, d_saes, ks):
         stack = [c for c in group for _ in seed_list]
         stack_seeds = [s for _ in group for s in seed_list]
         trainer = Trainer(stack, tc, dataset.x_train, seeds=stack_seeds)
@@ -134,6 +158,7 @@ def train_sweep(
                     "d_sae": cfg.d_sae,
                     "seed": seed,
                     "method": cfg.method,
+                    **({"k": cfg.k} if uses_k else {}),
                     **metrics.to_dict(),
                 }
             )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,10 +160,20 @@ class Trainer:
         self._guard = DivergenceGuard(self.x, self.train_config.lr)
         self.train_seconds = 0.0
         self.stop_requested = False
+        self.last_stats: StepStats | None = None  # the latest step's numbers (progress displays)
 
     def reset(self) -> None:
         """Back to the seeded initial weights and step 0."""
         self._init_state()
+
+    @torch.no_grad()
+    def load_weights(self, weights: Mapping[str, Tensor], index: int = 0) -> None:
+        """Start model ``index`` from ``weights`` (a model's :meth:`SparseAutoencoder.weights`),
+        with Adam's moments forgotten; the estimator's ``partial_fit`` continues a fit this way."""
+        for name, param in self.params.items():
+            param[index].copy_(weights[name].to(param.device, param.dtype))
+        self._weights.optimizer.state.clear()
+        self._good = self._weights.snapshot()
 
     # ---------------------------------------------------------------- state
     @property
@@ -257,13 +267,14 @@ class Trainer:
         self.step_count += 1
         self._after_step(result, lam.tolist())
         self.train_seconds += time.perf_counter() - start
-        return StepStats(
+        self.last_stats = StepStats(
             step=self.step_count,
             loss=result.loss,
             mse=[r / self.cfg.d_in for r in result.recon],
             penalty=result.penalty,
             l0=result.l0,
         )
+        return self.last_stats
 
     def _update_state(self, result: StepResult) -> None:
         """The method's own after-step update of its extra parameters (BatchTopK's θ)."""

@@ -233,6 +233,8 @@ def show_preview(dataset: Dataset) -> None:
     """A few training samples (images, or a heat-map for other data) and the summary line."""
     st.markdown(f"**{describe(dataset)}**")
     st.caption(dataset.description)
+    for notice in dataset.notices:  # e.g. a CSV column named "label" taken as the labels
+        st.info(notice, icon=":material/label:")
     warning = standardise_warning(dataset.preprocessing.steps, dataset.x_test)
     if warning:
         st.warning(warning, icon=":material/warning:")

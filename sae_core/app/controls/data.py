@@ -225,7 +225,8 @@ def data_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             widget="text_input",
             label="Label column (optional)",
             default="",
-            help="a 0-based index, a header name, 'first' or 'last'",
+            help="a 0-based index, a header name, 'first' or 'last'. Left empty, a CSV column "
+            "named label, y, target or class is the label; 'none' trains on every column",
             when=_on("file"),
         ),
         c(

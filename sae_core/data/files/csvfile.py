@@ -8,6 +8,7 @@ message a person can act on.
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from sae_core.data.files.checks import (
     resolve_column,
     to_labels,
 )
+from sae_core.data.files.label_names import label_by_name
 from sae_core.errors import DataError
 
 MAX_LABEL_CLASSES = 1000
@@ -26,17 +28,27 @@ _DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True, kw_only=True)
 class CsvTable:
-    """x: [n, d] float64; y: [n] int64 or None; notes: what the user should know."""
+    """x: [n, d] float64; y: [n] int64 or None; notes: what the user should know; notices:
+    what they should act on (a column taken as the labels because of its name)."""
 
     x: np.ndarray
     y: np.ndarray | None
     notes: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
 
 
 def parse_csv(
-    data: bytes, name: str, label_column: int | str | None, has_header: bool | None
+    data: bytes,
+    name: str,
+    label_column: int | str | None,
+    has_header: bool | None,
+    *,
+    auto_label: bool = True,
 ) -> CsvTable:
-    """Parse delimited text; see :func:`sae_core.data.files.tabular.parse_table` for the options."""
+    """Parse delimited text; see :func:`sae_core.data.files.tabular.parse_table` for the options.
+
+    ``auto_label``: no ``label_column`` takes a column named like a label (:mod:`.label_names`).
+    """
     text, notes = _decode(data, name)
     numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not numbered:
@@ -55,14 +67,19 @@ def parse_csv(
     lines = [line for _, line in rows]
     _check_ragged(lines, line_numbers, delimiter, len(first), name)
     label = None if label_column is None else resolve_column(label_column, len(first), names, name)
+    y: np.ndarray | None = None
+    label_notes: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    if label is not None:
+        y, label_notes = _read_labels(lines, line_numbers, delimiter, label, name)
+    elif auto_label and names:
+        read = functools.partial(_read_labels, lines, line_numbers, delimiter, name=name)
+        label, y, label_notes, notices = label_by_name(names, read)
     use = [c for c in range(len(first)) if c != label]
     check_matrix_shape((len(lines), len(use)), name)
     x = _read_numbers(lines, line_numbers, delimiter, use, names, name)
-    y, label_notes = (
-        (None, ()) if label is None else _read_labels(lines, line_numbers, delimiter, label, name)
-    )
     x, index_notes = _drop_index_column(x, names, label)
-    return CsvTable(x=x, y=y, notes=(*notes, *label_notes, *index_notes))
+    return CsvTable(x=x, y=y, notes=(*notes, *label_notes, *index_notes), notices=notices)
 
 
 def _decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:

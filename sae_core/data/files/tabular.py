@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sae_core.data.files.checks import (
     to_labels,
 )
 from sae_core.data.files.csvfile import CsvTable, parse_csv
+from sae_core.data.files.label_names import is_no_label
 from sae_core.data.files.npyfile import read_npy, read_npz
 from sae_core.errors import ConfigError, DataError
 
@@ -33,12 +34,14 @@ LabelColumn = int | str | None
 
 @dataclass(frozen=True, kw_only=True)
 class Table:
-    """A user's data: x [n, d_in] float, y [n] int64 or None, and what the user should know."""
+    """A user's data: x [n, d_in] float, y [n] int64 or None, and what the user should know
+    (``notes``) or act on (``notices``: a column taken as the labels because of its name)."""
 
     x: np.ndarray
     y: np.ndarray | None
     image_shape: tuple[int, int] | None
     notes: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
 
 
 def read_table_file(path: str | os.PathLike[str], **options: object) -> Table:
@@ -67,13 +70,18 @@ def parse_table(
 
     Args:
         label_column: None, a 0-based column index (negative counts from the end), a header
-            name, ``"first"`` or ``"last"``; its values become integer labels.
+            name, ``"first"`` or ``"last"``; its values become integer labels. None takes a CSV
+            column whose header is label, y, target or class (any case) as the labels, with a
+            notice; ``"none"`` keeps every column as a feature.
         image_shape: ``(height, width)``, ``"HxW"`` or ``"auto"`` (square when d_in is a square).
         has_header: CSV only; None detects a header row (a non-numeric feature cell in row 1, or
             the label column's name there; see csvfiles._guess_header).
     """
     check_suffix(filename)
     _check_label_option(label_column)
+    auto_label = label_column is None
+    if is_no_label(label_column):
+        label_column = None
     shape_option = parse_image_shape(image_shape)
     if has_header not in (None, True, False):
         raise ConfigError(f"has_header={has_header!r} is invalid: give true, false or leave unset")
@@ -83,7 +91,9 @@ def parse_table(
         raise DataError(f"{filename} is empty: choose a file with data in it")
     suffix = Path(filename).suffix.lower()
     if suffix in CSV_SUFFIXES:
-        table = _from_csv(parse_csv(data, filename, label_column, has_header))
+        table = _from_csv(
+            parse_csv(data, filename, label_column, has_header, auto_label=auto_label)
+        )
     elif suffix == ".npy":
         table = _from_array(read_npy(data, filename), None, filename, label_column, ())
     else:
@@ -114,7 +124,7 @@ def _check_label_option(label_column: object) -> None:
     if not isinstance(label_column, int) or isinstance(label_column, bool):
         raise ConfigError(
             f"label_column={label_column!r} is invalid: give a column index, a header name, "
-            "'last', or leave it unset"
+            "'last', 'none', or leave it unset"
         )
 
 
@@ -139,7 +149,7 @@ def parse_image_shape(value: object) -> tuple[int, int] | str | None:
 
 
 def _from_csv(csv: CsvTable) -> Table:
-    return Table(x=csv.x, y=csv.y, image_shape=None, notes=csv.notes)
+    return Table(x=csv.x, y=csv.y, image_shape=None, notes=csv.notes, notices=csv.notices)
 
 
 def _from_array(
@@ -191,4 +201,4 @@ def _with_image_shape(table: Table, option: tuple[int, int] | str | None, name: 
                 f"{name} has {d_in} feature columns: give a shape whose product is {d_in}"
             )
         shape = option
-    return Table(x=table.x, y=table.y, image_shape=shape, notes=table.notes)
+    return replace(table, image_shape=shape)
