@@ -7,6 +7,7 @@ import streamlit as st
 from sae_core.app.pages import page_path
 from sae_core.figures import make_frontier_figure
 from sae_core.ui.charts import chart
+from sae_core.ui.compare.gap import render_gap
 from sae_core.ui.compare.race import render_race, show_calibration
 from sae_core.ui.compare.runs import (
     confirm_delete,
@@ -54,6 +55,8 @@ if base is not None:
     with user_errors("Preparing the race"):
         render_race(state, base)
 render_saelens_load(state)
+with user_errors("Measuring the amortisation gap"):
+    render_gap(state)
 
 table = runs_table(state, saved.runs)
 st.header("Frontier")

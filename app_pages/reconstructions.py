@@ -11,6 +11,7 @@ from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import kept
+from sae_core.ui.latent_view import input_images_figure
 from sae_core.ui.page_controls import draw_page_control, page_control
 from sae_core.ui.state import get_state
 from sae_core.ui.views import fmt, formulas, metric, model_caption, require_current, units_toggle
@@ -44,6 +45,9 @@ with user_errors("Choosing samples"):
         units=None if dataset.preprocessing.is_identity else units,
     )
     chart(fig, "recon_grid")
+    inputs = input_images_figure(dataset, ids, "The input images behind these activations")
+    if inputs is not None:
+        chart(inputs, "recon_inputs")
     table = reconstruction_table(ids, errors, dataset.y_test)
 
     c1, c2, c3 = st.columns([1, 1, 2])

@@ -19,6 +19,7 @@ import numpy as np
 from sae_core.analysis.feature_scores import FEATURE_LATEX, feature_metrics
 from sae_core.analysis.matching import compute_mcc, compute_mmcs, recovered_count
 from sae_core.analysis.probe import SPARSE_PROBE_KS, probe_accuracies
+from sae_core.analysis.splice import SPLICE_LATEX, dataset_loss_recovered
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.model import SparseAutoencoder
@@ -45,6 +46,7 @@ METRIC_LATEX: dict[str, str] = {
     "probe_accuracy_input": r"\mathrm{acc} = \frac{1}{n_{\mathrm{test}}}\#\{\, i : "
     r"\arg\max_c (A x_i + b)_c = y_i \,\}",
     **FEATURE_LATEX,
+    **SPLICE_LATEX,
     "sparse_probe_accuracy": r"\mathrm{acc}_k = \frac{1}{C}\sum_{c} \mathrm{balanced\ acc}\big("
     r"c \text{ vs rest} \mid f_{S_{c,k}}\big),\ S_{c,k} = \operatorname{top}_k\, j \mapsto "
     r"\big\lvert \bar f_j^{\,y = c} - \bar f_j^{\,y \neq c} \big\rvert",
@@ -155,6 +157,8 @@ class EvalMetrics:
     f1: float | None = None
     absorption: float | None = None
     sparse_probe_accuracy: dict[int, float] | None = None
+    loss_recovered: float | None = None  # network activations only (analysis.splice)
+    accuracy_with_sae: float | None = None
     n_samples: int = 0
     split: str = "test"
 
@@ -186,7 +190,8 @@ class EvalMetrics:
     def from_dict(cls, data: dict[str, Any]) -> EvalMetrics:
         """Inverse of :meth:`to_dict`: ignores unknown keys (``fvu``), None -> NaN where required."""
         optional = {"mmcs", "mcc", "recovered", "probe_accuracy", "probe_accuracy_input"}
-        optional |= {"f1", "absorption", "sparse_probe_accuracy"}
+        optional |= {"f1", "absorption", "sparse_probe_accuracy", "loss_recovered"}
+        optional |= {"accuracy_with_sae"}
         kwargs: dict[str, Any] = {}
         sparse = {k: data.get(_sparse_key(k)) for k in SPARSE_PROBE_KS}
         if any(_present(v) for v in sparse.values()):
@@ -269,6 +274,10 @@ def evaluate(
     if probe and dataset.y_train is not None and dataset.y_test is not None:
         test_latents = latents if split == "test" else None
         probes = probe_accuracies(model, dataset, test_latents, max_samples)
+    y = dataset.y_test if split == "test" else dataset.y_train
+    spliced: dict[str, Any] = dataset_loss_recovered(
+        dataset, x, x_hat, None if y is None else y[:max_samples]
+    )
     return EvalMetrics(
         mse=compute_mse(x, x_hat),
         fve=compute_fve(x, x_hat),
@@ -281,4 +290,5 @@ def evaluate(
         split=split,
         **recovery,
         **probes,
+        **spliced,
     )

@@ -30,6 +30,7 @@ PAGES: tuple[AppPage, ...] = (  # navigation order; the first is the default pag
     AppPage(name="filters", title="Filters & latents", icon=":material/grid_view:"),
     AppPage(name="compare", title="Compare & sweep", icon=":material/stacked_line_chart:"),
     AppPage(name="ground_truth", title="Ground truth", icon=":material/verified:"),
+    AppPage(name="superposition", title="Superposition", icon=":material/scatter_plot:"),
     AppPage(name="learn", title="Learn", icon=":material/school:"),
 )
 PAGE_NAMES: tuple[str, ...] = tuple(p.name for p in PAGES)

@@ -20,6 +20,7 @@ import pandas as pd
 from sae_core import methods
 from sae_core.analysis.latents import atom_smoothness
 from sae_core.app.pages import page_path
+from sae_core.app.toy_scenario import superposition_2d_parts
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.data.dataset import Dataset
@@ -318,6 +319,10 @@ def method_race() -> ScenarioResult:
     )
 
 
+def superposition_2d() -> ScenarioResult:
+    return ScenarioResult(**vars(superposition_2d_parts()))
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.key: s
     for s in (
@@ -393,6 +398,16 @@ SCENARIOS: dict[str, Scenario] = {
             "target. Run the full race on Compare & sweep.",
             page=page_path("compare"),
             run=method_race,
+        ),
+        Scenario(
+            key="superposition_2d",
+            title="Superposition in two dimensions",
+            summary="Elhage et al.'s toy model: five features in two dimensions, dense and sparse.",
+            look_at="Dense features: the toy model keeps two orthogonal ones and drops the rest. "
+            "Sparse features: all five share the plane as a pentagon, since they rarely collide. "
+            "Train it live on Superposition; Ground truth shows an SAE finding the five again.",
+            page=page_path("superposition"),
+            run=superposition_2d,
         ),
     )
 }

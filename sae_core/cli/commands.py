@@ -15,6 +15,8 @@ options; data options without ``--data`` are refused, and with it they replace t
   without labels); ``sparse_probe_accuracy`` is ``{"1": acc, "2": acc, "5": acc}`` (k latents
   per class) or null; ``l0_train`` (the last training L0) and ``l0_inference`` (the held-out
   L0) where the method's inference encoder differs from its training one (BatchTopK), else null;
+  eval adds ``encoder: {name, k}``: ``--encoder mp|omp`` measures pursuit codes on the run's
+  decoder at k atoms per sample (probes then null), ``sae`` (k null) the SAE's own;
 - ``eval --saelens DIR_OR_ZIP --data FILE``: as eval, with ``train``, ``train_seconds``,
   ``steps`` and ``run_dir`` null and ``saelens`` the SAE's path;
 - sweep: ``{config: {sae, train, data, data_spec, data_source, data_options, lams, hidden, ks,
@@ -34,6 +36,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sae_core.cli.data_save import save_data
 from sae_core.cli.figures import check_figures_dir, save_model_figures
 from sae_core.cli.options import (
     check_configs,
@@ -47,6 +50,7 @@ from sae_core.cli.options import (
 )
 from sae_core.cli.parser import build_parser
 from sae_core.cli.progress import progress_for
+from sae_core.cli.pursuit import check_encoder_args, evaluate_with
 from sae_core.cli.run_data import check_eval_data_args, run_data
 from sae_core.cli.sweep import cmd_sweep
 from sae_core.errors import ConfigError, SAEExplorerError
@@ -132,14 +136,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.saelens is not None or args.run_dir is None:
         return _eval_saelens(args)
     check_eval_data_args(args)  # before torch is imported
+    check_encoder_args(args)
     figures = check_figures_dir(args.figures)
-    from sae_core.analysis.metrics import evaluate
     from sae_core.runs import check_run_compatible, load_run
 
     run = load_run(Path(args.run_dir))
     dataset, record = run_data(args, run)
     check_run_compatible(run, dataset.d_in)
-    evaluated = evaluate(run.model, dataset)
+    evaluated, encoder = evaluate_with(run.model, dataset, args)
     metrics = evaluated.to_dict()
     window = run.train_config.dead_window
     save_model_figures(figures, run.model, dataset, run.history, window, args.json)
@@ -160,17 +164,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "train_seconds": run.train_seconds,
                     "steps": int(run.history["step"].max()) if len(run.history) else 0,
                     "run_dir": str(run.path),
+                    "encoder": encoder,
                 }
             )
         )
     else:
-        print_metrics(f"{run.name} on {dataset.name} (held-out split):", metrics)
+        title = f"{run.name} on {dataset.name} (held-out split, {encoder['name']} encoder):"
+        print_metrics(title, metrics)
     return 0
 
 
 def _eval_saelens(args: argparse.Namespace) -> int:
     """``eval --saelens DIR_OR_ZIP --data FILE``: a SAELens SAE on activations, as ``eval RUN``."""
-    from sae_core.analysis.metrics import evaluate
     from sae_core.runs.saelens_import import check_saelens_width, read_saelens
 
     if args.run_dir is not None or args.saelens is None:
@@ -180,11 +185,12 @@ def _eval_saelens(args: argparse.Namespace) -> int:
     if not args.data:
         raise ConfigError("eval --saelens needs --data FILE: activations (.npy/.npz) of its d_in")
     check_data_args(args.data, data_options(args))
+    check_encoder_args(args)
     figures = check_figures_dir(args.figures)
     model = read_saelens(args.saelens)
     dataset = load_data(args, args.data)
     check_saelens_width(model, dataset.d_in, dataset.name)
-    evaluated = evaluate(model, dataset)
+    evaluated, encoder = evaluate_with(model, dataset, args)
     save_model_figures(figures, model, dataset, None, None, args.json)
     if not args.json:
         print_metrics(f"{args.saelens} on {dataset.name} (held-out split):", evaluated.to_dict())
@@ -196,6 +202,7 @@ def _eval_saelens(args: argparse.Namespace) -> int:
         "steps": None,
         "run_dir": None,
         "saelens": str(args.saelens),
+        "encoder": encoder,
     }
     print(json.dumps(payload))
     return 0
@@ -226,6 +233,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
+    if getattr(args, "spec", None) is not None or getattr(args, "save", None):
+        return save_data(args)
     from sae_core.data import SOURCES
 
     for source in SOURCES.values():

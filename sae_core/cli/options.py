@@ -69,7 +69,7 @@ def check_data_args(spec: str, options: dict[str, Any]) -> Any:
         options.get("test_fraction", 0.2), options.get("seed", 0), options.get("max_samples")
     )
     parse_preprocess(options.get("preprocess") or source.default_preprocess)
-    if parsed.path is None:
+    if parsed.path is None or not source.path_is_file:
         return parsed
     return DataSpec(source=parsed.source, path=str(Path(parsed.path).expanduser().resolve()))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sae_core import methods
 from sae_core.cli.argparsing import Parser
+from sae_core.cli.data_args import add_data_command
 from sae_core.cli.figures import FIGURES_HELP
 from sae_core.config import DEAD_REMEDIES, DEVICES, SAEConfig, TrainConfig
 
@@ -94,8 +95,8 @@ def _add_data(p: argparse.ArgumentParser, required: bool = True) -> None:
         "--data",
         required=required,
         default=None,
-        help="digits | patches | synthetic | mnist[:FOLDER] | fashion-mnist[:FOLDER] "
-        "| PATH (.csv/.npy/.npz, IDX file or folder)"
+        help="digits | patches | synthetic | net[:digits|mnist[:FOLDER]] | mnist[:FOLDER] | "
+        "fashion-mnist[:FOLDER] | PATH (.csv/.npy/.npz, IDX file or folder)"
         + ("" if required else "; default: the data the run was trained on"),
     )
     p.add_argument(
@@ -273,6 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of a run, on --data FILE (.npy/.npz activations of its d_in)",
     )
     _add_data(p, required=False)
+    p.add_argument(
+        "--encoder",
+        choices=("sae", "mp", "omp"),
+        default="sae",
+        help="encode the held-out data with the SAE's encoder, or with matching pursuit / "
+        "orthogonal matching pursuit on its decoder (the amortisation gap)",
+    )
+    p.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help="atoms per sample for --encoder mp|omp (default: the SAE's held-out L0, rounded)",
+    )
     p.add_argument("--json", action="store_true", help=TRAIN_JSON_HELP)
     p.add_argument("--figures", default=None, metavar="DIR", help=FIGURES_HELP)
     p = sub.add_parser("export", help="export a saved run to another tool's layout")
@@ -281,5 +295,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["saelens"], default="saelens", help="the target layout")
     p.add_argument("--out", required=True, help="the folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    sub.add_parser("data", help="list the data sources and what each needs")
+    add_data_command(sub)
     return parser

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from sae_core.data.dataset import Dataset
-from sae_core.data.files.tabular import FILE_SUFFIXES, parse_table
-from sae_core.data.loaders import SourceRequest, raw_from_idx_bytes, raw_from_table
+from sae_core.data.files.tabular import FILE_SUFFIXES
+from sae_core.data.loaders import SourceRequest, raw_from_idx_bytes, raw_from_upload
 from sae_core.data.mnist.download import download_mnist
 from sae_core.data.mnist.idx import is_folder, is_idx_images_file, path_exists
 from sae_core.data.preprocessing import (
@@ -165,6 +165,9 @@ def load_file_bytes(
     checked = _check_options(source, options)
     steps = parse_preprocess(preprocess if preprocess is not None else source.default_preprocess)
     name = Path(filename).name or "upload"
+    request = SourceRequest(
+        path=None, options=checked, seed=seed, test_fraction=test_fraction, max_samples=max_samples
+    )
     if is_idx_images_file(name):
         if checked:
             raise ConfigError(f"{name} is an IDX file: options {', '.join(checked)} do not apply")
@@ -172,10 +175,7 @@ def load_file_bytes(
         own = SOURCES["idx"].default_preprocess
         steps = parse_preprocess(preprocess if preprocess is not None else own)
     else:
-        raw = raw_from_table(parse_table(data, name, **checked), name)
-    request = SourceRequest(
-        path=None, options=checked, seed=seed, test_fraction=test_fraction, max_samples=max_samples
-    )
+        raw = raw_from_upload(data, name, checked, request)
     return _finish(f"upload:{name}", raw, steps, request)
 
 
@@ -229,6 +229,10 @@ def _finish(name: str, raw: RawData, steps: tuple[str, ...], request: SourceRequ
         preprocessing=record,
         description=description,
         notices=raw.notices,
+        inputs_train=raw.inputs,  # sources with inputs split (and subsample) them themselves
+        inputs_test=raw.inputs_test,
+        input_shape=raw.input_shape,
+        readout=raw.readout,
     )
 
 

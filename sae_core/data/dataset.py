@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sae_core.data.readout import Readout
 from sae_core.errors import DataError
 
 
@@ -47,6 +48,10 @@ class Dataset:
         feature_children: the parent -> children map of a synthetic feature hierarchy, or None.
         preprocessing: how raw values became ``x``.
         description: one line for the UI.
+        inputs_train, inputs_test: [n, h·w] the input images behind each row when ``x`` is a
+            network's activations (``net:digits``, an NPZ with ``images``), for display.
+        input_shape: (height, width) of those inputs.
+        readout: the network after the layer ``x`` comes from, to splice x̂ back in.
         notices: what the user should be told prominently and may want to change, e.g. that a
             CSV column named "label" was taken as the labels (the app shows each with
             ``st.info``, the CLI on stderr); also part of ``description``.
@@ -64,6 +69,10 @@ class Dataset:
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     description: str = ""
     notices: tuple[str, ...] = ()
+    inputs_train: np.ndarray | None = None
+    inputs_test: np.ndarray | None = None
+    input_shape: tuple[int, int] | None = None
+    readout: Readout | None = None
 
     def __post_init__(self) -> None:
         # Checked here, once, so a mismatch fails when the data is built, not after training.
@@ -78,6 +87,7 @@ class Dataset:
         self._check_labels()
         self._check_image_shape(d_in)
         self._check_features(d_in)
+        self._check_inputs()
 
     def _check_labels(self) -> None:
         if (self.y_train is None) != (self.y_test is None):
@@ -130,6 +140,28 @@ class Dataset:
                 f"dataset {self.name!r}: feature_activity has shape {got} but needs "
                 f"[n_test, n_features] = {list(want)}"
             )
+
+    def _check_inputs(self) -> None:
+        pairs = (
+            (self.inputs_train, self.n_train, "train"),
+            (self.inputs_test, self.n_test, "test"),
+        )
+        if self.inputs_train is None and self.inputs_test is None:
+            return
+        pixels = None if self.input_shape is None else self.input_shape[0] * self.input_shape[1]
+        for inputs, n, split in pairs:
+            if inputs is None:
+                raise DataError(f"dataset {self.name!r}: inputs_{split} is missing: give both")
+            if np.ndim(inputs) != 2 or len(inputs) != n:
+                raise DataError(
+                    f"dataset {self.name!r}: inputs_{split} has shape {np.shape(inputs)} but "
+                    f"needs one flattened input per sample of x_{split} ({n} rows)"
+                )
+            if pixels is not None and np.shape(inputs)[1] != pixels:
+                raise DataError(
+                    f"dataset {self.name!r}: inputs_{split} rows have {np.shape(inputs)[1]} "
+                    f"values but input_shape {self.input_shape} holds {pixels}"
+                )
 
     @property
     def d_in(self) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sae_core.data.files.tabular import Table, read_table_file
+from sae_core.data.files.tabular import Table, parse_table, read_table_file
 from sae_core.data.mnist.folder import TITLES, mnist_folder, raw_from_idx
 from sae_core.data.mnist.idx import read_idx
 from sae_core.data.patches import PatchSpec, prepare_patches
@@ -26,6 +26,7 @@ from sae_core.data.preprocessing import (
     RawData,
     rng_for,
     split_indices,
+    subsample_indices,
 )
 from sae_core.data.synthetic import SyntheticSpec, generate_synthetic
 from sae_core.errors import ConfigError, DataError
@@ -124,19 +125,58 @@ def raw_idx(request: SourceRequest) -> RawData:
 
 def raw_file(request: SourceRequest) -> RawData:
     assert request.path is not None  # its registry entry requires a path
-    return raw_from_table(read_table_file(request.path, **request.options), request.path)
+    from sae_core.data.files.saved import read_saved
+
+    saved = read_saved(request.path)  # `data SPEC --save F.npz`: its own split, kept
+    if saved is not None:
+        return saved
+    return raw_from_table(read_table_file(request.path, **request.options), request.path, request)
 
 
-def raw_from_table(table: Table, name: str) -> RawData:
+def raw_from_upload(
+    data: bytes, name: str, options: dict[str, Any], request: SourceRequest
+) -> RawData:
+    """An uploaded .csv/.npy/.npz: a saved data set (`data SPEC --save`) keeps its split."""
+    from sae_core.data.files.saved import read_saved_bytes
+
+    saved = read_saved_bytes(data, name)
+    return saved or raw_from_table(parse_table(data, name, **options), name, request)
+
+
+def raw_from_table(table: Table, name: str, request: SourceRequest | None = None) -> RawData:
+    """A table as RawData; with ``images`` (and a request) split here, images alongside rows."""
     rows, cols = table.x.shape
     labels = f", labels {int(table.y.min())}..{int(table.y.max())}" if table.y is not None else ""
-    return RawData(
+    pictures = f", with {table.images_shape} input images" if table.images_shape else ""
+    raw = RawData(
         x=table.x,
         y=table.y,
         image_shape=table.image_shape,
         notes=table.notes,
         notices=table.notices,
-        description=f"{Path(name).name}: {rows} rows × {cols} columns{labels}",
+        description=f"{Path(name).name}: {rows} rows × {cols} columns{labels}{pictures}",
+        inputs=table.images,
+        input_shape=table.images_shape,
+    )
+    return raw if table.images is None or request is None else split_with_inputs(raw, request)
+
+
+def split_with_inputs(raw: RawData, request: SourceRequest) -> RawData:
+    """Subsample and split as the common code would (same seeds, same order), inputs included."""
+    assert raw.inputs is not None
+    keep = subsample_indices(len(raw.x), request.max_samples, request.seed)
+    if keep is None:
+        keep = np.arange(len(raw.x))
+    y = None if raw.y is None else raw.y[keep]
+    train, test = split_indices(len(keep), request.test_fraction, request.seed, y)
+    return replace(
+        raw,
+        x=raw.x[keep][train],
+        x_test=raw.x[keep][test],
+        y=None if y is None else y[train],
+        y_test=None if y is None else y[test],
+        inputs=raw.inputs[keep][train],
+        inputs_test=raw.inputs[keep][test],
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sae_core.data.dataset import Preprocessing
+from sae_core.data.readout import Readout
 from sae_core.errors import ConfigError, DataError
 
 PREPROCESS_STEPS: tuple[str, ...] = ("none", "scale01", "standardise", "centre")
@@ -198,6 +199,12 @@ class RawData:
     description: str = ""
     notes: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    # network activations (net:digits): the input images behind each row, and the network
+    # after the layer; inputs [n, h·w] align with x, inputs_test with x_test
+    inputs: np.ndarray | None = None
+    inputs_test: np.ndarray | None = None
+    input_shape: tuple[int, int] | None = None
+    readout: Readout | None = None
 
 
 EXTREME_Z = 50.0  # held-out z-scores beyond this mean a dimension barely varied in training

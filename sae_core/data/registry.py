@@ -8,9 +8,8 @@ the UI list ``SOURCES``; :func:`sae_core.data.load_dataset` looks the source up 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sae_core.data.files.tabular import parse_table
@@ -24,6 +23,8 @@ from sae_core.data.loaders import (
     raw_synthetic,
 )
 from sae_core.data.mnist.folder import ENV_FOLDERS, TITLES, mnist_folder
+from sae_core.data.network import NetSpec, raw_net
+from sae_core.data.options import SourceOption, keyword_defaults, options_of
 from sae_core.data.patches import WHITENINGS, PatchSpec
 from sae_core.data.preprocessing import RawData
 from sae_core.data.synthetic import (
@@ -34,55 +35,11 @@ from sae_core.data.synthetic import (
     ZIPF_MAX,
     SyntheticSpec,
 )
+from sae_core.data.toy.source import ToySourceSpec, raw_toy
+
+__all__ = ["SOURCES", "DataSource", "SourceOption", "keyword_defaults", "options_of"]
 
 PATH_RULES: tuple[str, ...] = ("none", "optional", "required")  # does ``source:PATH`` apply?
-
-
-@dataclass(frozen=True, kw_only=True)
-class SourceOption:
-    """One keyword option of a source, as ``load_dataset(..., name=value)`` takes it."""
-
-    name: str
-    help: str = ""
-    choices: tuple[str, ...] = ()
-    # None: read from the spec or function the option feeds (see :func:`options_of`); stated
-    # only where the spec's own default is None standing for a computed value
-    default: Any = None
-    unless: str | None = None  # the default holds only while this other option is unset
-    bounds: tuple[float, float] | None = None  # (low, high) inclusive, the spec's own limits
-
-    @property
-    def help_line(self) -> str:
-        """Choices, help, bounds and default in one line: ``none | zca | pca (default none)``."""
-        text = " | ".join(self.choices)
-        if self.help:
-            text = f"{text}: {self.help}" if text else self.help
-        if self.bounds is not None:
-            text = f"{text}, {_shown(self.bounds[0])}..{_shown(self.bounds[1])}"
-        return text if self.default is None else f"{text} (default {_shown(self.default)})"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def keyword_defaults(owner: Callable[..., Any]) -> dict[str, Any]:
-    """The keyword defaults of a function or (data)class: ``PatchSpec`` -> {"patch_size": 8, …}."""
-    parameters = inspect.signature(owner).parameters.values()
-    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
-
-
-def options_of(owner: Callable[..., Any], *options: SourceOption) -> tuple[SourceOption, ...]:
-    """``options`` with their defaults read from ``owner``, the spec or function they feed."""
-    defaults = keyword_defaults(owner)
-    unknown = [o.name for o in options if o.name not in defaults]
-    if unknown:  # a renamed spec field must not leave a stale option behind
-        raise ValueError(f"{owner.__name__} takes no keyword {', '.join(unknown)}")
-    return tuple(
-        o if o.default is not None else replace(o, default=defaults[o.name]) for o in options
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +53,7 @@ class DataSource:
     loader: Callable[[SourceRequest], RawData]
     # one of PATH_RULES: the spec is ``name`` (none), ``name[:PATH]`` or ``name:PATH`` (required)
     path: str = "none"
+    path_is_file: bool = True  # False: the path names a data set (net:digits), not a file
     takes: tuple[SourceOption, ...] = ()  # keyword options load_dataset accepts for this source
     default_preprocess: str = "none"
 
@@ -224,6 +182,52 @@ SOURCES: dict[str, DataSource] = {
                     help=f"parent features, each with {HIERARCHY_CHILDREN} children that fire "
                     "only with it; at most n_features/3",
                 ),
+            ),
+        ),
+        DataSource(
+            name="net",
+            title="Network activations (MLP classifier)",
+            description="hidden-layer activations of a small MLP classifier trained on digits or "
+            "MNIST (cached on disk); the input images are kept for display and the rest of the "
+            "network for loss recovered",
+            needs="nothing for net:digits; net:mnist[:FOLDER] as the mnist source (trains once)",
+            path="optional",
+            path_is_file=False,
+            loader=raw_net,
+            takes=(
+                *options_of(
+                    NetSpec,
+                    SourceOption(name="width", help="units per hidden layer"),
+                    SourceOption(name="hidden_layers", help="number of hidden ReLU layers"),
+                    SourceOption(name="layer", help="hidden layer whose ReLU output is the data"),
+                    SourceOption(name="epochs", help="passes over the digits train split"),
+                    SourceOption(name="net_seed", help="the network's initialisation and batches"),
+                    SourceOption(name="lr", help="Adam learning rate"),
+                ),
+                SourceOption(
+                    name="cache_dir",
+                    help="where trained networks go (unset: $SAE_EXPLORER_CACHE or "
+                    "~/.cache/sae-explorer)",
+                ),
+            ),
+        ),
+        DataSource(
+            name="toy",
+            title="Toy model of superposition",
+            description="hidden activations h = Wx of Elhage et al.'s toy model, trained in "
+            "seconds; the ground truth is W's columns, the n features squeezed into m dimensions",
+            needs="nothing (trained in seconds, cached in memory)",
+            loader=raw_toy,
+            takes=options_of(
+                ToySourceSpec,
+                SourceOption(name="n_features", help="features n the toy model compresses"),
+                SourceOption(name="d_hidden", help="hidden dimensions m < n: the data's width"),
+                SourceOption(
+                    name="sparsity", help="S, probability a feature is zero", bounds=(0.0, 0.999)
+                ),
+                SourceOption(name="importance_decay", help="r, feature i's importance is r^i"),
+                SourceOption(name="toy_seed", help="the toy model's training; seed draws samples"),
+                SourceOption(name="n_samples", help="number of samples"),
             ),
         ),
         _mnist("mnist", "handwritten digits"),

@@ -96,6 +96,21 @@ def _synthetic_options(c: dict[str, Control]) -> dict[str, Any]:
     }
 
 
+def _toy_options(c: dict[str, Control]) -> dict[str, Any]:
+    columns = st.columns(5)
+    names = ("tnf", "tdh", "tS", "tr", "tseed")
+    n_features, d_hidden, sparsity, decay, seed = (
+        draw_control(c[name], column) for name, column in zip(names, columns, strict=True)
+    )
+    return {
+        "n_features": int(n_features),
+        "d_hidden": int(d_hidden),
+        "sparsity": float(sparsity),
+        "importance_decay": float(decay),
+        "toy_seed": int(seed),
+    }
+
+
 def _folder_options(c: dict[str, Control], source: str) -> tuple[str, dict[str, Any]]:
     folder_control = next(f for f in c.values() if f.sets == "data.path" and f.applies(source))
     folder = draw_control(folder_control, placeholder="/path/to/mnist")
@@ -197,6 +212,8 @@ def _choose_source(c: dict[str, Control]) -> tuple[str, DataChoice | None]:
         return source, make_choice("patches", **_patch_options(c))
     if source == "synthetic":
         return source, make_choice("synthetic", **_synthetic_options(c))
+    if source == "toy":
+        return source, make_choice("toy", **_toy_options(c))
     if source in FOLDER_SOURCES:
         spec, options = _folder_options(c, source)
         if spec == "idx":

@@ -71,6 +71,12 @@ SPARSE_HELP = (
 )
 
 
+SPLICE_HELP = (
+    "x̂ spliced into the classifier in place of the layer: 1 = as good as the real layer, "
+    "0 = no better than zeroing it"
+)
+
+
 def _pct(value: float) -> str:
     return fmt(100 * value, "{:.1f}%")
 
@@ -102,6 +108,16 @@ def metric_rows(metrics: EvalMetrics) -> list[MetricRow]:
             "mean reconstruction norm over mean input norm (< 1: shrunk)",
         ),
     ]
+    if metrics.loss_recovered is not None:  # a network's activations: splice x̂ back in
+        rows[2:2] = [
+            MetricRow("loss_recovered", "Loss recovered", fmt(metrics.loss_recovered), SPLICE_HELP),
+            MetricRow(
+                "accuracy_with_sae",
+                "Accuracy with the SAE",
+                _pct(metrics.accuracy_with_sae or 0.0),
+                "the classifier's test accuracy with x̂ in place of the layer",
+            ),
+        ]
     if metrics.probe_accuracy is not None:
         rows.append(
             MetricRow(

@@ -362,6 +362,8 @@ def test_metric_latex_covers_every_reported_metric() -> None:
         "f1",
         "absorption",
         "sparse_probe_accuracy",
+        "loss_recovered",
+        "accuracy_with_sae",
     }
     assert reported | {"firing_frequency"} == set(metrics.METRIC_LATEX)
     assert reported < set(

@@ -25,6 +25,7 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.data.patches import PatchSpec
 from sae_core.data.synthetic import SyntheticSpec
+from sae_core.data.toy.source import ToySourceSpec
 from sae_core.ui.config_form import FormValues
 from tests.helpers.app import TRAIN_PAGE, open_app, set_widgets
 
@@ -34,6 +35,7 @@ FIELDS = link_fields()
 
 # What a data control starts at, worked out independently: the specs as built with no arguments.
 PATCHES, SYNTHETIC = PatchSpec(), SyntheticSpec()
+TOY = ToySourceSpec()
 DATA_DEFAULTS: dict[str, Any] = {
     "patch_size": PATCHES.patch_size,
     "n_patches": PATCHES.n_patches,
@@ -48,12 +50,17 @@ DATA_DEFAULTS: dict[str, Any] = {
     "zipf": SYNTHETIC.zipf,
     "correlation": SYNTHETIC.correlation,
     "hierarchy": SYNTHETIC.hierarchy,
+    "d_hidden": TOY.d_hidden,
+    "sparsity": TOY.sparsity,
+    "importance_decay": TOY.importance_decay,
+    "toy_seed": TOY.toy_seed,
 }
 # Controls whose start is the Train page's own choice, or stands for load_dataset's None.
 UI_DEFAULTS: dict[str, Any] = {
     "tl0": 0,  # SAEConfig.target_l0 None: the control's "off"
     "pfx": "",  # SAEConfig.matryoshka_prefixes None: the control's "off" (default prefixes)
     "src": "digits",
+    "tnf": TOY.n_features,  # n_features shared with synthetic, whose default it names
     "cap": 10_000,
     "dl": False,
     "lbl": "",

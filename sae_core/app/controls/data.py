@@ -13,6 +13,7 @@ from typing import Any
 
 from sae_core.app.controls.spec import Control, declare, option_text
 from sae_core.app.controls.synthetic import structure_controls
+from sae_core.app.controls.toy import toy_controls
 from sae_core.data import SOURCES
 from sae_core.data.mnist.folder import ENV_FOLDERS
 from sae_core.data.patches import WHITENINGS
@@ -264,6 +265,7 @@ def data_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             when=synthetic,
         ),
         *structure_controls(c, synthetic),  # zipf, corr, hier
+        *toy_controls(c, _on("toy")),  # tnf, tdh, tS, tr, tseed
         c(
             name="tf",
             key="train_test_fraction",

@@ -12,6 +12,7 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.data.patches import PatchSpec
 from sae_core.data.synthetic import DEFAULT_MEAN_ACTIVE, SyntheticSpec
+from sae_core.data.toy.source import ToySourceSpec
 
 # Teacher mode: the groups of Train controls a link can hide ("explain": the explanatory text).
 GROUP_LABELS: dict[str, str] = {
@@ -130,6 +131,7 @@ def config_defaults() -> dict[str, Any]:
     Read from the configs, the data specs and ``load_dataset``'s keywords, never copied.
     """
     data = {
+        **_dataclass_defaults(ToySourceSpec),  # first: synthetic's shared names win
         **_dataclass_defaults(PatchSpec),
         **_dataclass_defaults(SyntheticSpec),
         "mean_active": DEFAULT_MEAN_ACTIVE,  # the spec's None: this many features per sample

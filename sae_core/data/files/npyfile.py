@@ -28,6 +28,7 @@ class NpzArrays:
     x: np.ndarray
     y: np.ndarray | None
     ignored: tuple[str, ...] = ()
+    images: np.ndarray | None = None  # the inputs behind x's rows, for display
 
 
 def read_npy(data: bytes, name: str) -> np.ndarray:
@@ -81,8 +82,14 @@ def read_npz(data: bytes, name: str) -> NpzArrays:
             )
         x_key = next(iter(arrays))
     y_key = next((k for k in Y_KEYS if k in arrays and k != x_key), None)
-    ignored = tuple(sorted(set(arrays) - {x_key, y_key}))
-    return NpzArrays(x=arrays[x_key], y=arrays[y_key] if y_key else None, ignored=ignored)
+    images_key = "images" if "images" in arrays and x_key != "images" else None
+    ignored = tuple(sorted(set(arrays) - {x_key, y_key, images_key}))
+    return NpzArrays(
+        x=arrays[x_key],
+        y=arrays[y_key] if y_key else None,
+        ignored=ignored,
+        images=arrays[images_key] if images_key else None,
+    )
 
 
 def _read_members(data: bytes, name: str) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ from sae_core.data.files.checks import (
     to_labels,
 )
 from sae_core.data.files.csvfile import CsvTable, parse_csv
+from sae_core.data.files.images import check_images
 from sae_core.data.files.label_names import is_no_label
 from sae_core.data.files.npyfile import read_npy, read_npz
 from sae_core.errors import ConfigError, DataError
@@ -42,6 +43,8 @@ class Table:
     image_shape: tuple[int, int] | None
     notes: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    images: np.ndarray | None = None  # [n, h·w] inputs behind x's rows (an .npz's images)
+    images_shape: tuple[int, int] | None = None
 
 
 def read_table_file(path: str | os.PathLike[str], **options: object) -> Table:
@@ -100,6 +103,9 @@ def parse_table(
         arrays = read_npz(data, filename)
         notes = (f"ignored arrays {', '.join(arrays.ignored)}",) if arrays.ignored else ()
         table = _from_array(arrays.x, arrays.y, filename, label_column, notes)
+        if arrays.images is not None:
+            images, images_shape = check_images(arrays.images, len(table.x), filename)
+            table = replace(table, images=images, images_shape=images_shape)
     return _with_image_shape(table, shape_option, filename)
 
 
