@@ -19,6 +19,7 @@ import pandas as pd
 
 from sae_core import methods
 from sae_core.analysis.latents import atom_smoothness
+from sae_core.app.net_scenario import net_features_parts
 from sae_core.app.pages import page_path
 from sae_core.app.toy_scenario import superposition_2d_parts
 from sae_core.config import SAEConfig, TrainConfig
@@ -42,6 +43,7 @@ class ScenarioResult:
     # how to load ``dataset`` again: load_dataset(data_spec, **data_options)
     data_spec: str = "digits"
     data_options: dict[str, Any] = field(default_factory=dict)
+    latent: int | None = None  # the latent Filters & latents opens on, if the scenario names one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,6 +325,10 @@ def superposition_2d() -> ScenarioResult:
     return ScenarioResult(**vars(superposition_2d_parts()))
 
 
+def net_features() -> ScenarioResult:
+    return ScenarioResult(**vars(net_features_parts()))
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.key: s
     for s in (
@@ -408,6 +414,18 @@ SCENARIOS: dict[str, Scenario] = {
             "Train it live on Superposition; Ground truth shows an SAE finding the five again.",
             page=page_path("superposition"),
             run=superposition_2d,
+        ),
+        Scenario(
+            key="net_features",
+            title="Features inside a network",
+            summary="A TopK SAE on a digit classifier's hidden layer: loss recovered, and "
+            "latents that fire on one digit.",
+            look_at="Loss recovered splices the SAE's reconstruction back into the classifier: "
+            "near 1, the network barely notices the swap. The table ranks latents by class "
+            "purity; pick the named one on Filters & latents to see its top input images, then "
+            "switch it off or scale it there and watch the predicted classes.",
+            page=page_path("filters"),
+            run=net_features,
         ),
     )
 }

@@ -2,7 +2,7 @@
 
 Five features in two hidden dimensions (Elhage et al. 2022): at sparsity 0 the toy model keeps
 two orthogonal features and drops three; at 0.9 it packs all five into a pentagon. A TopK SAE
-(d_sae = 2n) trained on the sparse model's hidden vectors is the model the other pages show.
+(d_sae 16: a width the Train page's slider holds, ≥ 2n) trained on the sparse model's hidden vectors is the model the other pages show.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sae_core.data.toy.source import ToySourceSpec
 from sae_core.training.fit import TrainResult, train
 
 N_FEATURES, D_HIDDEN = 5, 2
+SAE_WIDTH = 16  # ≥ 2n and on the Train page's width grid, so Train can show the set-up
 SPARSITIES = (0.0, 0.9)
 REPRESENTED = 0.5  # ‖W_i‖ above this: the feature is represented
 
@@ -67,7 +68,7 @@ def superposition_2d_parts() -> ToyScenarioParts:
     }
     ToySourceSpec(**options)  # checks the options before the data loads
     data = load_dataset("toy", **options)
-    sae = SAEConfig(d_in=D_HIDDEN, d_sae=2 * N_FEATURES, method=methods.TOPK.name, k=1)
+    sae = SAEConfig(d_in=D_HIDDEN, d_sae=SAE_WIDTH, method=methods.TOPK.name, k=1)
     show = train(sae, data, TrainConfig(epochs=20))
     dense, sparse = table.iloc[0], table.iloc[-1]
     mcc = show.metrics.mcc

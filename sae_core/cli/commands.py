@@ -210,8 +210,11 @@ def _eval_saelens(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     check_eval_data_args(args)  # before torch is imported; bad options are refused, not noted
+    if args.k is not None and args.encoder != "mp":
+        raise ConfigError(f"export: --k {args.k} needs --encoder mp (the pursuit's steps)")
     from sae_core.runs import load_run
     from sae_core.runs.saelens import export_saelens
+    from sae_core.runs.saelens_mp import export_saelens_mp, mp_steps
 
     run = load_run(Path(args.run_dir))
     # the input scaling SAELens users must apply: from the run's data, when it still loads
@@ -220,14 +223,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         note = "; metadata.sae_explorer.preprocessing says how to scale inputs"
     except SAEExplorerError as exc:
         preprocessing, note = None, f"; its data did not load ({exc}): input scaling not recorded"
-    out = export_saelens(
-        run.model,
-        args.out,
-        overwrite=args.overwrite,
-        dataset_path=run.data_name,
-        preprocessing=preprocessing,
-        metrics=run.metrics,
-    )
+    if args.encoder == "mp":  # the decoder as SAELens's matching_pursuit (sae_core/runs/saelens_mp)
+        k = mp_steps(args.k, run.metrics)
+        out = export_saelens_mp(
+            run.model,
+            args.out,
+            k,
+            overwrite=args.overwrite,
+            dataset_path=run.data_name,
+            preprocessing=preprocessing,
+        )
+        note = f" (matching_pursuit, {k} steps){note}"
+    else:
+        out = export_saelens(
+            run.model,
+            args.out,
+            overwrite=args.overwrite,
+            dataset_path=run.data_name,
+            preprocessing=preprocessing,
+            metrics=run.metrics,
+        )
     print(f"exported {args.run_dir} in the SAELens layout to {out}{note}")
     return 0
 

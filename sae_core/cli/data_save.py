@@ -31,6 +31,7 @@ def save_data(args: argparse.Namespace) -> int:
             ("y", dataset.y_train is not None),
             ("image_shape", dataset.image_shape is not None),
             ("features", dataset.features is not None),
+            ("images", dataset.inputs_test is not None),
         )
         if present
     )

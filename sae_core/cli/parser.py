@@ -281,18 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="encode the held-out data with the SAE's encoder, or with matching pursuit / "
         "orthogonal matching pursuit on its decoder (the amortisation gap)",
     )
-    p.add_argument(
-        "--k",
-        type=int,
-        default=None,
-        help="atoms per sample for --encoder mp|omp (default: the SAE's held-out L0, rounded)",
-    )
+    k_help = "atoms per sample for --encoder mp|omp (default: the SAE's held-out L0, rounded)"
+    p.add_argument("--k", type=int, default=None, help=k_help)
     p.add_argument("--json", action="store_true", help=TRAIN_JSON_HELP)
     p.add_argument("--figures", default=None, metavar="DIR", help=FIGURES_HELP)
     p = sub.add_parser("export", help="export a saved run to another tool's layout")
     p.add_argument("run_dir", help="the run folder (from train --out)")
     _add_data(p, required=False)  # the run's data, for the input scaling the export records
     p.add_argument("--format", choices=["saelens"], default="saelens", help="the target layout")
+    mp_help = "sae: the SAE; mp: its decoder as SAELens's matching_pursuit SAE of --k steps"
+    p.add_argument("--encoder", choices=["sae", "mp"], default="sae", help=mp_help)
+    p.add_argument("--k", type=int, default=None, help="--encoder mp: steps (default: run's L0)")
     p.add_argument("--out", required=True, help="the folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     add_data_command(sub)

@@ -182,6 +182,12 @@ def export_saelens(
         preprocessing=preprocessing,
         metrics=metrics,
     )
+    return write_export(files, out_dir, overwrite=overwrite)
+
+
+def write_export(files: Mapping[str, bytes], out_dir: str | Path, *, overwrite: bool) -> Path:
+    """Write ``files`` into ``out_dir`` (created if needed), refusing to replace existing ones
+    unless ``overwrite``; returns the folder."""
     folder = Path(out_dir).expanduser()
     existing = [name for name in files if os.path.lexists(folder / name)]
     if existing and not overwrite:

@@ -86,6 +86,15 @@ METRIC_NOTES: dict[str, tuple[str, str]] = {
         "Synthetic data: does each true feature's matched latent fire exactly when the feature "
         "is active? Precision and recall per feature, their harmonic mean, averaged.",
     ),
+    "loss_recovered": (
+        "Loss recovered",
+        "Network activations: how much of the classifier's loss the SAE keeps when its "
+        "reconstruction replaces the layer: 1 is as good as the real layer, 0 as bad as zeroing it.",
+    ),
+    "accuracy_with_sae": (
+        "Accuracy with the SAE",
+        "Network activations: the classifier's test accuracy with the layer replaced by x̂.",
+    ),
     "absorption": (
         "Feature absorption",
         "Hierarchical synthetic data: how often a child feature is active yet its own latent "

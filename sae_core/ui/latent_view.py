@@ -19,6 +19,7 @@ from sae_core.figures.latent_page import make_atom_figure, make_samples_figure
 from sae_core.ui import model_cache
 from sae_core.ui.charts import chart
 from sae_core.ui.state import Current
+from sae_core.ui.steer_view import render_steer
 from sae_core.ui.views import units_note
 
 N_TOP = 16
@@ -118,6 +119,7 @@ def render_latent(current: Current, j: int, *, encoder: bool = False) -> None:
             chart(figures[key], key, left)
     chart(figures["filt_latent_hist"], "filt_latent_hist", right)
     chart(figures["filt_latent_top"], "filt_latent_top")
+    render_steer(current, j)
     chart(figures["filt_latent_quantiles"], "filt_latent_quantiles")
     left, right = st.columns(2)
     if "filt_latent_labels" in figures:

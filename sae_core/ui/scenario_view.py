@@ -14,6 +14,7 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.training.fit import train
 from sae_core.ui.adopt import adopt_setup
 from sae_core.ui.guard import user_errors
+from sae_core.ui.keep import SHADOW_PREFIX
 from sae_core.ui.state import AppState, current_from_result, load_choice, make_choice, set_current
 
 RESULTS_KEY = "home_results"  # scenario key -> ScenarioResult of this session
@@ -65,6 +66,10 @@ def _show(state: AppState, scenario: Scenario, result: ScenarioResult) -> None:
     data = make_choice(result.data_spec, **result.data_options)
     set_current(state, current_from_result(data, result.dataset, result.show))
     notes = adopt_setup(data, result.show.sae_config, result.show.train_config)
+    if result.latent is not None:  # Filters & latents opens on the latent the scenario names
+        st.session_state["filt_latent"] = st.session_state[SHADOW_PREFIX + "filt_latent"] = (
+            result.latent
+        )
     st.session_state[NOTES_KEY] = {**st.session_state.get(NOTES_KEY, {}), scenario.key: notes}
 
 

@@ -79,6 +79,8 @@ async def _check_page(page: Any, title: str, lam: str) -> None:
     await ui.check_page(page, title)
     if title == "Learn":
         assert await page.locator(f"{ui.MAIN} .katex").count() >= 3, "Learn shows no formulas"
+    if title == "Superposition":  # the toy model's page: its charts, and a Step of training
+        await ui.check_superposition(page)
     assert f"λ = {lam}" in await ui.sidebar_text(page), title
 
 
@@ -117,4 +119,4 @@ async def _walk_every_page(url: str) -> list[str]:
 
 def test_every_page_draws_its_charts_after_training_in_chromium(app_url: str) -> None:
     visited = asyncio.run(asyncio.wait_for(_walk_every_page(app_url), timeout=120))
-    assert {"Train", *ui.RESULT_PAGES} <= set(visited), visited
+    assert {"Train", "Superposition", *ui.RESULT_PAGES} <= set(visited), visited

@@ -85,3 +85,38 @@ def test_a_split_array_that_does_not_fit_x_is_a_clear_error(tmp_path: Path) -> N
     np.savez(path, x=np.zeros((4, 3), np.float32), split=np.array([0, 1, 2], np.uint8))
     with pytest.raises(DataError, match="'split' must hold one 0"):
         load_dataset(str(path))
+
+
+def test_input_images_are_saved_and_come_back_with_their_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    g = np.random.default_rng(0)
+    n = 50
+    source_path = tmp_path / "acts.npz"
+    # each image carries its row number, so a shuffled pairing would show
+    images = np.arange(n, dtype=np.float32)[:, None, None] * np.ones((1, 3, 5), np.float32)
+    x = g.normal(size=(n, 6)).astype(np.float32)
+    np.savez(source_path, x=x, y=np.arange(n) % 3, images=images)
+    path = _save(capsys, tmp_path, str(source_path), "--max-samples", "40")
+    with np.load(path) as npz:
+        assert npz["images"].shape == (40, 3, 5)
+    source = load_dataset(str(source_path), max_samples=40)
+    loaded = load_dataset(str(path))
+    assert loaded.input_shape == source.input_shape == (3, 5)
+    assert loaded.inputs_train is not None and loaded.inputs_test is not None
+    assert source.inputs_train is not None and source.inputs_test is not None
+    np.testing.assert_array_equal(loaded.inputs_train, source.inputs_train)
+    np.testing.assert_array_equal(loaded.inputs_test, source.inputs_test)
+    np.testing.assert_array_equal(loaded.x_test, source.x_test)
+    rows = loaded.inputs_test[:, 0].astype(int)  # the row each image came from
+    np.testing.assert_array_equal(loaded.x_test, x[rows])
+
+
+def test_a_saved_file_whose_images_do_not_match_x_is_a_clear_error(tmp_path: Path) -> None:
+    from sae_core.errors import DataError
+
+    path = tmp_path / "bad.npz"
+    split = np.array([0, 0, 1, 1], np.uint8)
+    np.savez(path, x=np.zeros((4, 3), np.float32), split=split, images=np.zeros((3, 2, 2)))
+    with pytest.raises(DataError, match="images has 3 images but x has 4 rows"):
+        load_dataset(str(path))

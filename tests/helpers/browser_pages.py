@@ -205,3 +205,26 @@ async def check_page(page: Any, title: str) -> None:
         assert await chart_count(page) >= 1, f"no plotly chart drawn on {title}"
     else:
         assert await page.locator(MAIN).get_by_text(text).count() >= 1, f"{title}: no {text!r}"
+
+
+SUPERPOSITION_CHARTS = 3  # W's columns as arrows, ‖W_i‖ and interference bars, dims per feature
+
+
+async def drawn_charts(page: Any) -> int:
+    """Plotly charts in the main area whose SVG is drawn (each counted once)."""
+    charts = page.locator(f'{MAIN} [data-testid="stPlotlyChart"]')
+    count: int = await charts.filter(has=page.locator(".main-svg")).count()
+    return count
+
+
+async def check_superposition(page: Any, timeout_s: float = 60) -> None:
+    """The Superposition page draws its charts, and Step trains the toy model on (its step
+    counter moves) with the charts drawn again and no traceback."""
+    assert await drawn_charts(page) >= SUPERPOSITION_CHARTS, "Superposition: charts missing"
+    step = page.locator(MAIN).get_by_role("button", name="Step (+100)")
+    await step.click()
+    await page.locator(MAIN).get_by_text("step 100", exact=True).wait_for(timeout=timeout_s * 1000)
+    await wait_ready(page, timeout_s)
+    tracebacks = await exception_texts(page)
+    assert not tracebacks, f"traceback after Step: {tracebacks[0][:500]}"
+    assert await drawn_charts(page) >= SUPERPOSITION_CHARTS, "Superposition: charts gone on Step"

@@ -280,3 +280,20 @@ def test_the_export_records_how_inputs_were_scaled(tmp_path: Path, monkeypatch) 
     rebuilt = (raw - np.asarray(record["offset"])) / np.asarray(record["scale"])
     np.testing.assert_allclose(rebuilt, data.x_test, atol=1e-4)  # SAELens users can scale inputs
     assert load_saelens(tmp_path / "out").cfg.d_in == 64  # and our reader still reads it
+
+
+def test_sae_lens_loads_the_matching_pursuit_export_and_reconstructs_as_ours(
+    tmp_path: Path,
+) -> None:
+    sae_lens = pytest.importorskip("sae_lens")  # optional extra: `pip install .[saelens]`
+    from sae_core.analysis.pursuit import decode_codes, encode_with
+    from sae_core.runs.saelens_mp import export_saelens_mp
+
+    model = random_model("topk")
+    theirs = sae_lens.SAE.load_from_disk(str(export_saelens_mp(model, tmp_path, 3)), device="cpu")
+    assert type(theirs).__name__ == "MatchingPursuitSAE"
+    x = sample_x()
+    with torch.no_grad():
+        recon = theirs.decode(theirs.encode(x)).numpy()
+    ours = decode_codes(model, encode_with(model, x.numpy(), "mp", 3))
+    np.testing.assert_allclose(recon, ours, atol=1e-5)

@@ -8,7 +8,9 @@ Layout (one ``.npz``, arrays only, no pickles):
   source's preprocessing (so the file source's default, none, keeps them as they are);
 - ``split`` [n] uint8: 0 for a training row, 1 for a held-out row (the marker of this layout);
 - ``y`` [n] int64 when labelled; ``image_shape`` [2] int64 when rows are images (height, width);
-- ``features`` [n_features, d_in] float32 when the ground-truth directions are known.
+- ``features`` [n_features, d_in] float32 when the ground-truth directions are known;
+- ``images`` [n, height, width] float32 when each row has an input image behind it (a network's
+  activations: the picture the network saw), in the order of ``x``.
 
 Not saved: which features fire in each sample, so per-feature F1 is not available on the file.
 """
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from sae_core.data.dataset import Dataset
+from sae_core.data.files.images import check_images
 from sae_core.data.preprocessing import RawData
 from sae_core.errors import DataError
 
@@ -41,6 +44,10 @@ def dataset_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
         arrays["image_shape"] = np.asarray(dataset.image_shape, np.int64)
     if dataset.features is not None:
         arrays["features"] = np.asarray(dataset.features, np.float32)
+    if dataset.inputs_train is not None and dataset.inputs_test is not None:
+        images = np.concatenate([dataset.inputs_train, dataset.inputs_test]).astype(np.float32)
+        shape = dataset.input_shape
+        arrays["images"] = images if shape is None else images.reshape(len(images), *shape)
     return arrays
 
 
@@ -85,6 +92,9 @@ def _raw(arrays: dict[str, np.ndarray], name: str) -> RawData:
     train, test = split == 0, split == 1
     y = arrays.get("y")
     shape = arrays.get("image_shape")
+    images, images_shape = None, None
+    if "images" in arrays:
+        images, images_shape = check_images(arrays["images"], len(x), name)
     return RawData(
         x=np.ascontiguousarray(x[train]),
         x_test=np.ascontiguousarray(x[test]),
@@ -94,4 +104,7 @@ def _raw(arrays: dict[str, np.ndarray], name: str) -> RawData:
         features=arrays.get("features"),
         description=f"{name}: saved data set, {int(train.sum())} train / "
         f"{int(test.sum())} test rows as the trainer saw them",
+        inputs=None if images is None else np.ascontiguousarray(images[train]),
+        inputs_test=None if images is None else np.ascontiguousarray(images[test]),
+        input_shape=images_shape,
     )
