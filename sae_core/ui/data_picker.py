@@ -27,6 +27,7 @@ from sae_core.figures import make_data_preview_figure
 from sae_core.ui.charts import chart
 from sae_core.ui.guard import user_errors
 from sae_core.ui.keep import draw_control
+from sae_core.ui.net_picker import net_options
 from sae_core.ui.state import (
     UPLOAD_KEY,
     DataChoice,
@@ -214,6 +215,9 @@ def _choose_source(c: dict[str, Control]) -> tuple[str, DataChoice | None]:
         return source, make_choice("synthetic", **_synthetic_options(c))
     if source == "toy":
         return source, make_choice("toy", **_toy_options(c))
+    if source == "net":
+        spec, options = net_options(c)
+        return source, make_choice(spec, **options)
     if source in FOLDER_SOURCES:
         spec, options = _folder_options(c, source)
         if spec == "idx":

@@ -23,6 +23,7 @@ from sae_core.app.controls import (
 from sae_core.app.link import encode_setup, parse_setup
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
+from sae_core.data.network import NetSpec
 from sae_core.data.patches import PatchSpec
 from sae_core.data.synthetic import SyntheticSpec
 from sae_core.data.toy.source import ToySourceSpec
@@ -36,6 +37,7 @@ FIELDS = link_fields()
 # What a data control starts at, worked out independently: the specs as built with no arguments.
 PATCHES, SYNTHETIC = PatchSpec(), SyntheticSpec()
 TOY = ToySourceSpec()
+NET = NetSpec()
 DATA_DEFAULTS: dict[str, Any] = {
     "patch_size": PATCHES.patch_size,
     "n_patches": PATCHES.n_patches,
@@ -54,12 +56,16 @@ DATA_DEFAULTS: dict[str, Any] = {
     "sparsity": TOY.sparsity,
     "importance_decay": TOY.importance_decay,
     "toy_seed": TOY.toy_seed,
+    "width": NET.width,
+    "hidden_layers": NET.hidden_layers,
+    "layer": NET.layer,
 }
 # Controls whose start is the Train page's own choice, or stands for load_dataset's None.
 UI_DEFAULTS: dict[str, Any] = {
     "tl0": 0,  # SAEConfig.target_l0 None: the control's "off"
     "pfx": "",  # SAEConfig.matryoshka_prefixes None: the control's "off" (default prefixes)
     "src": "digits",
+    "nbase": "digits",  # net:digits
     "tnf": TOY.n_features,  # n_features shared with synthetic, whose default it names
     "cap": 10_000,
     "dl": False,
@@ -257,6 +263,8 @@ def test_the_train_page_draws_each_control_from_its_declaration() -> None:
     _drawn(at, ["lbl", "shape"])
     set_widgets(at, train_source="idx").run()
     _drawn(at, ["idir", "cap"])
+    set_widgets(at, train_source="net").run()
+    _drawn(at, ["nbase", "nw", "nhl", "nl"])
 
 
 def test_the_analysis_pages_draw_their_controls_from_their_declarations() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from sae_core.app.controls.net import net_controls
 from sae_core.app.controls.spec import Control, declare, option_text
 from sae_core.app.controls.synthetic import structure_controls
 from sae_core.app.controls.toy import toy_controls
@@ -56,7 +57,7 @@ def _folder(c: Any, source: str) -> Control:
         widget="text_input",
         label="Folder of MNIST-format IDX files",
         default=os.environ.get(env, "") if env else "",
-        when=_on(source),
+        when=_on(source, "net") if source == "mnist" else _on(source),  # net:mnist's too
     )
 
 
@@ -195,6 +196,7 @@ def data_controls(defaults: Mapping[str, Any]) -> tuple[Control, ...]:
             step=1,
             when=synthetic,
         ),
+        *net_controls(c, _on("net")),  # nbase, nw, nhl, nl: before mdir (net's path)
         *(_folder(c, source) for source in FOLDER_SOURCES),
         c(
             name="cap",
