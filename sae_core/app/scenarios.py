@@ -27,7 +27,7 @@ from sae_core.data import load_dataset
 from sae_core.data.dataset import Dataset
 from sae_core.model import SparseAutoencoder
 from sae_core.training.fit import TrainResult, train, train_sweep
-from sae_core.training.race import run_race
+from sae_core.training.race import DEFAULT_RACE_METHODS, run_race
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,7 +268,7 @@ def not_sparsity() -> ScenarioResult:
     )
 
 
-RACE_METHODS: tuple[str, ...] = ("l1", "topk", "batchtopk", "jumprelu")
+RACE_METHODS = DEFAULT_RACE_METHODS
 
 
 def method_race() -> ScenarioResult:

@@ -24,6 +24,16 @@ from sae_core.errors import ConfigError
 from sae_core.model import SparseAutoencoder
 from sae_core.training.trainer import StepCallback, Trainer
 
+# The methods a race runs unless told otherwise: one of each way to reach a target L0 (the λ
+# controller, k per sample, k per batch, the method's own pull). One place for the page and the
+# scenario.
+DEFAULT_RACE_METHODS: tuple[str, ...] = (
+    methods.L1.name,
+    methods.TOPK.name,
+    methods.BATCHTOPK.name,
+    methods.JUMPRELU.name,
+)
+
 RACE_COLUMNS: tuple[str, ...] = (
     "method",
     "target_l0",

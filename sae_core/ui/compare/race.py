@@ -16,7 +16,7 @@ import streamlit as st
 from sae_core import methods
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.figures.race import make_calibration_figure, make_race_figure
-from sae_core.training.race import RaceResult, run_race
+from sae_core.training.race import DEFAULT_RACE_METHODS, RaceResult, run_race
 from sae_core.ui import keep
 from sae_core.ui.charts import chart
 from sae_core.ui.compare.sweep import SweepBase, parse_number_list, progress_callback
@@ -24,7 +24,6 @@ from sae_core.ui.guard import user_errors
 from sae_core.ui.state import MAX_SESSION_RUNS, AppState, Current
 
 RACE_TABLE_KEY = "cmp_race_table"  # session_state: the last race's table
-DEFAULT_RACE_METHODS: tuple[str, ...] = ("l1", "topk", "batchtopk", "jumprelu")
 DEFAULT_TARGETS = "4, 8, 16, 32"
 RACE_EPOCHS = 10  # default epochs per model: 4 methods × 4 targets on digits in a few seconds
 
