@@ -115,6 +115,9 @@ quiet, and `threads=None` leaves the libraries' defaults.
   every page as the browser does: the sidebar, the share link and the router add about 30 ms
   to each measured visit (repeat visits ≤ 46 ms before, ≤ 74 ms now, same pages).
 
+Quality measurements of the methods (recovery, target L0, the amortisation gap, scenarios,
+network activations) are in docs/measurements.md, which `--markdown` does not rewrite.
+
 ## Reproduce
 
 `make bench` (= `python -m benchmarks.run`, several minutes), `--quick` for fewer repeats,
