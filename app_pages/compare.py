@@ -29,6 +29,7 @@ from sae_core.ui.compare.sweep import sweep_base
 from sae_core.ui.compare.view import render_sweep, show_sweep_figures
 from sae_core.ui.guard import user_errors
 from sae_core.ui.state import get_state
+from sae_core.ui.teacher import page_allowed
 
 st.title("Compare & sweep")
 state = get_state()
@@ -41,7 +42,8 @@ if state.current is None and not state.session_runs and saved.runs.empty:
         "(it starts from default settings on digits).",
         icon=":material/info:",
     )
-    st.page_link(page_path("train"), label="Go to Train", icon=":material/model_training:")
+    if page_allowed("train"):
+        st.page_link(page_path("train"), label="Go to Train", icon=":material/model_training:")
 
 st.header("Sweep")
 base = None

@@ -18,6 +18,7 @@ from sae_core.ui.superposition import (
     play_controls,
     send_to_train,
 )
+from sae_core.ui.teacher import locked, page_allowed
 
 st.title("Superposition")
 st.markdown(
@@ -42,6 +43,8 @@ st.markdown(
     "source, with W's columns as the ground truth; train an SAE (TopK, d_sae = 2n) on Train "
     "and see on Ground truth whether it recovers the n directions squeezed into m."
 )
-if st.button("Find the features with an SAE", key="sup_find_sae"):
+# It sets the Train page's data: not where a teacher link fixed the data or hid Train
+may_send = not locked("data") and page_allowed("train")
+if may_send and st.button("Find the features with an SAE", key="sup_find_sae"):
     send_to_train(config)
 continue_playing()

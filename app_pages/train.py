@@ -11,10 +11,13 @@ from sae_core.ui.guard import user_errors
 from sae_core.ui.metrics_panel import render_metrics, render_objective
 from sae_core.ui.reproduce import render_reproduce
 from sae_core.ui.state import get_state
-from sae_core.ui.teacher import render_teacher_note, visible
+from sae_core.ui.teacher import visible
+from sae_core.ui.teacher_note import render_teacher_note
 from sae_core.ui.training_loop import apply_actions, make_request, trainer_status
-from sae_core.ui.training_view import LiveView, live_allowance, render_controls
+from sae_core.ui.training_view import LiveView, live_allowance, no_model_hint, render_controls
 from sae_core.ui.url_state import sync_url
+
+MODEL_GROUPS = ("method", "lam", "k", "rho", "hidden", "epochs", "seed", "lr", "batch", "advanced")
 
 state = get_state()
 st.title("Train a sparse autoencoder")
@@ -25,15 +28,23 @@ if visible("explain"):
     )
 render_teacher_note()
 
-data_col, preview_col = st.columns([2, 3], gap="large")
-with data_col:
-    st.subheader("Data")
+if visible("data"):
+    data_col, preview_col = st.columns([2, 3], gap="large")
+    with data_col:
+        st.subheader("Data")
+        choice = choose_data()
+else:  # a teacher link fixed the data: no empty "Data" section, the preview still shows it
     choice = choose_data()
+    preview_col = st.container()
 with preview_col:
     picked = load_and_preview(choice)
 
-st.subheader("Model and training")
-form_col, run_col = st.columns([2, 3], gap="large")
+if any(visible(g) for g in MODEL_GROUPS):
+    st.subheader("Model and training")
+    form_col, run_col = st.columns([2, 3], gap="large")
+else:  # a teacher link fixed every model setting: no empty form column
+    st.subheader("Training")
+    form_col = run_col = st.container()
 with form_col:
     values = render_config_form()
 sync_url("train")  # the address bar holds the set-up just chosen
@@ -61,10 +72,7 @@ if state.current is not shown_before and not state.playing:
 st.subheader("Results")
 current = state.current
 if current is None:
-    st.info(
-        "No model yet: press **Train** (digits train in about a second).",
-        icon=":material/model_training:",
-    )
+    st.info(no_model_hint(picked, values), icon=":material/model_training:")
 else:
     render_metrics(current)
     if visible("explain"):

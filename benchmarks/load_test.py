@@ -1,16 +1,22 @@
 """Load test: N browser sessions train and browse at once against ONE app server.
 
-    make load                                      # 10 sessions (LOAD_SESSIONS=4 for fewer)
+    make load                                      # 10 sessions (LOAD_SESSIONS=30 for a class)
     python -m benchmarks.load_test                 # the same
-    python -m benchmarks.load_test --sessions 4 --timeout 180
+    python -m benchmarks.load_test --sessions 30 --timeout 900
+    python -m benchmarks.load_test --sessions 30 --same-link   # a class on one teacher's link
 
 One Chromium, one context (= one Streamlit session) per simulated user. Session i moves the λ
 and d_sae sliders by keyboard to its own pair of values, trains on digits, then opens every page.
 Checked: every session finishes; on every page the sidebar shows that session's own λ and d_sae
 (no session sees another's model); a page draws a chart (Ground truth: its no-ground-truth
-note) and never a traceback. Reported: how fast ``/_stcore/health`` answered throughout, polled
-every 0.25 s by a separate process (:mod:`benchmarks.health_probe`), against a 1 s target
-(median, max, the slowest answers, and a trivial control server's latency beside it). The
+note) and never a traceback. With ``--same-link`` every session opens one link that asks for
+training on open (``&go=1``), as a teacher's link to a class does: each must show that model
+without a Train click, all with the same metrics, and the server must train it once (counted
+from the server log's "training set-up" lines, :data:`TRAINED_MARK`). Reported: how fast
+``/_stcore/health`` answered throughout, polled every 0.25 s by a separate process
+(:mod:`benchmarks.health_probe`), against its target: under 1 s at the 99th percentile and
+never a failure (median, 99th percentile, max, the slowest answers, and a trivial control
+server's latency beside it). The
 latencies depend on what else the machine runs, so they are reported, not checked: the exit
 status is 1 only when a session failed. ``tests/browser/test_load.py`` runs the checks with 4
 sessions in the suite. Loopback only (127.0.0.1), bounded by ``--timeout``. The browsers run at
@@ -42,6 +48,11 @@ ARTIFACTS = kit.ROOT / "test-artifacts" / "load"
 DOC = kit.ROOT / "docs" / "robustness.md"
 LAM_PRESSES = (-3, -2, -1, 1, 2)  # grid steps from the default 0.1: 0.02, 0.03, 0.05, 0.2, 0.3
 HEALTH_LIMIT_S = 1.0  # the target the report compares against (reported, not checked)
+# The link a class shares in --same-link mode: not the default set-up, trained on open.
+SAME_LINK = {"page": "train", "lam": "0.05", "h": "96", "go": "1"}
+SAME_LINK_OWN = "λ = 0.05 · d_sae = 96"  # what the sidebar then shows
+# Written to the server log by the shared model cache each time a set-up is actually trained.
+TRAINED_MARK = "training set-up"  # sae_core.ui.shared_models.TRAINED_MARK (kept torch-free here)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,10 +84,20 @@ class LoadReport:
     control_latencies_s: tuple[float, ...]
     health_failures: int
     idle_browsers: bool = False
+    same_link: bool = False
+    trainings: int | None = None  # set-ups the server trained (None: log not read)
 
     @property
     def health_max_s(self) -> float:
         return max(self.health_latencies_s, default=float("nan"))
+
+    @property
+    def health_p99_s(self) -> float:
+        """The 99th percentile of the health answers (nearest rank)."""
+        if not self.health_latencies_s:
+            return float("nan")
+        ranked = sorted(self.health_latencies_s)
+        return ranked[min(len(ranked) - 1, max(0, -(-99 * len(ranked) // 100) - 1))]
 
     @property
     def health_median_s(self) -> float:
@@ -86,7 +107,13 @@ class LoadReport:
         """Sessions that failed a check, or did not get settings of their own."""
         found = [f"session {s.index}: {s.error}" for s in self.sessions if s.error]
         settings = [(s.lam, s.d_sae) for s in self.sessions]
-        if len(set(settings)) != len(settings):
+        if self.same_link:
+            fves = {s.fve for s in self.sessions if s.error is None}
+            if len(fves) > 1:
+                found.append(f"one link, different metrics: FVE {sorted(fves)}")
+            if self.trainings != 1:
+                found.append(f"the class's one set-up was trained {self.trainings} times, not once")
+        elif len(set(settings)) != len(settings):
             found.append(f"sessions did not get distinct settings: {settings}")
         return found
 
@@ -97,9 +124,10 @@ class LoadReport:
             found.append(f"/_stcore/health failed {self.health_failures} time(s)")
         if not self.health_latencies_s:
             found.append("/_stcore/health was never polled")
-        elif self.health_max_s > HEALTH_LIMIT_S:
+        elif self.health_p99_s >= HEALTH_LIMIT_S:
             found.append(
-                f"/_stcore/health took {self.health_max_s:.2f} s (target {HEALTH_LIMIT_S} s)"
+                f"/_stcore/health took {self.health_p99_s:.2f} s at the 99th percentile "
+                f"(target < {HEALTH_LIMIT_S:g} s)"
             )
         return found
 
@@ -130,10 +158,15 @@ class LoadReport:
             f"{self.n_sessions} concurrent sessions against one server: wall {self.wall_s:.1f} s; "
             f"per-session total median {statistics.median(totals) if totals else float('nan'):.1f} s, "
             f"max {max(totals, default=float('nan')):.1f} s; /_stcore/health polled "
-            f"{len(health)} times, max {self.health_max_s * 1000:.0f} ms, median "
-            f"{self.health_median_s * 1000:.0f} ms, "
+            f"{len(health)} times, median {self.health_median_s * 1000:.0f} ms, 99th percentile "
+            f"{self.health_p99_s * 1000:.0f} ms, max {self.health_max_s * 1000:.0f} ms, "
             f"{self.health_failures} failures; a trivial control server on the same machine: "
             f"max {max(self.control_latencies_s, default=float('nan')) * 1000:.0f} ms"
+            + (
+                f"; one link for all: the server trained {self.trainings} set-up(s)"
+                if self.same_link
+                else ""
+            )
         )
 
     def slowest_health(self, n: int = 3) -> str:
@@ -203,15 +236,55 @@ async def _train_and_browse(browser: Any, url: str, index: int, origin: float) -
         await context.close()
 
 
+async def _open_shared_link(browser: Any, url: str, index: int, origin: float) -> SessionResult:
+    """A student opening the class's link: the model appears without a Train click."""
+    start = time.perf_counter()
+    context = await browser.new_context(viewport=kit.VIEWPORT)
+    page = await context.new_page()
+    try:
+        query = "&".join(f"{k}={v}" for k, v in SAME_LINK.items())
+        await ui.open_app(page, f"{url}/?{query}", timeout_s=600)
+        opened = time.perf_counter()
+        await page.locator(ui.SIDEBAR).get_by_text(SAME_LINK_OWN).first.wait_for(timeout=600_000)
+        await page.locator(f"{ui.MAIN} {ui.PLOT}").first.wait_for(timeout=600_000)
+        await ui.wait_ready(page, 600)
+        shown = await ui.sidebar_text(page)
+        if "paused at step" in shown:
+            raise AssertionError(f"training did not finish: the sidebar reads {shown!r}")
+        fve = (await ui.sidebar_numbers(page)).get("FVE", "")
+        pages_start = time.perf_counter()
+        visited = await _visit_pages(page, SAME_LINK_OWN)
+        return SessionResult(
+            index=index,
+            lam=SAME_LINK["lam"],
+            d_sae=SAME_LINK["h"],
+            fve=fve,
+            setup_s=opened - start,
+            train_at_s=opened - origin,
+            train_s=pages_start - opened,
+            pages_s=time.perf_counter() - pages_start,
+            total_s=time.perf_counter() - start,
+            pages=tuple(visited),
+        )
+    except Exception as error:
+        with contextlib.suppress(Exception):
+            await ui.screenshot(page, ARTIFACTS / f"session-{index}-failure.png")
+        message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return SessionResult(index=index, total_s=time.perf_counter() - start, error=message)
+    finally:
+        await context.close()
+
+
 async def _run_sessions(
-    url: str, n_sessions: int, origin: float, idle_in: Path | None
+    url: str, n_sessions: int, origin: float, idle_in: Path | None, same_link: bool = False
 ) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await kit.launch_chromium(playwright, idle_in=idle_in)
         try:
-            jobs = [_train_and_browse(browser, url, i, origin) for i in range(n_sessions)]
+            session = _open_shared_link if same_link else _train_and_browse
+            jobs = [session(browser, url, i, origin) for i in range(n_sessions)]
             return list(await asyncio.gather(*jobs))
         finally:
             await browser.close()
@@ -222,11 +295,13 @@ def run_load(
     timeout_s: float = 300.0,
     workdir: Path | None = None,
     idle_browsers: bool = True,
+    same_link: bool = False,
 ) -> LoadReport:
     """Start a server, run ``n_sessions`` browser sessions at once, probe health throughout.
 
     ``idle_browsers``: the browsers run at idle CPU priority, as if on the users' own machines
     (:func:`tests.helpers.browser.idle_wrapper`); False runs them at the server's priority.
+    ``same_link``: every session opens :data:`SAME_LINK` instead of training its own set-up.
     """
     reason = kit.missing_browser()
     if reason is not None:
@@ -236,13 +311,14 @@ def run_load(
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = stack.enter_context(kit.app_server(workdir / "runs", ARTIFACTS / "server.log"))
+        log = ARTIFACTS / "server.log"
+        url = stack.enter_context(kit.app_server(workdir / "runs", log))
         probe = HealthProbe(url)
         idle_in = workdir if idle_browsers and kit.idle_chrt() else None
         start = time.perf_counter()
         probe.start()
         try:
-            jobs = _run_sessions(url, n_sessions, start, idle_in)
+            jobs = _run_sessions(url, n_sessions, start, idle_in, same_link)
             sessions = asyncio.run(asyncio.wait_for(jobs, timeout_s))
         finally:
             probe.stop()
@@ -255,7 +331,16 @@ def run_load(
             control_latencies_s=tuple(probe.control),
             health_failures=probe.failures,
             idle_browsers=idle_in is not None,
+            same_link=same_link,
+            trainings=trainings_logged(log),
         )
+
+
+def trainings_logged(log: Path) -> int | None:
+    """Set-ups the server trained, from its log (None when there is no log to read)."""
+    if not log.is_file():
+        return None
+    return log.read_text(encoding="utf-8", errors="replace").count(TRAINED_MARK)
 
 
 def markdown(report: LoadReport) -> str:
@@ -310,17 +395,25 @@ def main(argv: list[str] | None = None) -> int:
         help="run the browsers at the server's CPU priority, not idle priority",
     )
     parser.add_argument(
+        "--same-link",
+        action="store_true",
+        help="every session opens one link that trains on open (a class on a teacher's link)",
+    )
+    parser.add_argument(
         "--write-doc", action="store_true", help="append the numbers to docs/robustness.md"
     )
     args = parser.parse_args(argv)
     report = run_load(
-        args.sessions, timeout_s=args.timeout, idle_browsers=not args.browsers_same_priority
+        args.sessions,
+        timeout_s=args.timeout,
+        idle_browsers=not args.browsers_same_priority,
+        same_link=args.same_link,
     )
     print(report.summary())
     print(f"slowest health answers: {report.slowest_health()}")
     missed = report.health_problems()
     verdict = "met" if not missed else "missed: " + "; ".join(missed)
-    print(f"health target (every answer within {HEALTH_LIMIT_S:g} s): {verdict}")
+    print(f"health target (99th percentile < {HEALTH_LIMIT_S:g} s, no failure): {verdict}")
     print(report.table())
     failed = report.session_problems()
     for problem in failed:

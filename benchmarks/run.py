@@ -31,6 +31,11 @@ NAMES: tuple[str, ...] = (
     "gpu",
     "memory",
     "scenarios",
+    "sparse",
+    "first_page",
+    "stream",
+    "peer",
+    "shared_cache",
 )
 
 
@@ -38,11 +43,16 @@ def registry() -> dict[str, BenchFn]:
     from benchmarks import (
         app_latency,
         digits,
+        first_page,
         gpu,
         memory,
         mnist_step,
+        peer,
         scenarios,
+        shared_cache,
         sklearn_compare,
+        sparse,
+        stream,
         sweep,
         threads,
     )
@@ -57,6 +67,11 @@ def registry() -> dict[str, BenchFn]:
         "gpu": gpu.run,
         "memory": memory.run,
         "scenarios": scenarios.run,
+        "sparse": sparse.run,
+        "first_page": first_page.run,
+        "stream": stream.run,
+        "peer": peer.run,
+        "shared_cache": shared_cache.run,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,15 @@ def _isolated_runs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     root = tmp_path / "runs"
     monkeypatch.setenv("SAE_EXPLORER_RUNS", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_models() -> None:
+    """Every test starts with an empty server-wide model cache: AppTest sessions run in this
+    process and would otherwise find models trained by earlier tests."""
+    module = sys.modules.get("sae_core.ui.shared_models")
+    if module is not None:
+        module.forget_shared_cache()
 
 
 @pytest.fixture

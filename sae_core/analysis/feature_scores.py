@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sae_core.analysis.matching import cosine_matrix, matched_latents
+
+if TYPE_CHECKING:  # pandas loads with the first table, not the app's first page
+    import pandas as pd
 
 ABSORPTION_COS = 0.4
 """A parent's latent "carries" a child's direction when cos(W_dec[parent latent], child) exceeds
@@ -48,6 +51,8 @@ def feature_scores(
     f1 = 2PR / (P + R) (0 when P + R = 0, NaN with recall). A feature left without a latent
     (d_sae < F) scores 0. ``matched``: :func:`matched_latents`, when already computed.
     """
+    import pandas as pd
+
     matched = matched_latents(features, W_dec) if matched is None else matched
     has = matched >= 0
     fires = latents[:, np.where(has, matched, 0)] > 0  # [n, F]: the matched latent fires

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sae_core.analysis.matching import cosine_matrix
 from sae_core.analysis.metrics import (
@@ -21,6 +21,9 @@ from sae_core.analysis.metrics import (
     l0_per_sample,
 )
 from sae_core.errors import ConfigError
+
+if TYPE_CHECKING:  # pandas (0.5-2 s to import) loads with the first table, not the first page
+    import pandas as pd
 
 LATENT_SORTS: tuple[str, ...] = (
     "frequency",
@@ -41,6 +44,8 @@ def latent_table(
     dense (p_j > 0.5) and, given ``labels``, top_label: the most common label among the latent's
     ``top_n`` highest firing samples (ties -> smallest label; <NA> when dead).
     """
+    import pandas as pd
+
     freq = firing_frequency(latents)
     firing = latents > 0
     counts = firing.sum(axis=0)
@@ -142,6 +147,8 @@ def top_activating(
     Ties go to the lower sample index. With ``firing_only`` samples where it does not fire are
     dropped, so a rare latent returns fewer rows and a dead one none.
     """
+    import pandas as pd
+
     values = np.asarray(latents[:, j], np.float64)
     order = np.argsort(-values, kind="stable")[:n]
     if firing_only:
@@ -159,6 +166,8 @@ def quantile_samples(
     ``per_bin`` are drawn from each without replacement. Returns DataFrame(sample, activation,
     bin) ordered by bin, then activation descending; empty for a dead latent.
     """
+    import pandas as pd
+
     values = np.asarray(latents[:, j], np.float64)
     firing = np.flatnonzero(values > 0)
     ranked = firing[np.argsort(values[firing], kind="stable")]
@@ -193,6 +202,8 @@ def label_distribution(latents: np.ndarray, labels: np.ndarray, j: int) -> pd.Da
     One row per label present in ``labels`` (zero counts included, so charts keep their axis),
     sorted by label; fractions sum to 1, or are all 0 when the latent never fires.
     """
+    import pandas as pd
+
     labels = np.asarray(labels)
     classes, label_idx = np.unique(labels, return_inverse=True)
     counts = np.bincount(label_idx[latents[:, j] > 0], minlength=classes.size)
@@ -214,6 +225,8 @@ def nearest_latents(W_dec: np.ndarray, j: int, n: int = 5) -> pd.DataFrame:
 
     Returns DataFrame(latent, cosine), cosine descending, ties to the lower index.
     """
+    import pandas as pd
+
     cos = cosine_matrix(W_dec[j : j + 1], W_dec)[0]
     order = np.argsort(-cos, kind="stable")
     order = order[order != j][:n]

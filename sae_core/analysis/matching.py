@@ -9,7 +9,6 @@ Shapes: ``a`` [m, d], ``b`` [k, d]; ``abs_cos`` [F, d_sae].
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -23,6 +22,8 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def hungarian_match(abs_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One-to-one matching maximising Σ |cos|: abs_cos [F, d_sae] -> (rows, cols), min(F, d_sae) each."""
+    from scipy.optimize import linear_sum_assignment  # SciPy loads when a matching is needed
+
     rows, cols = linear_sum_assignment(-abs_cos)
     return rows.astype(np.int64), cols.astype(np.int64)
 

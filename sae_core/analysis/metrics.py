@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,7 +22,9 @@ from sae_core.analysis.probe import SPARSE_PROBE_KS, probe_accuracies
 from sae_core.analysis.splice import SPLICE_LATEX, dataset_loss_recovered
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
-from sae_core.model import SparseAutoencoder
+
+if TYPE_CHECKING:  # torch: the app's first page shows metrics without loading it
+    from sae_core.model import SparseAutoencoder
 
 _CHUNK = 4096  # rows per float64 block: whole-matrix float64 copies of MNIST would be ~0.5 GB
 

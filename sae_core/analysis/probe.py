@@ -13,15 +13,15 @@ whatever the class sizes); the metric is the mean over classes, for each k in ``
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from sae_core.data.dataset import Dataset
-from sae_core.model import SparseAutoencoder
+
+if TYPE_CHECKING:
+    from sae_core.model import SparseAutoencoder
 
 PROBE_MAX_TRAIN = 5000
 """Linear probes train on at most this many rows (a seeded subset): accuracy barely moves past it."""
@@ -47,6 +47,10 @@ def linear_probe_accuracy(
     mean = z_train.mean(axis=0, dtype=np.float64)
     std = z_train.std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0
+    # scikit-learn (1 s to import) loads with the first probe: the app's first page needs none
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(max_iter=PROBE_MAX_ITER, random_state=seed)
     # One BLAS thread: on small problems extra threads cost 10-20x in synchronisation.
     with threadpool_limits(limits=1), warnings.catch_warnings():
@@ -101,6 +105,9 @@ def _balanced_binary_accuracy(
     mean = z_train.mean(axis=0, dtype=np.float64)
     std = z_train.std(axis=0, dtype=np.float64)
     std[std == 0] = 1.0
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     clf = LogisticRegression(max_iter=PROBE_MAX_ITER, class_weight="balanced", random_state=seed)
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

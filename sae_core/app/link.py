@@ -9,10 +9,15 @@ their defaults, so a default set-up is an empty query.
     fields = (Field(name="lam", key="train_lam", kind="grid", default=0.1, choices=LAM_GRID),)
     parsed = parse_setup({"lam": "0.15", "x": "1"}, fields)  # lam -> 0.2, x ignored, 2 notices
     encode_setup(parsed.values, fields)                       # {"lam": "0.2"}
+
+over 300 lines: one link format, its parsing and its encoding side by side (values, then the
+teacher flags); split, the two halves of each round trip would sit in different files.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +29,7 @@ TEXT_MAX = 300  # characters kept from a text value (folder paths, label columns
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
-TEACHER_NAMES = ("teacher", "hide", "only")
+TEACHER_NAMES = ("teacher", "hide", "only", "pages")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,16 +52,26 @@ class Field:
     when: tuple[str, tuple[Any, ...]] | None = None
 
 
+# ``go=1``: train the link's set-up on opening it. Not a control: read once, never written back.
+GO_FIELD = Field(name="go", key="", kind="bool", default=False)
+
+
 @dataclass(frozen=True)
 class Teacher:
-    """Teacher mode: on or off, and the control groups hidden from students.
+    """Teacher mode: on or off, the control groups hidden from students, the pages they see.
 
     The groups a link may name are the registry's (``sae_core.app.controls.GROUPS``); the
-    functions below take them as ``groups``.
+    functions below take them as ``groups``. ``pages``: the page names students may open, in
+    navigation order (empty: every page); a link names them ``pages=train,filters``.
     """
 
     enabled: bool = False
     hidden: frozenset[str] = frozenset()
+    pages: tuple[str, ...] = ()
+
+    def shows_page(self, name: str) -> bool:
+        """Whether page ``name`` is open to students (always, outside a ``pages=`` link)."""
+        return not self.pages or name in self.pages
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,27 +181,38 @@ def _last(raw: Any) -> str:
     return str(raw)
 
 
-def _groups(raw: str, notices: list[str], name: str, groups: Sequence[str]) -> set[str]:
+def _groups(
+    raw: str, notices: list[str], name: str, groups: Sequence[str], what: str = "control(s)"
+) -> set[str]:
     words = {w.strip().lower() for w in raw.split(",") if w.strip()}
     unknown = sorted(words - set(groups))
     if unknown:
-        notices.append(f"{name}: unknown control(s) {', '.join(unknown)} ignored")
+        notices.append(f"{name}: unknown {what} {', '.join(unknown)} ignored")
     return words & set(groups)
 
 
 def parse_teacher(
-    query: Mapping[str, Any], notices: list[str], groups: Sequence[str] = ()
+    query: Mapping[str, Any],
+    notices: list[str],
+    groups: Sequence[str] = (),
+    pages: Sequence[str] = (),
 ) -> Teacher:
-    """``teacher=1``, ``hide=data,method`` and/or ``only=lam`` (hide all ``groups`` but these)."""
+    """``teacher=1``, ``hide=data,method`` and/or ``only=lam`` (hide all ``groups`` but these),
+    ``pages=train,filters`` (of ``pages``: students see only these)."""
     hidden: set[str] = set()
     if "hide" in query:
         hidden |= _groups(_last(query["hide"]), notices, "hide", groups)
     if "only" in query:
         hidden |= set(groups) - _groups(_last(query["only"]), notices, "only", groups)
+    shown: tuple[str, ...] = ()
+    if "pages" in query:
+        named = _groups(_last(query["pages"]), notices, "pages", pages, "page(s)")
+        shown = tuple(p for p in pages if p in named)
     flag = _last(query.get("teacher", "0")).strip().lower()
     if flag not in TRUE_WORDS + FALSE_WORDS:
         notices.append(f"teacher={flag!r} is not on/off (1 or 0): ignored")
-    return Teacher(enabled=flag in TRUE_WORDS or bool(hidden), hidden=frozenset(hidden))
+    enabled = flag in TRUE_WORDS or bool(hidden) or bool(shown)
+    return Teacher(enabled=enabled, hidden=frozenset(hidden), pages=shown)
 
 
 def parse_setup(
@@ -194,12 +220,14 @@ def parse_setup(
 ) -> ParsedSetup:
     """Valid values for the fields ``query`` names; notices for everything dropped or changed.
 
-    ``groups``: the teacher-mode groups ``hide=`` and ``only=`` may name.
+    ``groups``: the teacher-mode groups ``hide=`` and ``only=`` may name; ``pages=`` may name
+    the choices of the ``page`` field. A ``page`` a ``pages=`` list leaves out is dropped.
     """
     by_name = {f.name: f for f in fields}
     values: dict[str, Any] = {}
     notices: list[str] = []
-    unknown = sorted(str(n) for n in query if n not in by_name and n not in TEACHER_NAMES)
+    known = (*TEACHER_NAMES, GO_FIELD.name)
+    unknown = sorted(str(n) for n in query if n not in by_name and n not in known)
     if unknown:
         notices.append(f"unknown setting(s) ignored: {', '.join(unknown)}")
     for name, raw in query.items():
@@ -211,7 +239,13 @@ def parse_setup(
             notices.append(note)
         if value is not None:
             values[name] = value
-    teacher = parse_teacher(query, notices, groups)
+    if GO_FIELD.name in query:  # read by the app on opening (sae_core/ui/open_link.py)
+        go_note = parse_value(GO_FIELD, _last(query[GO_FIELD.name]))[1]
+        notices.extend([go_note] if go_note else [])
+    page = by_name.get("page")
+    teacher = parse_teacher(query, notices, groups, page.choices if page is not None else ())
+    if "page" in values and not teacher.shows_page(values["page"]):
+        notices.append(f"page={values.pop('page')} is not among pages={','.join(teacher.pages)}")
     return ParsedSetup(values=values, notices=notices, teacher=teacher)
 
 
@@ -230,7 +264,8 @@ def _applies(
 
 
 def encode_teacher(teacher: Teacher, groups: Sequence[str]) -> dict[str, str]:
-    """``teacher=1`` and ``hide=…`` or ``only=…`` (of ``groups``, in order), whichever is shorter."""
+    """``teacher=1``, ``hide=…`` or ``only=…`` (of ``groups``, in order), whichever is shorter,
+    and ``pages=…`` when the pages are limited."""
     if not teacher.enabled:
         return {}
     params = {"teacher": "1"}
@@ -238,7 +273,17 @@ def encode_teacher(teacher: Teacher, groups: Sequence[str]) -> dict[str, str]:
         hide = ",".join(g for g in groups if g in teacher.hidden)
         only = ",".join(g for g in groups if g not in teacher.hidden)
         params.update({"hide": hide} if len(hide) <= len(only) else {"only": only})
+    if teacher.pages:
+        params["pages"] = ",".join(teacher.pages)
     return params
+
+
+def field_applies(f: Field, values: Mapping[str, Any], fields: Iterable[Field]) -> bool:
+    """Whether ``f`` applies to the set-up ``values`` (field name -> value; absent: default):
+    k only for TopK, whitening ε only with whitening on patches."""
+    fields = tuple(fields)
+    defaults = {g.name: g.default for g in fields}
+    return _applies(f, values, defaults, {g.name: g for g in fields})
 
 
 def encode_setup(
@@ -264,3 +309,17 @@ def encode_setup(
 def query_string(params: Mapping[str, str]) -> str:
     """``method=topk&k=16&hide=data,method``: commas, colons and slashes left readable."""
     return urlencode(dict(params), safe=",:/")
+
+
+def setup_key(values: Mapping[str, Any], fields: Iterable[Field]) -> str:
+    """A short name (32 hex digits) of the set-up ``values`` describe over ``fields``.
+
+    Every field that applies counts, at its value or else its default, and nothing else, so the
+    links ``?method=l1`` and ``?method=l1&k=8`` (k ignored by L1), or one naming a default,
+    name the same set-up. The app's shared model cache finds a link's model by it.
+    """
+    fields = tuple(fields)
+    full = {f.name: values.get(f.name, f.default) for f in fields}
+    canon = {f.name: format_value(full[f.name]) for f in fields if field_applies(f, full, fields)}
+    text = json.dumps(canon, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sae_core import methods
 from sae_core.analysis.latents import atom_smoothness
-from sae_core.app.net_scenario import net_features_parts
+from sae_core.analysis.metrics import EvalMetrics
 from sae_core.app.pages import page_path
-from sae_core.app.toy_scenario import superposition_2d_parts
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import load_dataset
 from sae_core.data.dataset import Dataset
-from sae_core.model import SparseAutoencoder
-from sae_core.training.fit import TrainResult, train, train_sweep
 from sae_core.training.race import DEFAULT_RACE_METHODS, run_race
+
+# torch and pandas load when a scenario runs: the Start page lists them without either (issue 15),
+# so each scenario imports the trainer (and pandas) itself
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sae_core.model import SparseAutoencoder
+    from sae_core.training.fit import SweepResult, TrainResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +48,9 @@ class ScenarioResult:
     data_spec: str = "digits"
     data_options: dict[str, Any] = field(default_factory=dict)
     latent: int | None = None  # the latent Filters & latents opens on, if the scenario names one
+    # every model trained on ``dataset`` as (label, result), ``show`` among them: the session's
+    # runs (Compare's table and frontier) take them all; empty: ``show`` alone
+    runs: tuple[tuple[str, TrainResult], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,18 +82,47 @@ def _row(label: str, result: TrainResult, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _sweep_results(sweep: SweepResult, tc: TrainConfig) -> list[TrainResult]:
+    """Each model of ``sweep`` as a :class:`TrainResult` (metrics from its table row)."""
+    from sae_core.training.fit import TrainResult
+
+    seconds = sweep.train_seconds / max(1, len(sweep.models))  # stacked: the time is shared
+    results = []
+    for i, (model, cfg) in enumerate(zip(sweep.models, sweep.configs, strict=True)):
+        history = sweep.history[sweep.history["model"] == i].drop(columns="model")
+        results.append(
+            TrainResult(
+                model=model,
+                sae_config=cfg,
+                train_config=tc,
+                history=history.reset_index(drop=True),
+                metrics=EvalMetrics.from_dict(sweep.table.iloc[i].to_dict()),
+                train_seconds=seconds,
+                steps=int(history["step"].max()) if len(history) else 0,
+            )
+        )
+    return results
+
+
 def tradeoff() -> ScenarioResult:
+    from sae_core.training.fit import train, train_sweep
+
     data = load_dataset("digits")
     lams = [0.01, 0.03, 0.1, 0.3, 1.0]
     base = SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name)
-    sweep = train_sweep(base, data, TrainConfig(epochs=20), lams=lams)
+    tc = TrainConfig(epochs=20)
+    sweep = train_sweep(base, data, tc, lams=lams)
     table = sweep.table[["lam", "l0", "fvu", "fve", "dead_fraction"]].copy()
-    show = train(base.replace(lam=0.1), data, TrainConfig(epochs=20))
+    show = train(base.replace(lam=0.1), data, tc)
     first, last = table.iloc[0], table.iloc[-1]
+    # the frontier: the sweep's models, the shown one (trained alone, probed) for its λ
+    runs = [(f"λ={r.sae_config.lam:g}", r) for r in _sweep_results(sweep, tc)]
+    runs = [(label, show if r.sae_config.lam == show.sae_config.lam else r) for label, r in runs]
     return ScenarioResult(
         table=table,
         dataset=data,
         show=show,
+        runs=tuple(runs),
         headline={
             "L0 at smallest λ": first.l0,
             "L0 at largest λ": last.l0,
@@ -101,6 +137,10 @@ def tradeoff() -> ScenarioResult:
 
 
 def dead_latents() -> ScenarioResult:
+    import pandas as pd
+
+    from sae_core.training.fit import train
+
     data = load_dataset("digits")
     cfg = SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name, lam=1.0)
     tc = TrainConfig(epochs=40, lr=1e-2, dead_window=30, resample_every=60)
@@ -126,10 +166,15 @@ def dead_latents() -> ScenarioResult:
             f"{d2:.0f}."
         ),
         extra_models={"resampling": resampled.model, "λ warm-up": warmed.model},
+        runs=(("no remedy", plain), ("resampling", resampled), ("λ warm-up", warmed)),
     )
 
 
 def gabor() -> ScenarioResult:
+    import pandas as pd
+
+    from sae_core.training.fit import train
+
     options: dict[str, Any] = {"whitening": "zca", "n_patches": 10000, "eps": 3.0}
     data = load_dataset("patches", **options)
     cfg = SAEConfig(
@@ -165,6 +210,10 @@ def gabor() -> ScenarioResult:
 
 
 def shrinkage() -> ScenarioResult:
+    import pandas as pd
+
+    from sae_core.training.fit import train
+
     data = load_dataset("digits")
     l1 = train(
         SAEConfig(d_in=data.d_in, d_sae=128, method=methods.L1.name, lam=1.0),
@@ -200,10 +249,15 @@ def shrinkage() -> ScenarioResult:
             f"{topk.metrics.norm_ratio:.3f}."
         ),
         extra_models={f"TopK k={k}": topk.model},
+        runs=(("L1 λ=1", l1), (f"TopK k={k}", topk)),
     )
 
 
 def superposition() -> ScenarioResult:
+    import pandas as pd
+
+    from sae_core.training.fit import train
+
     options: dict[str, Any] = {"n_features": 64, "d_in": 32, "mean_active": 3, "n_samples": 8192}
     data = load_dataset("synthetic", **options)
     results = {}
@@ -218,6 +272,7 @@ def superposition() -> ScenarioResult:
         data_spec="synthetic",
         data_options=options,
         show=results[256],
+        runs=tuple((f"TopK d_sae={h}", r) for h, r in results.items()),
         headline={
             "MMCS d_sae=32": small.mmcs or 0.0,
             "MMCS d_sae=256": big.mmcs or 0.0,
@@ -232,6 +287,10 @@ def superposition() -> ScenarioResult:
 
 
 def not_sparsity() -> ScenarioResult:
+    import pandas as pd
+
+    from sae_core.training.fit import train
+
     data = load_dataset("digits")
     tc = TrainConfig(epochs=20)
     runs = {
@@ -265,6 +324,7 @@ def not_sparsity() -> ScenarioResult:
             "latents active while their penalties fall: they shrink or smooth, not zero."
         ),
         extra_models={k: v.model for k, v in runs.items()},
+        runs=tuple(runs.items()),
     )
 
 
@@ -273,6 +333,8 @@ RACE_METHODS = DEFAULT_RACE_METHODS
 
 def method_race() -> ScenarioResult:
     """The method race (training/race.py) on superposition data, at the true L0 and twice it."""
+    from sae_core.training.fit import TrainResult
+
     options: dict[str, Any] = {"n_features": 64, "d_in": 32, "mean_active": 3, "n_samples": 4096}
     data = load_dataset("synthetic", **options)
     tc = TrainConfig(epochs=10, batch_size=128, lr=3e-3)
@@ -322,10 +384,14 @@ def method_race() -> ScenarioResult:
 
 
 def superposition_2d() -> ScenarioResult:
+    from sae_core.app.toy_scenario import superposition_2d_parts
+
     return ScenarioResult(**vars(superposition_2d_parts()))
 
 
 def net_features() -> ScenarioResult:
+    from sae_core.app.net_scenario import net_features_parts
+
     return ScenarioResult(**vars(net_features_parts()))
 
 

@@ -52,6 +52,7 @@ from sae_core.cli.parser import build_parser
 from sae_core.cli.progress import progress_for
 from sae_core.cli.pursuit import check_encoder_args, evaluate_with
 from sae_core.cli.run_data import check_eval_data_args, run_data
+from sae_core.cli.stream import load_stream, stream_path
 from sae_core.cli.sweep import cmd_sweep
 from sae_core.errors import ConfigError, SAEExplorerError
 
@@ -80,14 +81,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     check_configs(args, [args.lam], [args.hidden], [args.k])
     out = _check_out(args.out)
     figures = check_figures_dir(args.figures)  # a missing image engine is refused before training
+    streamed = stream_path(args)  # a .npy larger than memory (or --stream): read from disk
     from sae_core.runs import save_run
     from sae_core.training.fit import train
 
-    dataset = load_data(args, args.data)
+    stream = None if streamed is None else load_stream(args, streamed)
+    dataset = load_data(args, args.data) if stream is None else stream.dataset
     sae, tc = configs(args, dataset.d_in, args.lam, args.hidden)
     progress = progress_for(args.json)
     try:
-        result = train(sae, dataset, tc, callback=progress)
+        result = train(sae, dataset, tc, callback=progress, source=stream)
     finally:
         if progress is not None:
             progress.close()
@@ -120,9 +123,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(payload))
     else:
+        sizes = dataset if stream is None else stream  # a stream's dataset holds samples
         print(
             f"trained {sae.method} SAE d_sae={sae.d_sae} λ={sae.lam:g} on {dataset.name} "
-            f"({dataset.n_train} train / {dataset.n_test} test, d_in={dataset.d_in}) in "
+            f"({sizes.n_train} train / {sizes.n_test} test, d_in={dataset.d_in}"
+            f"{'' if stream is None else ', streamed from disk'}) in "
             f"{result.train_seconds:.2f} s, {result.steps} steps"
         )
         print_metrics("held-out metrics:", metrics)

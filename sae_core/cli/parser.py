@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p, lists=False)
     p.add_argument("--out", default=None, help="save the run into this folder")
     p.add_argument("--figures", default=None, metavar="DIR", help=FIGURES_HELP)
+    p.add_argument("--stream", action="store_true", help="stream a .npy from disk (auto > 200 MB)")
     p = sub.add_parser(
         "sweep",
         help="train a λ × width × k (× seed) grid, stacked per width and k; or, with --target-l0, "

@@ -50,9 +50,11 @@ def run_request(args: argparse.Namespace, run: Any) -> tuple[str, dict[str, Any]
 
 def run_data(args: argparse.Namespace, run: Any) -> tuple[Any, dict[str, Any]]:
     """The data to evaluate ``run`` on (:func:`run_request`) and its record (as train's)."""
+    from sae_core.cli.stream import streamed_held_out
     from sae_core.data import load_dataset
 
     check_eval_data_args(args)
     spec, options = run_request(args, run)
     record = data_record(check_data_args(spec, options), options)
-    return load_dataset(spec, **options), record
+    held_out = streamed_held_out(spec, options)  # a .npy too large to load: trained streamed
+    return (load_dataset(spec, **options) if held_out is None else held_out), record

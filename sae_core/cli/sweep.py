@@ -1,6 +1,7 @@
-"""``sweep``: a grid of λ, widths and seeds trained as stacked models, printed as a table, as
-JSON (``--json``) or written to a CSV (``--csv``, checked before training). With ``--target-l0
-N,N`` (and ``--methods a,b``) it is the method race (:mod:`sae_core.training.race`) instead."""
+"""``sweep``: a grid of λ, widths and seeds trained as stacked models (widths padded into one
+stack where exact), printed as a table, as JSON (``--json``) or written to a CSV (``--csv``,
+checked before training). With ``--target-l0 N,N`` (and ``--methods a,b``) it is the method
+race (:mod:`sae_core.training.race`) instead."""
 
 from __future__ import annotations
 
@@ -118,12 +119,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _check_grid(args)
     check_configs(args, args.lam, args.hidden, args.k)
     from sae_core.analysis.metrics import json_metrics
-    from sae_core.training.fit import train_sweep
+    from sae_core.training.fit import sweep_stacks, train_sweep
 
     dataset = load_data(args, args.data)
     base, tc = configs(args, dataset.d_in, args.lam[0], args.hidden[0], k=args.k[0])
     start = time.perf_counter()
-    progress = progress_for(args.json, len(args.hidden) * len(args.k), label="sweep")
+    # one progress group per trainer: widths padded into one stack train together
+    n_seeds = len(set(args.seeds)) if args.seeds else 1
+    n_stacks = len(sweep_stacks(base, tc, args.lam, args.hidden, args.k, n_seeds))
+    progress = progress_for(args.json, n_stacks, label="sweep")
     try:
         # Probes as train does, so sweep rows and train runs compare (skipped without labels).
         result = train_sweep(

@@ -147,7 +147,7 @@ def apply_preprocess(
         # float64 files may hold values beyond float32's ±3.4e38; they would train as inf.
         raise DataError(
             "the data holds values too large for 32-bit floats (beyond ±3.4e38): rescale them "
-            "first, or choose preprocess=scale01"
+            'first, or choose the preprocessing "scale to [0, 1] per dimension" (scale01)'
         )
     return float32[0], float32[1], record
 

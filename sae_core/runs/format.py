@@ -28,12 +28,9 @@ from torch import Tensor
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.errors import ConfigError, RunError
 from sae_core.model import SparseAutoencoder, check_weight_shapes, expected_shapes, weight_names
+from sae_core.runs.store import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE
 
 FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.safetensors"
-METRICS_FILE = "metrics.json"
-HISTORY_FILE = "history.csv"
 RUN_FILES: tuple[str, ...] = (WEIGHTS_FILE, METRICS_FILE, HISTORY_FILE, CONFIG_FILE)
 # pandas 2 parses floats approximately unless asked; pandas 3 is exact and deprecates the option.
 _EXACT_FLOATS: dict[str, Any] = (

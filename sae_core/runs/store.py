@@ -16,6 +16,12 @@ from pathlib import Path
 from sae_core.errors import RunError
 
 ENV_VAR = "SAE_EXPLORER_RUNS"
+# A run folder's files (runs.format reads and writes them; here so that light readers, such as
+# runs.digest_index, need no torch).
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600  # younger temp folders may belong to a save still in progress
 MAX_NAME_LENGTH = 80

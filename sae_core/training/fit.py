@@ -1,5 +1,5 @@
 """One-call training: ``train(config, dataset)`` and ``train_sweep`` (a stacked λ × seed grid
-per width and k)."""
+per k, its widths padded into shared stacks where that is exact: training/size_sweep)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.model import SparseAutoencoder
+from sae_core.training.batch_source import BatchSource
+from sae_core.training.size_sweep import (
+    PaddedTrainer,
+    engine_for,
+    overhead_latents,
+    pads_exactly,
+    width_groups,
+)
 from sae_core.training.trainer import StepCallback, Trainer
 
 _T = TypeVar("_T")
@@ -41,10 +49,15 @@ def train(
     *,
     callback: StepCallback | None = None,
     probe: bool = True,
+    source: BatchSource | None = None,
 ) -> TrainResult:
-    """Train one SAE on ``dataset.x_train`` and evaluate it on ``dataset.x_test``."""
+    """Train one SAE on ``dataset.x_train`` and evaluate it on ``dataset.x_test``.
+
+    ``source``: train on its batches instead (a file streamed from disk), ``dataset`` holding
+    its in-memory samples for the evaluation.
+    """
     tc = train_config or TrainConfig()
-    trainer = Trainer(sae_config, tc, dataset.x_train)
+    trainer = Trainer(sae_config, tc, dataset.x_train if source is None else source)
     start = time.perf_counter()
     trainer.run(callback=callback)
     seconds = time.perf_counter() - start
@@ -111,6 +124,43 @@ def _unique(values: Iterable[_T]) -> list[_T]:
     return list(dict.fromkeys(values))
 
 
+def sweep_stacks(
+    base: SAEConfig,
+    train_config: TrainConfig,
+    lams: Sequence[float],
+    d_saes: Sequence[int] | None = None,
+    ks: Sequence[int] | None = None,
+    n_seeds: int = 1,
+) -> list[list[SAEConfig]]:
+    """The stacks :func:`train_sweep` trains, in training order: :func:`sweep_grid`'s groups,
+    with the widths of one k merged into padded stacks (:mod:`sae_core.training.size_sweep`)
+    where padding trains each model exactly as alone and costs less than the trainers it
+    saves (:func:`~sae_core.training.size_sweep.width_groups`); other groups train apart.
+    ``n_seeds``: distinct seeds per grid point (each stack holds its configs once per seed)."""
+    groups = sweep_grid(base, lams, d_saes, ks)
+    if len(groups) == 1 or not pads_exactly(base, train_config):
+        return groups
+    by_k: dict[int, dict[int, list[SAEConfig]]] = {}
+    for group in groups:
+        by_k.setdefault(group[0].k, {})[group[0].d_sae] = group
+    # AuxK's k is min(aux_k, d_sae): a width below aux_k would get another k when padded
+    auxk = train_config.dead_remedy == "auxk"
+    overhead = overhead_latents(base.d_in, train_config.batch_size)
+    stacks: list[list[SAEConfig]] = []
+    per_width = len(groups[0]) * n_seeds
+    for by_width in by_k.values():
+        paddable = [w for w in by_width if not auxk or w >= train_config.aux_k]
+        # widths pad together only where their single runs take one step engine
+        by_engine: dict[type, list[int]] = {}
+        for w in paddable:
+            by_engine.setdefault(engine_for(by_width[w][0], train_config), []).append(w)
+        for same_engine in by_engine.values():
+            for widths in width_groups(same_engine, overhead, per_width):
+                stacks.append([cfg for w in widths for cfg in by_width[w]])
+        stacks += [by_width[w] for w in by_width if w not in paddable]
+    return stacks
+
+
 def train_sweep(
     base: SAEConfig,
     dataset: Dataset,
@@ -123,53 +173,56 @@ def train_sweep(
     callback: StepCallback | None = None,
     probe: bool = False,
 ) -> SweepResult:
-    """Train every (d_sae, k, λ, seed) combination; one stacked model per hidden size and k.
+    """Train every (d_sae, k, λ, seed) combination in the stacks of :func:`sweep_stacks` (one
+    trainer per stack: λ × seed, and several widths padded to the widest where exact).
 
-    Repeated λ, d_sae or seed values train once. ``probe=True`` adds the linear-probe accuracies
-    when ``dataset`` has labels, as :func:`train` does; it is off by default because the two
-    probes cost more than training a stacked group of small models (on digits, a sweep of 8 takes
-    about 2.2x as long with them).
+    Models, table rows and history model numbers follow :func:`sweep_grid`'s order (width, k,
+    λ, seed), whatever the stacks. Repeated λ, d_sae or seed values train once. ``probe=True``
+    adds the linear-probe accuracies when ``dataset`` has labels, as :func:`train` does; it is
+    off by default because the two probes cost more than training a stacked group of small
+    models (on digits, a sweep of 8 takes about 2.2x as long with them).
     """
     tc = train_config or TrainConfig()
     seed_list = _unique(int(s) for s in seeds) if seeds else [tc.seed]
-    models: list[SparseAutoencoder] = []
-    configs: list[SAEConfig] = []
-    used_seeds: list[int] = []
-    rows: list[dict[str, object]] = []
+    grid = [
+        (cfg, s) for group in sweep_grid(base, lams, d_saes, ks) for cfg in group for s in seed_list
+    ]
+    position = {(cfg.d_sae, cfg.k, cfg.lam, s): i for i, (cfg, s) in enumerate(grid)}
+    trained: dict[int, tuple[SparseAutoencoder, dict[str, object]]] = {}
     histories: list[pd.DataFrame] = []
     seconds = 0.0
     uses_k = methods.get(base.method).uses_k
-    for group in sweep_grid(base, lams, d_saes, ks):
+    for group in sweep_stacks(base, tc, lams, d_saes, ks, len(seed_list)):
         stack = [c for c in group for _ in seed_list]
         stack_seeds = [s for _ in group for s in seed_list]
-        trainer = Trainer(stack, tc, dataset.x_train, seeds=stack_seeds)
+        padded = len({c.d_sae for c in stack}) > 1
+        make = PaddedTrainer if padded else Trainer
+        trainer = make(stack, tc, dataset.x_train, seeds=stack_seeds)
         start = time.perf_counter()
         trainer.run(callback=callback)
         seconds += time.perf_counter() - start
+        at = [position[(c.d_sae, c.k, c.lam, s)] for c, s in zip(stack, stack_seeds, strict=True)]
         hist = trainer.history.copy()
-        hist["model"] = hist["model"] + len(models)
+        hist["model"] = hist["model"].map(dict(enumerate(at)))
         histories.append(hist)
         for i, (cfg, seed) in enumerate(zip(stack, stack_seeds, strict=True)):
             model = trainer.model(i)
             metrics = evaluate(model, dataset, probe=probe)
-            rows.append(
-                {
-                    "lam": cfg.lam,
-                    "d_sae": cfg.d_sae,
-                    "seed": seed,
-                    "method": cfg.method,
-                    **({"k": cfg.k} if uses_k else {}),
-                    **metrics.to_dict(),
-                }
-            )
-            models.append(model)
-            configs.append(cfg)
-            used_seeds.append(seed)
+            row = {
+                "lam": cfg.lam,
+                "d_sae": cfg.d_sae,
+                "seed": seed,
+                "method": cfg.method,
+                **({"k": cfg.k} if uses_k else {}),
+                **metrics.to_dict(),
+            }
+            trained[at[i]] = (model, row)
+    history = pd.concat(histories, ignore_index=True)
     return SweepResult(
-        models=models,
-        configs=configs,
-        seeds=used_seeds,
-        table=pd.DataFrame(rows),
-        history=pd.concat(histories, ignore_index=True),
+        models=[trained[i][0] for i in range(len(grid))],
+        configs=[cfg for cfg, _ in grid],
+        seeds=[s for _, s in grid],
+        table=pd.DataFrame([trained[i][1] for i in range(len(grid))]),
+        history=history.sort_values(["model", "step"], kind="stable", ignore_index=True),
         train_seconds=seconds,
     )

@@ -9,7 +9,7 @@ the gradient buffer through views of it too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import torch
 from torch import Tensor
@@ -89,23 +89,41 @@ def make_flat_adam(flat: Tensor, lr: float) -> FlatAdam | torch.optim.Optimizer:
     return FlatAdam(flat, lr)
 
 
-def flatten_params(params: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+def _stored(t: Tensor, transposed: bool) -> Tensor:
+    """``t`` as the buffer holds it: its last two axes swapped when ``transposed``."""
+    return t.transpose(-1, -2) if transposed else t
+
+
+def flatten_params(
+    params: Mapping[str, Tensor], transposed: Collection[str] = ()
+) -> tuple[Tensor, dict[str, Tensor]]:
     """Copy ``params`` (any subset of PARAM_ORDER's names, plus extras) into one contiguous
     buffer [P].
 
-    Returns the buffer and views of it with the original shapes.
+    Returns the buffer and views of it with the original shapes. The matrices named in
+    ``transposed`` are stored with their last two axes swapped (their views are then
+    transposed views: ``W_enc`` [N, d_in, d_sae] whose columns are contiguous), for an engine
+    that writes a matrix's gradient by columns (:mod:`sae_core.training.sparse_step`).
     """
-    flat = torch.cat([params[name].detach().reshape(-1) for name in param_order(params)])
-    return flat, views_like(flat, params)
+    parts = [_stored(params[n].detach(), n in transposed) for n in param_order(params)]
+    flat = torch.cat([part.reshape(-1) for part in parts])
+    return flat, views_like(flat, params, transposed)
 
 
-def views_like(flat: Tensor, params: Mapping[str, Tensor]) -> dict[str, Tensor]:
+def views_like(
+    flat: Tensor, params: Mapping[str, Tensor], transposed: Collection[str] = ()
+) -> dict[str, Tensor]:
     """Views of ``flat`` [P] laid out like :func:`flatten_params` lays out ``params``."""
     views: dict[str, Tensor] = {}
     offset = 0
     for name in param_order(params):
+        shape = params[name].shape
         size = params[name].numel()
-        views[name] = flat[offset : offset + size].view(params[name].shape)
+        chunk = flat[offset : offset + size]
+        if name in transposed:
+            views[name] = chunk.view(*shape[:-2], shape[-1], shape[-2]).transpose(-1, -2)
+        else:
+            views[name] = chunk.view(shape)
         offset += size
     return views
 
@@ -115,23 +133,30 @@ class FlatParams:
 
     ``stacked``: PARAM_ORDER tensors with a leading model dimension, on the training device,
     and any extra per-latent tensors [N, d_sae]. ``params`` and ``grads`` are views of ``flat``
-    and ``flat.grad`` under the same names. A tensor no engine writes a gradient for (a method's
-    non-gradient state) keeps a zero gradient, and Adam with a zero gradient and zero moments
-    leaves it exactly where it is: only the method's ``update_state`` moves it.
+    and ``flat.grad`` under the same names (``transposed``: see :func:`flatten_params`; Adam is
+    element-wise, so the storage order changes nothing in its update). A tensor no engine
+    writes a gradient for (a method's non-gradient state) keeps a zero gradient, and Adam with
+    a zero gradient and zero moments leaves it exactly where it is: only the method's
+    ``update_state`` moves it.
     """
 
-    def __init__(self, stacked: Mapping[str, Tensor], lr: float) -> None:
-        self.flat, self.params = flatten_params(stacked)
+    def __init__(
+        self, stacked: Mapping[str, Tensor], lr: float, transposed: Collection[str] = ()
+    ) -> None:
+        self.transposed = frozenset(transposed)
+        self.flat, self.params = flatten_params(stacked, self.transposed)
         self.grad = torch.zeros_like(self.flat)
         self.flat.grad = self.grad  # where the engines write and Adam reads
-        self.grads = views_like(self.grad, self.params)
+        self.grads = views_like(self.grad, self.params, self.transposed)
         self.optimizer = make_flat_adam(self.flat, lr)
 
     def adam_moments(self) -> list[dict[str, Tensor]]:
         """Adam's exp_avg and exp_avg_sq as views by parameter name (none before a step)."""
         state = self.optimizer.state.get(self.flat, {})
         return [
-            views_like(state[key], self.params) for key in ("exp_avg", "exp_avg_sq") if key in state
+            views_like(state[key], self.params, self.transposed)
+            for key in ("exp_avg", "exp_avg_sq")
+            if key in state
         ]
 
     def snapshot(self) -> Tensor:

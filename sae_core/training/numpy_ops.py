@@ -7,20 +7,32 @@ reduction returns [N] (N = 1 for one model), float32.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 def top_k_mask(values: np.ndarray, k: int) -> np.ndarray:
-    """True at the k largest entries of each row: [..., d] -> [..., d] bool (ties: any k).
+    """A mask of the k largest entries of each row of NON-NEGATIVE ``values``, for multiplying
+    them: [..., d] -> [..., d] bool.
 
-    torch.topk on a zero-copy view: 4× faster than np.argpartition here, which slows down
-    badly on rows full of equal values (the zeros of ReLU outputs).
+    Both callers (the TopK forward pass and AuxK) multiply ReLU outputs by it, so only positive
+    entries matter: where a row has fewer than k positive entries the extra True entries sit on
+    zeros and change no product. Ties at a positive k-th value keep the first in index order.
+    The row's k-th value from ``np.partition`` then one comparison: about 4× faster than
+    ``torch.topk`` (1.5 µs a row of 128) at the small shapes this app trains, where top-k
+    selection was 45 % of a TopK step (benchmarks/peer.py).
     """
-    if k >= values.shape[-1]:
+    d = values.shape[-1]
+    if k >= d:
         return np.ones(values.shape, dtype=bool)
-    keep = torch.from_numpy(values).topk(k, dim=-1, sorted=False).indices.numpy()
-    mask = np.zeros(values.shape, dtype=bool)
-    np.put_along_axis(mask, keep, True, axis=-1)
+    kth = np.partition(values, d - k, axis=-1)[..., d - k : d - k + 1]
+    mask = values >= kth
+    if np.count_nonzero(mask) == k * (values.size // d):  # no row has ties at its k-th value
+        return mask
+    rows = np.nonzero((np.count_nonzero(mask, axis=-1) > k) & (kth[..., 0] > 0))
+    if rows[0].size:  # positive ties straddling the k-th place: keep the first of them
+        v, t = values[rows], kth[rows]
+        greater, ties = v > t, v == t
+        need = k - np.count_nonzero(greater, axis=-1, keepdims=True)
+        mask[rows] = greater | (ties & (np.cumsum(ties, axis=-1) <= need))
     return mask
 
 

@@ -13,16 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sae_core import methods
 from sae_core.analysis.metrics import EvalMetrics, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
-from sae_core.model import SparseAutoencoder
-from sae_core.training.trainer import StepCallback, Trainer
+
+if TYPE_CHECKING:  # torch and pandas load with the first race, not with the Start page
+    import pandas as pd
+
+    from sae_core.model import SparseAutoencoder
+    from sae_core.training.trainer import StepCallback
 
 # The methods a race runs unless told otherwise: one of each way to reach a target L0 (the λ
 # controller, k per sample, k per batch, the method's own pull). One place for the page and the
@@ -105,6 +108,10 @@ def run_race(
     family, resampling for penalties), so one schedule serves every method. A λ controller
     needs a few hundred steps (λ moves at most a decade in ~80): give the race enough epochs.
     """
+    import pandas as pd
+
+    from sae_core.training.trainer import Trainer
+
     tc = train_config or TrainConfig()
     rows: list[dict[str, object]] = []
     models: list[SparseAutoencoder] = []

@@ -11,7 +11,8 @@ DataLoader: for in-memory data its batch assembly costs ~40× the slicing). The 
 one flat buffer updated by one fused Adam kernel (:mod:`sae_core.training.flat_adam`); a step
 engine (:mod:`sae_core.training.step`) computes the loss terms and fills the gradient: the
 hand-written NumPy step where the method registry says it applies (CPU, untied; per step 1.5×
-faster than autograd at MNIST size, 5× on digits), autograd everywhere else.
+faster than autograd at MNIST size, 5× on digits), the sparse TopK-family step where the code
+is sparse and the dictionary large, autograd everywhere else (:mod:`sae_core.training.engines`).
 
 over 300 lines: the Trainer's state, stepping and public view of it for remedies read as one
 class; the checks and the engines already live in their own modules.
@@ -34,11 +35,12 @@ from sae_core.config import SAEConfig, TrainConfig, check_compatible
 from sae_core.errors import ConfigError, TrainingDivergedError
 from sae_core.model import SparseAutoencoder, init_weights, normalize_decoder_
 from sae_core.training.autograd_step import AutogradEngine
+from sae_core.training.batch_source import BatchSource
 from sae_core.training.device import apply_threads, resolve_device
+from sae_core.training.engines import choose_engine
 from sae_core.training.flat_adam import FlatParams
 from sae_core.training.guards import DivergenceGuard, check_data
 from sae_core.training.lam_control import LamController, controller_for
-from sae_core.training.numpy_step import NumpyEngine, numpy_step_applies
 from sae_core.training.resampling import resample_dead
 from sae_core.training.step import StepEngine, StepResult
 
@@ -82,13 +84,15 @@ class Trainer:
     ``sae_configs`` may differ only in ``lam``; ``seeds`` (default: ``train_config.seed`` for
     every model) sets each model's initial weights and batch order. ``fast=False`` keeps
     autograd even where the hand-written step applies (for comparisons and benchmarks).
+    ``x_train`` may be a :class:`BatchSource` (a file streamed from disk): batches then come
+    from it, and ``self.x`` is its in-memory reference sample.
     """
 
     def __init__(
         self,
         sae_configs: SAEConfig | Sequence[SAEConfig],
         train_config: TrainConfig,
-        x_train: np.ndarray | Tensor,
+        x_train: np.ndarray | Tensor | BatchSource,
         *,
         seeds: Sequence[int] | None = None,
         log_every: int = 1,
@@ -114,11 +118,18 @@ class Trainer:
         self.n_models = len(cfgs)
         self.log_every = max(1, int(log_every))
         self.device = resolve_device(train_config.device)
-        # whether steps take the hand-written NumPy engine instead of autograd
-        self.fast = fast and numpy_step_applies(self.cfg, self.device)
+        # the step engine (sparse TopK step, dense NumPy step or autograd) and its buffer layout
+        self._engine_class, self._layout = choose_engine(self.cfg, self.device, fast=fast)
+        # whether steps take a hand-written engine (sparse or dense NumPy) instead of autograd
+        self.fast = self._engine_class is not AutogradEngine
         apply_threads(train_config.threads, numpy_matmuls=self.fast)
+        self.source: BatchSource | None = None  # batches streamed from it, when given
+        if isinstance(x_train, BatchSource):
+            if len(set(self.seeds)) > 1:
+                raise ConfigError("streamed data trains one batch order: give every model one seed")
+            self.source, x_train = x_train, x_train.reference()
         self.x = check_data(x_train, self.cfg.d_in, self.device)
-        self.n_samples = int(self.x.shape[0])
+        self.n_samples = int(self.x.shape[0] if self.source is None else self.source.n_samples)
         if train_config.batch_size > self.n_samples:
             raise ConfigError(
                 f"batch_size={train_config.batch_size} exceeds the {self.n_samples} training "
@@ -129,9 +140,11 @@ class Trainer:
         self._init_state()
 
     def _init_state(self) -> None:
-        mean = self.x.mean(0).cpu()
+        source, bs = self.source, self.train_config.batch_size
+        mean = self.x.mean(0).cpu() if source is None else torch.from_numpy(source.mean())
+        self._stream = None if source is None else source.batches(bs, self.seeds[0])
         self._generators = [torch.Generator().manual_seed(s) for s in self.seeds]
-        inits = [init_weights(self.cfg, g, mean) for g in self._generators]
+        inits = self._initial_weights(mean)
         names = ["W_dec", "b_enc", "b_dec"] + ([] if self.cfg.tied else ["W_enc"])
         names += self.method.extra_names  # [N, d_sae] each, after the four weights
         stacked = {name: torch.stack([w[name] for w in inits]).to(self.device) for name in names}
@@ -141,11 +154,10 @@ class Trainer:
         if self.method.lam_controlled:
             targets = [c.target_l0 for c in self.configs]
             self.lam_control = controller_for(targets, self.device)
-        self._weights = FlatParams(stacked, self.train_config.lr)
+        self._weights = FlatParams(stacked, self.train_config.lr, self._layout)
         # every weight by name, [N, ...]: views of the flat buffer (writing them writes the model)
         self.params: dict[str, Tensor] = self._weights.params
-        engine = NumpyEngine if self.fast else AutogradEngine
-        self.engine: StepEngine = engine(self.cfg, self.train_config, self._weights)
+        self.engine: StepEngine = self._engine_class(self.cfg, self.train_config, self._weights)
         # steps since each latent last fired: [N, d_sae]; drives "dead" in training and remedies
         self.steps_since_fired = torch.zeros(
             self.n_models, self.cfg.d_sae, dtype=torch.long, device=self.device
@@ -161,6 +173,11 @@ class Trainer:
         self.train_seconds = 0.0
         self.stop_requested = False
         self.last_stats: StepStats | None = None  # the latest step's numbers (progress displays)
+
+    def _initial_weights(self, mean: Tensor) -> list[dict[str, Tensor]]:
+        """Each model's seeded initial weights (one dict per model, from its generator, which
+        then draws its batch order); a padded width sweep overrides it (training/size_sweep)."""
+        return [init_weights(self.cfg, g, mean) for g in self._generators]
 
     def reset(self) -> None:
         """Back to the seeded initial weights and step 0."""
@@ -227,15 +244,23 @@ class Trainer:
     # ---------------------------------------------------------------- stepping
     def _batch(self) -> Tensor:
         """x for this step: [B, d_in] when all models share a seed, else [N, B, d_in]."""
+        if self._stream is not None:
+            return torch.from_numpy(next(self._stream)).to(self.device)
         pos = self.step_count % self.steps_per_epoch
         if pos == 0 or self._perms is None:
             perms = [torch.randperm(self.n_samples, generator=g) for g in self._generators]
-            self._perms = torch.stack(perms).to(self.device)
+            # one model: a view, not stack's copy (1M rows: 7 ms an epoch)
+            stacked = perms[0][None] if len(perms) == 1 else torch.stack(perms)
+            self._perms = stacked.to(self.device)
         bs = self.train_config.batch_size
         idx = self._perms[:, pos * bs : (pos + 1) * bs]
-        if len(set(self.seeds)) == 1:
+        if self._one_batch_order():
             return torch.index_select(self.x, 0, idx[0])  # ~1/3 faster than x[idx[0]] on the CPU
         return self.x[idx]
+
+    def _one_batch_order(self) -> bool:
+        """Whether every model draws the same batches (one seed: the same generator states)."""
+        return len(set(self.seeds)) == 1
 
     def _lam_now(self) -> Tensor:
         warm = self.train_config.lam_warmup_steps
@@ -298,7 +323,9 @@ class Trainer:
     def _dead_fractions(self) -> list[float]:
         if self._host_views:
             window = self.train_config.dead_window
-            return (self.steps_since_fired.numpy() >= window).mean(-1).tolist()
+            # count / d_sae: the value .mean(-1) gives, without its Python-level overhead
+            dead = np.count_nonzero(self.steps_since_fired.numpy() >= window, axis=-1)
+            return (dead / self.cfg.d_sae).tolist()
         return self.dead.float().mean(-1).cpu().tolist()
 
     def _after_step(self, result: StepResult, lam: list[float]) -> None:

@@ -5,7 +5,9 @@ and the address bar (the shareable link) describes the controls, not the model. 
 through the link format of the control registry (:mod:`sae_core.app.controls`): each config
 field and data option is written as the link value of the control that ``sets`` it, parsed
 back (snapped to the sliders' grids, with a notice for what moved) and seeded into the
-controls, so a scenario's set-up is exactly what its link says.
+controls, so a scenario's set-up is exactly what its link says. Under a teacher link the controls
+it fixed keep their values (:func:`sae_core.ui.teacher.locked`); the notices name those that
+differ from the adopted set-up.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from sae_core.app.controls import GROUPS, Control, link_fields, train_controls
 from sae_core.app.link import format_value, parse_setup
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import SOURCES
-from sae_core.ui.keep import SHADOW_PREFIX
+from sae_core.ui.keep import SHADOW_PREFIX, current
 from sae_core.ui.state import DataChoice
+from sae_core.ui.teacher import locked
 
 
 def _data_control(controls: tuple[Control, ...], option: str, source: str) -> Control | None:
@@ -100,9 +103,16 @@ def adopt_setup(data: DataChoice, sae: SAEConfig, train: TrainConfig) -> list[st
     query, missing = setup_query(data, sae, train)
     parsed = parse_setup(query, link_fields(), GROUPS)
     model_only = data.spec.partition(":")[0] not in SOURCES
+    fixed: list[str] = []
     for c in train_controls():
         if model_only and c.config == "data":
             continue
-        st.session_state[SHADOW_PREFIX + c.key] = parsed.values.get(c.name, c.default)
+        value = parsed.values.get(c.name, c.default)
+        if c.group is not None and locked(c.group):  # the teacher's link fixed it: it stays
+            if value != current(c.key, c.default):
+                fixed.append(c.name)
+            continue
+        st.session_state[SHADOW_PREFIX + c.key] = value
         st.session_state.pop(c.key, None)  # the widget takes the value above when drawn
-    return [f"{m} has no control" for m in missing] + list(parsed.notices)
+    kept = [f"{', '.join(fixed)} kept as your teacher's link fixed them"] if fixed else []
+    return [f"{m} has no control" for m in missing] + list(parsed.notices) + kept

@@ -145,6 +145,8 @@ def _upload_options(c: dict[str, Control]) -> tuple[StoredUpload | None, dict[st
         "Upload a CSV, NPY or NPZ file (one sample per row)",
         type=["csv", "npy", "npz"],
         key="train_upload",
+        help="Up to 200 MB. A larger .npy trains with the command line, which streams it from "
+        "disk: `python -m sae_core train --data FILE.npy`.",
     )
     if uploaded is not None:
         _store_upload(uploaded)
@@ -191,8 +193,10 @@ def choose_data() -> DataChoice | None:
     """Source and option widgets -> a choice (None: a file source with nothing uploaded yet)."""
     c = _controls()
     source, choice = _choose_source(c)
-    c1, c2, c3 = st.columns(3) if visible("data") else (st, st, st)
-    extra = {"preprocess": _preprocess(c, source, c1), **_split(c, source, c2, c3)}
+    # full width: in a third of the data column its choices read "source defa…"
+    preprocess = _preprocess(c, source, st)
+    c1, c2 = st.columns(2) if visible("data") else (st, st)
+    extra = {"preprocess": preprocess, **_split(c, source, c1, c2)}
     extra = {key: value for key, value in extra.items() if value is not None}
     if choice is None or not extra:
         return choice

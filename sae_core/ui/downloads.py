@@ -40,6 +40,9 @@ def run_info(current: Current) -> dict[str, Any]:
             "data_options": current.data.options,
             "upload_name": current.data.upload_name,
             "upload_digest": current.data.upload_digest,
+            # the shared model cache finds a saved run by these (sae_core/runs/digest_index.py)
+            "setup_digest": current.setup_digest,
+            "link_key": current.link_key,
         },
     }
 

@@ -12,7 +12,7 @@ from sae_core.analysis.prefixes import compute_prefix_fve, model_prefixes
 from sae_core.analysis.recovery import sparsity_advice
 from sae_core.config import SAEConfig
 from sae_core.ui.state import Current
-from sae_core.ui.views import fmt, undefined_fve_hint
+from sae_core.ui.views import fmt, negative_fve_hint, undefined_fve_hint
 
 OBJECTIVE_LATEX = (
     r"\mathcal{L} = \frac{1}{B}\sum_{b=1}^{B} \lVert x_b - \hat x_b \rVert^2"
@@ -189,6 +189,9 @@ def render_metrics(current: Current, *, columns: int = 3) -> None:
     hint = undefined_fve_hint(m)
     if hint:
         st.caption(hint)
+    worse = negative_fve_hint(m)
+    if worse:
+        st.warning(worse, icon=":material/warning:")
     advice = sparsity_advice(cfg.method, cfg.lam, cfg.d_sae, m.l0, m.dead_fraction)
     if advice:
         st.info(advice, icon=":material/lightbulb:")

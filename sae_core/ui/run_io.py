@@ -92,7 +92,13 @@ def current_from_run(loaded: LoadedRun) -> Current:
         steps=steps,
         finished=True,
         saved_as=loaded.name,
+        setup_digest=_text(loaded.extra.get("setup_digest")),  # its set-up, if recorded
+        link_key=_text(loaded.extra.get("link_key")),
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def load_current(name: str) -> Current:

@@ -6,7 +6,8 @@ import streamlit as st
 
 from sae_core.app.pages import page_path
 from sae_core.ui.state import AppState
-from sae_core.ui.views import fmt, sparsity_knob, undefined_fve_hint
+from sae_core.ui.teacher import page_allowed
+from sae_core.ui.views import fmt, negative_fve_hint, sparsity_knob, undefined_fve_hint
 
 
 def render_sidebar(state: AppState) -> None:
@@ -15,8 +16,12 @@ def render_sidebar(state: AppState) -> None:
         st.markdown("### Current model")
         current = state.current
         if current is None:
+            # no time promised here: it depends on the data and settings (the Train page's
+            # Results area gives the estimate); a teacher link may leave Train out
             st.caption(
-                "No model yet. Open **Train** and press Train: digits train in about a second."
+                "No model yet. Open **Train** and press Train."
+                if page_allowed("train")
+                else "No model yet: this link's model shows here once it has been trained."
             )
         else:
             cfg, m = current.sae_config, current.metrics
@@ -29,9 +34,10 @@ def render_sidebar(state: AppState) -> None:
                 f"| {fmt(m.fve)} | {fmt(m.l0, '{:.1f}')} | "
                 f"{fmt(100 * m.dead_fraction, '{:.0f}%')} |"
             )
-            hint = undefined_fve_hint(m)
+            hint = undefined_fve_hint(m) or negative_fve_hint(m)
             if hint:
                 st.caption(hint)
             if not current.finished:
                 st.caption(f"paused at step {current.steps}")
-        st.page_link(page_path("train"), label="Train", icon=":material/model_training:")
+        if page_allowed("train"):  # a teacher link may leave Train out of the navigation
+            st.page_link(page_path("train"), label="Train", icon=":material/model_training:")

@@ -16,10 +16,9 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from sae_core import methods
@@ -27,9 +26,13 @@ from sae_core.analysis.metrics import EvalMetrics, evaluate
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data import canonical_options, load_dataset, load_file_bytes
 from sae_core.data.dataset import Dataset
-from sae_core.model import SparseAutoencoder
-from sae_core.training.fit import TrainResult
-from sae_core.training.trainer import Trainer
+
+if TYPE_CHECKING:  # torch and pandas load when a model is trained, not for the first page
+    import pandas as pd
+
+    from sae_core.model import SparseAutoencoder
+    from sae_core.training.fit import TrainResult
+    from sae_core.training.trainer import Trainer
 
 STATE_KEY = "sae_explorer_state"
 MAX_DERIVED = 64  # per-model cached analyses and figures (oldest dropped first)
@@ -137,6 +140,11 @@ class Current:
     saved_as: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     ticket: int = 0  # order of the trainer snapshot it came from (0: not from the live trainer)
+    # The set-up's names in the server's shared model cache (sae_core/ui/shared_models.py):
+    # set on a full training (Train, train-as-I-move) or a cached copy of one, never on a
+    # partial run; a saved run records them so a restarted server finds it.
+    setup_digest: str | None = None
+    link_key: str | None = None
     _analysis: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     # Page analyses (tables, histograms) computed once per model; see :meth:`cached`.
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -304,6 +312,8 @@ def new_trainer(
     train_config: TrainConfig,
 ) -> Trainer:
     """Replace the live trainer (the old one is released; the shown model stays)."""
+    from sae_core.training.trainer import Trainer  # torch: not on the first page
+
     trainer = Trainer(sae_config, train_config, dataset.x_train)
     state.trainer = trainer
     state.trainer_key = (data, sae_config, train_config)

@@ -10,18 +10,21 @@ model, as Pause would.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
-from sae_core.training.trainer import Trainer
 from sae_core.ui.config_form import TRAIN_CONTROLS, FormValues, build_configs
+from sae_core.ui.open_link import drop_go, go_estimate, go_pending, run_go
+from sae_core.ui.shared_models import train_shared
 from sae_core.ui.state import (
     AppState,
+    Current,
     DataChoice,
     load_choice,
     new_trainer,
@@ -29,6 +32,9 @@ from sae_core.ui.state import (
     snapshot,
 )
 from sae_core.ui.training_view import Actions, LiveView
+
+if TYPE_CHECKING:  # torch loads with the first trainer (state.new_trainer), not for the first page
+    from sae_core.training.trainer import Trainer
 
 PLAY_SLICE_SECONDS = 0.3  # Play trains at most this long per rerun, then shows the model
 # ...and at most 1/PLAY_FRAMES of the run, so Play on a run that takes 0.06 s (digits) still
@@ -64,17 +70,18 @@ def make_request(picked: tuple[DataChoice, Dataset], values: FormValues) -> Trai
     return TrainRequest(data, dataset, sae_config, train_config)
 
 
-def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> None:
+def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bool) -> Current:
     """Show the live trainer's model; a partial snapshot of the same run replaces its last one.
 
-    A snapshot older than the shown model (a slow run overtaken by a later click) is dropped.
+    A snapshot older than the shown model (a slow run overtaken by a later click) is not shown.
+    Returns the snapshot, shown or not.
     """
     # Held through the evaluation: a run started meanwhile (a click, a page switch) waits for
     # this model instead of showing "no model" or evaluating the same trainer twice.
     with state.lock:
         current = snapshot(state, data, dataset, finished=finished)
         if current.ticket < state.shown_ticket:
-            return
+            return current
         state.shown_ticket = current.ticket
         shown = state.current
         if (
@@ -86,6 +93,7 @@ def publish(state: AppState, data: DataChoice, dataset: Dataset, *, finished: bo
         ):
             current.id = shown.id  # same run, later step: one row in the session's runs
         set_current(state, current)
+        return current
 
 
 def recover_interrupted(state: AppState) -> None:
@@ -124,13 +132,17 @@ def _run(
     view: LiveView,
     n_steps: int | None = None,
     seconds: float | None = None,
-) -> None:
-    """Advance the live trainer (by steps, by time, or to the end), then publish its model."""
+    on_step: Callable[[int, int], None] | None = None,
+) -> Current:
+    """Advance the live trainer (by steps, by time, or to the end), then publish its model
+    (returned). ``on_step(step, total)`` follows the progress (the shared cache's waiters)."""
     trainer = state.trainer
     assert trainer is not None
     deadline = None if seconds is None else time.perf_counter() + seconds
 
     def callback(t: Trainer) -> bool:
+        if on_step is not None:
+            on_step(t.step_count, t.total_steps)
         view.update(t)
         return deadline is None or time.perf_counter() < deadline
 
@@ -144,15 +156,34 @@ def _run(
     # A click interrupts with a BaseException (at an st call), skipping what follows; the mark
     # stays until the model is published, so the next run (any page) publishes it if need be.
     view.update(trainer, force=True)
-    publish(state, request.data, request.dataset, finished=trainer.done)
+    current = publish(state, request.data, request.dataset, finished=trainer.done)
     st.session_state.pop(RUNNING_KEY, None)
+    return current
 
 
 def train_to_end(state: AppState, request: TrainRequest, view: LiveView) -> None:
-    """A fresh run to the end (the Train button, and train-as-I-move)."""
+    """A full run of the set-up (the Train button, train-as-I-move, a ``go=1`` link).
+
+    Through the server's shared cache: a set-up trained before (by any session, or saved as a
+    run) is shown at once, one another session is training is waited for; only else does a
+    fresh trainer run here to the end.
+    """
     state.playing = False
-    new_trainer(state, request.data, request.dataset, request.sae_config, request.train_config)
-    _run(state, request, view)
+
+    def train_here(on_step: Callable[[int, int], None]) -> Current:
+        new_trainer(state, request.data, request.dataset, request.sae_config, request.train_config)
+        return _run(state, request, view, on_step=on_step)
+
+    configs = (request.sae_config, request.train_config)
+    train_shared(state, request.data, request.dataset, configs, train_here)
+
+
+def answer_go(state: AppState, request: TrainRequest, view: LiveView) -> None:
+    """A pending ``go=1`` link: train this request (asking first when it is expensive), unless
+    its model is already shown. The Train page calls it, and app.py on any other page."""
+    seconds = go_estimate(request.dataset, request.sae_config, request.train_config)
+    matches = _current_matches(state, request)
+    run_go(seconds, matches, lambda: train_to_end(state, request, view))
 
 
 def apply_actions(
@@ -164,6 +195,8 @@ def apply_actions(
         _pause(state)
     if request is None:
         return
+    if actions.train or actions.step or actions.play:
+        drop_go()  # the user acted: a go=1 link's request is answered
     if actions.reset:
         state.playing = False
         if state.trainer is not None:
@@ -183,6 +216,8 @@ def apply_actions(
         state.playing = True
     elif actions.live and not state.playing and not _current_matches(state, request):
         train_to_end(state, request, view)
+    elif go_pending() and not state.playing:
+        answer_go(state, request, view)
     if state.playing:
         trainer = _ensure_trainer(state, request)
         frame = max(1, -(-trainer.total_steps // PLAY_FRAMES))

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from sae_core import figures  # its curves (and pandas) load with the first chart, not page
 from sae_core.data.dataset import Dataset
-from sae_core.figures import make_history_figure
-from sae_core.training.trainer import Trainer
 from sae_core.ui.charts import chart
 from sae_core.ui.config_form import FormValues, estimate_train_seconds
 from sae_core.ui.keep import kept, seed
-from sae_core.ui.state import AppState, Current
+from sae_core.ui.state import AppState, Current, DataChoice
+
+if TYPE_CHECKING:  # torch: the first page (which imports this through app.py) does without it
+    from sae_core.training.trainer import Trainer
 
 REDRAW_SECONDS = 0.25  # live curves and progress redraw at most this often (not every step)
 STEP_SIZES = (1, 10, 100, 1000)
@@ -53,7 +56,7 @@ class LiveView:
         self._progress.progress(trainer.progress, text=progress_text(trainer))
         if len(trainer.history):
             self._draws += 1  # a fresh key per redraw: one key may appear once per run
-            fig = make_history_figure(
+            fig = figures.make_history_figure(
                 trainer.history.drop(columns="model"),
                 dead_window=trainer.train_config.dead_window,
             )
@@ -66,7 +69,9 @@ class LiveView:
         else:
             self._progress.empty()
         if current is not None and len(current.history):
-            fig = make_history_figure(current.history, dead_window=current.train_config.dead_window)
+            fig = figures.make_history_figure(
+                current.history, dead_window=current.train_config.dead_window
+            )
             chart(fig, "train_history", self._chart)
         else:
             self._chart.empty()
@@ -143,3 +148,20 @@ def live_allowance(dataset: Dataset, values: FormValues) -> tuple[bool, str]:
         f"Off for this size: a run takes about {seconds:.0f} s. Use fewer epochs, "
         "samples or latents (under ~1 s) to train as you move."
     )
+
+
+def no_model_hint(picked: tuple[DataChoice, Dataset] | None, values: FormValues) -> str:
+    """What the Results area says before the first model: press Train, and about how long it
+    takes for this data and size (not "digits" when the data is an uploaded file)."""
+    if picked is None:
+        return "No model yet: choose the data above, then press **Train**."
+    data, dataset = picked
+    seconds = estimate_train_seconds(
+        n_train=dataset.n_train,
+        d_in=dataset.d_in,
+        d_sae=values.d_sae,
+        epochs=values.epochs,
+        batch_size=values.batch_size,
+    )
+    takes = "about a second" if seconds < 1.5 else f"roughly {seconds:.0f} s"
+    return f"No model yet: press **Train** ({data.label} at these settings: {takes})."

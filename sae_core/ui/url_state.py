@@ -16,6 +16,7 @@ import streamlit as st
 
 from sae_core.app.controls import GROUP_LABELS, GROUPS, link_fields
 from sae_core.app.link import (
+    TEACHER_NAMES,
     Field,
     Teacher,
     encode_setup,
@@ -24,12 +25,13 @@ from sae_core.app.link import (
     parse_setup,
     query_string,
 )
-from sae_core.app.pages import page_path
+from sae_core.app.pages import PAGE_NAMES, PAGES, page_path
 from sae_core.ui.keep import SHADOW_PREFIX
 from sae_core.ui.teacher import current_teacher, set_teacher
 
 APPLIED_KEY = "_url_applied"  # set once the link has been read in this session
 NOTICE_KEY = "_url_notices"  # what the link had that was ignored or adjusted, shown once
+PAGE_TITLES = {p.name: p.title for p in PAGES}
 
 
 def current_values(fields: tuple[Field, ...]) -> dict[str, Any]:
@@ -69,12 +71,18 @@ def sync_url(current: str) -> dict[str, str]:
     app.py calls it before each page; the Train page again after its controls, so a change made
     there is in the address at once.
     """
-    fields = link_fields()
-    values = {**current_values(fields), "page": current}
-    params = encode_setup(values, fields, current_teacher(), GROUPS)
+    params = page_params(current)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
     return params
+
+
+def page_params(page: str) -> dict[str, str]:
+    """The query that page ``page`` shows the current set-up under (its address bar's, and
+    the query its navigation link carries: :mod:`sae_core.ui.nav`)."""
+    fields = link_fields()
+    values = {**current_values(fields), "page": page}
+    return encode_setup(values, fields, current_teacher(), GROUPS)
 
 
 def show_url_notices() -> None:
@@ -102,9 +110,18 @@ def _teacher_link(params: Mapping[str, str]) -> str:
         format_func=lambda g: GROUP_LABELS[g],
         key="share_students",
     )
-    teacher = Teacher(enabled=True, hidden=frozenset(GROUPS) - set(shown))
-    plain = {k: v for k, v in params.items() if k not in ("teacher", "hide", "only")}
-    return share_link({**plain, "page": "train", **encode_teacher(teacher, GROUPS)})
+    pages = st.multiselect(
+        "Pages students see (none picked: every page)",
+        PAGE_NAMES,
+        default=[],
+        format_func=lambda p: PAGE_TITLES[p],
+        key="share_pages",
+    )
+    picked = tuple(p for p in PAGE_NAMES if p in pages)
+    teacher = Teacher(enabled=True, hidden=frozenset(GROUPS) - set(shown), pages=picked)
+    plain = {k: v for k, v in params.items() if k not in TEACHER_NAMES}
+    opens = "train" if teacher.shows_page("train") else picked[0]
+    return share_link({**plain, "page": opens, **encode_teacher(teacher, GROUPS)})
 
 
 def render_share(params: Mapping[str, str]) -> None:

@@ -16,6 +16,7 @@ from sae_core.app.pages import page_path
 from sae_core.data.dataset import Dataset
 from sae_core.ui.page_controls import draw_page_control
 from sae_core.ui.state import AppState, Current
+from sae_core.ui.teacher import page_allowed
 
 ZERO_VARIANCE_HINT = (
     "FVE and FVU are undefined (—): the test data has zero variance (all samples are equal), "
@@ -26,7 +27,8 @@ ZERO_VARIANCE_HINT = (
 def go_train(message: str) -> NoReturn:
     """Say what to do (``message``), link to the Train page, and end this page's run."""
     st.info(message, icon=":material/info:")
-    st.page_link(page_path("train"), label="Open Train", icon=":material/model_training:")
+    if page_allowed("train"):  # a teacher link may leave Train out of the navigation
+        st.page_link(page_path("train"), label="Open Train", icon=":material/model_training:")
     st.stop()
     raise AssertionError("st.stop() returned")  # pragma: no cover - st.stop raises
 
@@ -70,6 +72,18 @@ def undefined_fve_hint(metrics: EvalMetrics) -> str | None:
     if math.isfinite(metrics.fve) or not math.isfinite(metrics.mse):
         return None
     return ZERO_VARIANCE_HINT
+
+
+def negative_fve_hint(metrics: EvalMetrics) -> str | None:
+    """Why an FVE below 0 is bad news (else None): FVE = 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖², so below 0
+    the reconstructions are further from the data than the data's mean is."""
+    if not math.isfinite(metrics.fve) or metrics.fve >= 0:
+        return None
+    return (
+        f"FVE is {metrics.fve:.3g}, below 0: the reconstructions are worse than predicting the "
+        "mean of the data for every sample (which scores FVE 0). Train longer, lower λ, raise "
+        "d_sae, or check the data's preprocessing."
+    )
 
 
 def units_note(dataset: Dataset) -> str:

@@ -243,14 +243,16 @@ def test_probe_handles_constant_columns_and_a_single_class() -> None:
 
 def test_probe_caps_training_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(probe, "PROBE_MAX_TRAIN", 30)
+    from sklearn.linear_model import LogisticRegression  # the class probe imports when it runs
+
     seen: list[int] = []
-    original = probe.LogisticRegression.fit
+    original = LogisticRegression.fit
 
     def spy(self: object, X: np.ndarray, y: np.ndarray) -> object:
         seen.append(len(X))
         return original(self, X, y)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(probe.LogisticRegression, "fit", spy)
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
     (z_tr, y_tr), (z_te, y_te) = _blobs(200, 0), _blobs(50, 1)
     assert linear_probe_accuracy(z_tr, y_tr, z_te, y_te) > 0.9
     assert seen == [30]

@@ -17,6 +17,7 @@ from sae_core.app.link import (
     encode_teacher,
     is_valid,
     parse_setup,
+    parse_value,
     query_string,
     snap_to_grid,
 )
@@ -191,3 +192,44 @@ def test_ufldls_reference_set_up_is_a_link_without_adjustments() -> None:
     parsed = parse_setup(query, FIELDS)
     assert parsed.notices == []
     assert (parsed.values["h"], parsed.values["lam"], parsed.values["wd"]) == (25, 3.0, 1e-4)
+
+
+def test_a_teacher_link_can_name_the_pages_students_see() -> None:
+    parsed = parse_setup(
+        {"teacher": "1", "pages": "filters,train,nowhere", "page": "learn"}, FIELDS, GROUPS
+    )
+    assert parsed.teacher.pages == ("train", "filters")  # navigation order, unknown dropped
+    assert parsed.teacher.shows_page("filters") and not parsed.teacher.shows_page("learn")
+    assert "page" not in parsed.values  # a page the list leaves out is not opened
+    assert any("nowhere" in n for n in parsed.notices)
+    assert any("page=learn" in n for n in parsed.notices)
+    assert encode_teacher(parsed.teacher, GROUPS) == {"teacher": "1", "pages": "train,filters"}
+    assert Teacher().shows_page("learn")  # no list: every page
+
+
+def test_setup_key_names_a_set_up_whatever_the_link_leaves_out() -> None:
+    from sae_core.app.controls import train_controls
+    from sae_core.app.link import setup_key
+
+    fields = tuple(c.field for c in train_controls())
+    base = setup_key({"method": "l1"}, fields)
+    assert setup_key({}, fields) == base  # l1 is the default method
+    assert setup_key({"method": "l1", "k": 8}, fields) == base  # k does not apply to L1
+    assert setup_key({"method": "l1", "lam": 0.1}, fields) == base  # λ at its default
+    assert setup_key({"method": "topk", "k": 8}, fields) != setup_key(
+        {"method": "topk", "k": 16}, fields
+    )
+    others = [{"lam": 0.2}, {"h": 64}, {"seed": 1}, {"ep": 2}, {"src": "patches"}]
+    keys = {setup_key(values, fields) for values in others}
+    assert len(keys) == len(others) and base not in keys
+    assert len(base) == 32 and int(base, 16) >= 0
+
+
+def test_go_is_a_known_link_name_read_as_on_or_off() -> None:
+    from sae_core.app.link import GO_FIELD
+
+    on = parse_setup({"go": "1", "page": "train"}, FIELDS, GROUPS)
+    assert on.values == {"page": "train"} and not on.notices  # known, and not a control
+    assert parse_value(GO_FIELD, "yes") == (True, None)
+    bad = parse_setup({"go": "maybe"}, FIELDS, GROUPS)
+    assert "go" not in bad.values and bad.notices == ["go='maybe' is not on/off (1 or 0): ignored"]

@@ -23,10 +23,14 @@ def test_a_quick_sweep_benchmark_returns_well_formed_rows() -> None:
     from benchmarks import sweep
 
     rows = sweep.run(quick=True)
-    assert [r.name for r in rows] == ["3a sweep of 8 λ on digits"]
+    assert [r.name for r in rows] == [
+        "3a sweep of 8 λ on digits",
+        "3c sweep of 5 hidden sizes on digits",
+    ]
     for row in rows:
         check_row(row)
     assert "|ΔFVE| ≤ 0.0e+00" in rows[0].measured  # stacked models equal solo runs exactly
+    assert "matmuls" in rows[0].measured and "padded stacks" in rows[1].details[0]
 
 
 def test_run_prints_one_table_and_writes_markdown(

@@ -193,3 +193,15 @@ def test_sweep_help_documents_its_json_shape() -> None:
     train_help = next(a.help for a in sub.choices["train"]._actions if a.dest == "json")  # type: ignore[attr-defined]
     assert "run_dir" in train_help and "runs" not in train_help
     assert "runs: [" in (sae_core.cli.commands.__doc__ or "")
+
+
+def test_cli_width_sweep_trains_padded_and_equals_each_train_run(capsys) -> None:
+    """--hidden 12,16 trains one padded stack; each row equals ``train`` at that width."""
+    grid = ["--data", "digits", "--max-samples", "300", "--epochs", "2", "--json"]
+    runs = cli_json(capsys, "sweep", *grid, "--lam", "0.2", "--hidden", "16,12")["runs"]
+    assert [r["d_sae"] for r in runs] == [12, 16]
+    for run in runs:
+        alone = cli_json(capsys, "train", *grid, "--lam", "0.2", "--hidden", str(run["d_sae"]))
+        for key in ("fve", "mse", "l0", "dead_fraction"):
+            assert run[key] == pytest.approx(alone["metrics"][key], abs=1e-5), key
+        assert run["steps"] == alone["steps"]

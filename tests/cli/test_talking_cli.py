@@ -58,10 +58,18 @@ def test_train_with_json_on_a_terminal_prints_no_progress_only_the_json() -> Non
 
 
 def test_sweep_on_a_terminal_counts_the_steps_of_every_group() -> None:
-    argv = ("sweep", "--data", "digits", "--epochs", "1", "--hidden", "16,32")
+    # 16 and 2048 latents are too far apart to share a padded stack: two groups, one by one
+    argv = ("sweep", "--data", "digits", "--epochs", "1", "--hidden", "16,2048")
     code, text = run_in_a_terminal(*argv)
     assert code == 0, text
     assert "24/24 steps (group 2/2)" in text and "steps/s" in text
+
+
+def test_a_width_sweep_that_pads_into_one_stack_counts_one_group() -> None:
+    argv = ("sweep", "--data", "digits", "--epochs", "1", "--hidden", "16,32")
+    code, text = run_in_a_terminal(*argv)
+    assert code == 0, text
+    assert "12/12 steps" in text and "group" not in text and "2 models trained" in text
 
 
 def test_train_into_a_pipe_keeps_stderr_empty() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 MAIN = '[data-testid="stMain"]'
-NAV_LINKS = '[data-testid="stSidebarNav"] a'
+NAV_LINKS = ".st-key-app_nav a"  # the app's own navigation (sae_core/ui/nav.py)
 SIDEBAR = '[data-testid="stSidebar"]'
 PLOT = '[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg'
 EXCEPTION = '[data-testid="stException"]'
@@ -80,7 +80,11 @@ async def go_to(page: Any, title: str, timeout_s: float = 60) -> None:
     title) is no longer the previous page's, and the run has ended with nothing left stale.
     """
     link = page.locator(NAV_LINKS).filter(has=page.get_by_text(title, exact=True)).first
-    if await link.get_attribute("aria-current") != "page":
+    # the link of the page shown names the address bar's path (the app's links carry no
+    # aria-current, as Streamlit's own navigation did; the default page's path is empty)
+    here = """a => (a.getAttribute('href') || '').split('?')[0].replace(/^[.]?[/]/, '')
+        === location.pathname.replace(/^[/]/, '')"""
+    if not await link.evaluate(here):
         before = await _heading(page)
         await link.click()
         await page.wait_for_function(

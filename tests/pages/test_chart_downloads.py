@@ -73,3 +73,27 @@ def test_every_page_offers_the_charts_it_drew(digits_model: Any) -> None:
 @pytest.fixture(scope="module")
 def digits_model() -> Any:
     return make_current("digits", d_sae=32, epochs=1)
+
+
+def _overlapping_runs_script() -> None:
+    """This page draws one chart while an older run of another page (Play on Train, cut short
+    by a page switch) still draws two: session state is shared between the two runs."""
+    from unittest import mock
+
+    import plotly.graph_objects as go
+
+    from sae_core.ui import charts
+
+    charts.start_page()
+    charts.chart(go.Figure(go.Bar(x=[1], y=[2])), "this_page")
+    with mock.patch.object(charts, "_running_page", return_value="another page's hash"):
+        charts.chart(go.Figure(go.Bar(x=[1], y=[3])), "train_history")
+        charts.chart(go.Figure(go.Bar(x=[1], y=[4])), "train_preview")
+    charts.render_download("Test page", "test")
+
+
+def test_charts_of_another_pages_run_are_not_counted_or_saved() -> None:
+    at = AppTest.from_function(_overlapping_runs_script).run()
+    assert not at.exception
+    assert at.get_by_key("charts_html").proto.label == "Charts on this page (HTML, 1)"
+    assert list(at.session_state["_page_charts"]) == ["this_page"]

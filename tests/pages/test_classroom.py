@@ -162,7 +162,7 @@ def test_every_scenario_button_shows_live_numbers_and_sets_the_shown_model() -> 
         assert all(label in labels for label in result.headline), key
         shown = " ".join(str(m.value) for m in at.markdown)
         assert result.conclusion in shown and SCENARIOS[key].look_at in shown
-        targets = [f"app_pages/{link.proto.page}.py" for link in at.get("page_link")]
+        targets = [f"app_pages/{link.proto.page}.py" for link in at.main.get("page_link")]
         assert SCENARIOS[key].page in targets, key
         # the Train controls (and so the link) now hold the shown model's set-up
         kept = {k: at.session_state[f"_keep_train_{k}"] for k in ("method", "d_sae", "epochs")}
@@ -262,7 +262,7 @@ def test_an_earlier_scenario_card_says_its_model_was_replaced_and_can_show_it_ag
     first = at.session_state["home_results"]["superposition"]
     click(at, "home_run_gabor")
     assert any("Another model is shown now" in str(c.value) for c in at.caption)
-    links = [link.proto.page for link in at.get("page_link")]
+    links = [link.proto.page for link in at.main.get("page_link")]
     assert "ground_truth" not in " ".join(links)  # no "See it on Ground truth" for a patches model
     click(at, "home_show_superposition")
     current = app_state(at).current

@@ -257,6 +257,21 @@ def test_top_k_mask_marks_the_k_largest_entries_of_each_row() -> None:
     assert top_k_mask(values, 9).all()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_top_k_mask_keeps_what_a_sort_keeps_on_relu_rows_with_ties(seed: int) -> None:
+    # Oracle: a stable argsort. ReLU rows full of zeros and repeated positive values (the
+    # quantised grid makes ties common); the masked product must equal the sort's exactly.
+    rng = np.random.default_rng(seed)
+    values = np.maximum(rng.integers(-4, 4, size=(3, 50, 16)), 0).astype(np.float32) / 2
+    for k in (1, 3, 5, 15):
+        mask = top_k_mask(values, k)
+        order = np.argsort(-values, axis=-1, kind="stable")[..., :k]
+        expected = np.zeros_like(mask)
+        np.put_along_axis(expected, order, True, axis=-1)
+        np.testing.assert_array_equal(values * mask, values * expected)
+        assert (np.count_nonzero(values * mask, axis=-1) <= k).all()
+
+
 def test_the_numpy_step_applies_where_the_registry_says_on_the_cpu_untied() -> None:
     cpu = torch.device("cpu")
     for method in methods.all_methods():

@@ -237,3 +237,33 @@ def test_stacked_models_resample_exactly_as_they_would_alone(digits: np.ndarray)
         torch.testing.assert_close(
             stacked.model(i).W_dec, alone.model().W_dec, atol=1e-4, rtol=1e-3
         )
+
+
+def test_batches_are_each_epoch_permutations_rows_in_order(digits: np.ndarray) -> None:
+    # 1797 rows, batch 100: 18 batches an epoch, the last one short
+    t = Trainer(SAEConfig(d_in=64, d_sae=16), TrainConfig(epochs=3, batch_size=100), digits)
+    x = torch.from_numpy(digits)
+    for epoch in range(3):
+        rows = []
+        for pos in range(t.steps_per_epoch):
+            batch = t._batch()
+            assert t._perms is not None
+            expected = x[t._perms[0, pos * 100 : (pos + 1) * 100]]  # plain indexing, row by row
+            assert torch.equal(batch, expected), (epoch, pos)
+            rows.append(t._perms[0, pos * 100 : (pos + 1) * 100])
+            t.step_count += 1
+        # an epoch's batches hold every row exactly once
+        assert sorted(torch.cat(rows).tolist()) == list(range(len(digits)))
+    t.reset()  # mid-run reset: the first epoch's batches again
+    first = Trainer(SAEConfig(d_in=64, d_sae=16), TrainConfig(epochs=3, batch_size=100), digits)
+    assert torch.equal(t._batch(), first._batch())
+
+
+def test_dead_fraction_in_the_history_is_the_share_of_silent_latents(digits: np.ndarray) -> None:
+    # 256 latents, 2 per sample, batches of 32: most latents are silent for 2 steps running
+    tc = TrainConfig(steps=40, dead_window=2, batch_size=32)
+    t = Trainer(SAEConfig(d_in=64, d_sae=256, method="topk", k=2), tc, digits)
+    t.run()
+    expected = float((t.steps_since_fired[0] >= 2).float().mean())
+    assert 0.5 < expected < 1
+    assert t.history["dead_fraction"].iloc[-1] == expected

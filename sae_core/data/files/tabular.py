@@ -120,7 +120,8 @@ def check_suffix(filename: str) -> None:
 def _too_large(name: str, size: int) -> str:
     return (
         f"{name} is {size / 1024**2:.0f} MB, more than the {MAX_FILE_BYTES // 1024**2} MB allowed: "
-        "subsample it first"
+        "subsample it first, or train on it with the command line, which streams a .npy from "
+        "disk at any size: python -m sae_core train --data FILE.npy (save it with np.save)"
     )
 
 

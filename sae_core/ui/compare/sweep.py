@@ -1,8 +1,9 @@
 """Sweeps for the Compare page: parse the grid, train it batched, keep the results (bounded).
 
 A sweep takes the current model's settings (or digits defaults) as its base and varies λ and/or
-the hidden size; ``sae_core.training.fit.train_sweep`` trains one stacked model per hidden size. Every
-result becomes a session-run row; only the last sweep's models stay in memory (for Save / Load).
+the hidden size; ``sae_core.training.fit.train_sweep`` trains them stacked (hidden sizes padded
+into one stack where exact). Every result becomes a session-run row; only the last sweep's
+models stay in memory (for Save / Load).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sae_core.app.link import snap_to_grid
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
-from sae_core.training.fit import SweepResult, train_sweep
+from sae_core.training.fit import SweepResult, sweep_stacks, train_sweep
 from sae_core.training.trainer import Trainer
 from sae_core.ui.state import (
     MAX_SESSION_RUNS,
@@ -152,7 +153,7 @@ def progress_callback(
 ) -> Callable[[Trainer], None]:
     """A ``train_sweep`` callback calling ``report(fraction)`` about once per percent.
 
-    train_sweep runs one trainer per hidden size; a step count that goes back down means the
+    train_sweep runs one trainer per stack (``sweep_stacks``); a step count that goes back down means the
     next trainer started.
     """
     seen = {"group": 0, "step": 0, "percent": -1}
@@ -174,6 +175,8 @@ def run_sweep(
 ) -> list[Current]:
     """Train the grid, add one row per model to the session runs and keep the models."""
     tc = base.train_config.replace(epochs=spec.epochs, steps=None)
+    n_seeds = len(set(spec.seeds))
+    n_stacks = len(sweep_stacks(base.sae_config, tc, spec.lams, spec.d_saes, n_seeds=n_seeds))
     result = train_sweep(
         base.sae_config,
         base.dataset,
@@ -181,7 +184,7 @@ def run_sweep(
         lams=spec.lams,
         d_saes=spec.d_saes,
         seeds=spec.seeds,
-        callback=progress_callback(report, len(spec.d_saes)),
+        callback=progress_callback(report, n_stacks),
         probe=SWEEP_PROBES,
     )
     currents = sweep_currents(result, base, tc)
