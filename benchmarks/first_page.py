@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -75,19 +74,6 @@ def _server(app: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def _running(app: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
     """The app's server on a free port: (url, process, launch time); always stopped after."""
@@ -97,7 +83,7 @@ def _running(app: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes
     try:
         yield f"http://127.0.0.1:{port}", process, launched
     finally:
-        _stop(process)
+        kit.stop_server(process)
 
 
 def _wait_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -40,7 +40,8 @@ from sae_core.runs.format import (
     weights_to_bytes,
     zip_bytes,
 )
-from sae_core.runs.listing import list_broken_runs, list_runs
+from sae_core.runs.listing import list_broken_runs as list_broken_runs  # re-exported
+from sae_core.runs.listing import list_runs as list_runs  # by sae_core.runs
 from sae_core.runs.store import (
     ENV_VAR,
     TEMP_PREFIX,
@@ -54,24 +55,6 @@ from sae_core.runs.store import (
     safe_run_name,
     write_folder,
 )
-
-__all__ = [
-    "ENV_VAR",
-    "LoadedRun",
-    "check_run_compatible",
-    "default_run_name",
-    "delete_run",
-    "list_broken_runs",
-    "list_runs",
-    "load_run",
-    "model_bytes",
-    "remove_stale_temps",
-    "run_files",
-    "run_path",
-    "runs_root",
-    "safe_run_name",
-    "save_run",
-]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

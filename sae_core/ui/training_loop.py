@@ -20,6 +20,7 @@ from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
 from sae_core.errors import ConfigError
 from sae_core.ui.config_form import TRAIN_CONTROLS, FormValues, build_configs
+from sae_core.ui.detach import DetachOnDisconnect
 from sae_core.ui.open_link import drop_go, go_estimate, go_pending, run_go
 from sae_core.ui.shared_models import train_shared
 from sae_core.ui.state import (
@@ -139,11 +140,17 @@ def _run(
     trainer = state.trainer
     assert trainer is not None
     deadline = None if seconds is None else time.perf_counter() + seconds
+    # A full (shared) training outlives its browser: a reload or a dropped connection must not
+    # throw away what a waiting class, or the reloaded page, is about to get (ui/detach.py).
+    guard = DetachOnDisconnect() if on_step is not None else None
 
     def callback(t: Trainer) -> bool:
         if on_step is not None:
             on_step(t.step_count, t.total_steps)
-        view.update(t)
+        if guard is None:
+            view.update(t)
+        else:
+            guard.draw(lambda: view.update(t))
         return deadline is None or time.perf_counter() < deadline
 
     st.session_state[RUNNING_KEY] = request
@@ -155,6 +162,11 @@ def _run(
         raise
     # A click interrupts with a BaseException (at an st call), skipping what follows; the mark
     # stays until the model is published, so the next run (any page) publishes it if need be.
+    if guard is not None and guard.detached:
+        # No browser: every st call, st.session_state included, would stop the script again
+        # before the model reaches the shared cache. The mark stays; the next run finds this
+        # model shown.
+        return publish(state, request.data, request.dataset, finished=trainer.done)
     view.update(trainer, force=True)
     current = publish(state, request.data, request.dataset, finished=trainer.done)
     st.session_state.pop(RUNNING_KEY, None)

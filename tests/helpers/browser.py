@@ -93,7 +93,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"streamlit did not answer within {SERVER_START_S:.0f} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_server(process: subprocess.Popen[bytes]) -> None:
     """End the server's whole process group: TERM, then KILL if it lingers."""
     if process.poll() is not None:
         return
@@ -144,7 +144,7 @@ def app_server(runs_dir: Path, log: Path, env: dict[str, str] | None = None) -> 
             _wait_healthy(url, process, log)
             yield url
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 def idle_chrt() -> str | None:

@@ -51,8 +51,12 @@ async def _rerun_started(page: Any, timeout_s: float = 3) -> None:
 
 
 async def open_app(page: Any, url: str, timeout_s: float = 60) -> None:
-    """Load the app and wait for its first run to finish."""
-    await page.goto(url)
+    """Load the app and wait for its first run to finish (both within ``timeout_s``).
+
+    ``goto``'s own 30 s default is too short when many browser contexts load the app's
+    JavaScript at once on a busy machine (the 30-session load test), so it gets the same bound.
+    """
+    await page.goto(url, timeout=timeout_s * 1000)
     await wait_ready(page, timeout_s)
 
 
