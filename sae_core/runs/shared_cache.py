@@ -30,7 +30,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -96,6 +96,7 @@ class TrainedModel:
     train_seconds: float
     steps: int
     link_key: str | None = None
+    saved_as: str | None = None  # the run's name once saved (a session then shows it)
 
     def nbytes(self) -> int:
         """Memory held: weights (and buffers) plus the history table."""
@@ -268,6 +269,13 @@ class SharedModelCache:
                 self.stats.evicted += 1
             self._cond.notify_all()
             return True
+
+    def mark_saved(self, digest: str, name: str) -> None:
+        """Record that ``digest``'s model was saved as run ``name`` (if it is cached)."""
+        with self._cond:
+            entry = self._entries.get(digest)
+            if entry is not None and entry.saved_as is None:
+                self._entries[digest] = replace(entry, saved_as=name)
 
     def drop(self, digest: str) -> None:
         with self._cond:

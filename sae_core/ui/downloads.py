@@ -16,6 +16,7 @@ from sae_core.errors import RunError
 from sae_core.runs import model_bytes, runs_root, safe_run_name, save_run
 from sae_core.runs.saelens import saelens_architecture, saelens_zip_bytes
 from sae_core.ui.guard import user_errors
+from sae_core.ui.shared_models import record_saved
 from sae_core.ui.state import AppState, Current, set_current
 
 
@@ -139,6 +140,7 @@ def render_save_run(state: AppState, current: Current) -> None:
             )
             current.saved_as = path.name
             set_current(state, current)  # the session's row now carries the saved name
+            record_saved(current)
             st.success(
                 f"Saved as **{path.name}** in {runs_root()}: it is listed on Compare.",
                 icon=":material/check_circle:",

@@ -11,6 +11,7 @@ from sae_core.analysis.metrics import evaluate
 from sae_core.errors import RunError
 from sae_core.runs import LoadedRun, check_run_compatible, load_run, model_bytes, save_run
 from sae_core.ui import downloads
+from sae_core.ui.shared_models import record_saved
 from sae_core.ui.state import AppState, Current, DataChoice, load_choice, make_choice
 
 
@@ -26,6 +27,7 @@ def save_current(state: AppState, current: Current, name: str | None = None) -> 
         **downloads.run_info(current),
     )
     current.saved_as = path.name
+    record_saved(current)
     for row in state.session_runs:
         if row["id"] == current.id:
             row["name"] = path.name

@@ -156,6 +156,7 @@ def entry_from_current(current: Current, link_key: str | None) -> TrainedModel:
         train_seconds=current.train_seconds,
         steps=current.steps,
         link_key=link_key,
+        saved_as=current.saved_as,
     )
 
 
@@ -174,6 +175,7 @@ def current_from_entry(entry: TrainedModel, digest: str) -> Current:
         steps=entry.steps,
         setup_digest=digest,
         link_key=entry.link_key,
+        saved_as=entry.saved_as,
     )
 
 
@@ -285,6 +287,13 @@ def train_shared(
         note("info", SOURCE_NOTES[outcome.source])
     current.setup_digest, current.link_key = digest, link
     return current
+
+
+def record_saved(current: Current) -> None:
+    """After ``current`` was saved: sessions shown its set-up from the cache learn its run name."""
+    cache = existing_cache()
+    if cache is not None and current.setup_digest is not None and current.saved_as:
+        cache.mark_saved(current.setup_digest, current.saved_as)
 
 
 def load_saved(found: SavedSetup, link_key: str | None) -> TrainedModel:

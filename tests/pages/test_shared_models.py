@@ -223,6 +223,19 @@ def test_a_saved_run_is_found_after_a_restart(trainers: list[tuple[Any, Any]]) -
     assert len(trainers) == 1 and torch.equal(shown(other).model.W_dec, model.model.W_dec)
 
 
+def test_the_saved_name_travels_with_the_shared_model(trainers: list[tuple[Any, Any]]) -> None:
+    first = trained_link()
+    click(first, "train_save")
+    saved = shown(first).saved_as
+    assert saved is not None
+    second = open_link_app(**LINK)  # from the memory cache: it knows the run's name
+    assert shown(second).saved_as == saved
+    assert f"This model is saved as {saved}" in texts(second.caption)
+    shared_models.forget_shared_cache()  # after a restart, found among the saved runs
+    third = open_link_app(**LINK)
+    assert shown(third).saved_as == saved and len(trainers) == 1
+
+
 def test_an_unreadable_saved_run_is_skipped_with_a_warning_and_retrained(
     trainers: list[tuple[Any, Any]],
 ) -> None:

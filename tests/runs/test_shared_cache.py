@@ -350,3 +350,14 @@ def test_link_keys_lead_to_their_digest_and_waiting_for_a_missing_one_returns_no
     assert cache.wait_for("zzz") is None
     cache.clear()
     assert cache.digest_for_link("L") is None and len(cache) == 0
+
+
+def test_a_saved_name_is_recorded_once_on_the_cached_entry_only() -> None:
+    cache = SharedModelCache(budget_bytes=10**7)
+    cache.get_or_train("a", lambda progress: entry(0))
+    cache.mark_saved("a", "run-1")
+    cache.mark_saved("a", "run-2")  # a second save under another name keeps the first
+    cache.mark_saved("missing", "run-3")  # nothing cached: nothing to record, no error
+    kept = cache.get("a")
+    assert kept is not None and kept.saved_as == "run-1"
+    assert cache.get("missing") is None and len(cache) == 1
