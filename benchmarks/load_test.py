@@ -138,9 +138,13 @@ class LoadReport:
 
     def table(self) -> str:
         """The per-session numbers as a markdown table."""
+        steps = (
+            "open s | link opened at s | model shown after s"
+            if self.same_link
+            else "open + sliders s | Train pressed at s | train s"
+        )
         rows = [
-            "| session | λ | d_sae | FVE | open + sliders s | Train pressed at s | train s | "
-            "pages s | total s | result |",
+            f"| session | λ | d_sae | FVE | {steps} | pages s | total s | result |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for s in self.sessions:
