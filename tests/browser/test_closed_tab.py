@@ -38,31 +38,25 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 async def _close_mid_training_then_open(url: str) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await kit.launch_chromium(playwright)
-        try:
-            first = await browser.new_context(viewport=kit.VIEWPORT)
-            page = await first.new_page()
-            await ui.open_app(page, f"{url}/?page=train&{SETUP}")
-            await page.locator(ui.MAIN).get_by_role("button", name="Train", exact=True).click()
-            await page.locator(PROGRESS).get_by_text("step ").first.wait_for(timeout=120_000)
-            progress = await page.locator(PROGRESS).first.inner_text()
-            await first.close()  # the websocket closes mid-run
-            second = await browser.new_context(viewport=kit.VIEWPORT)
-            other = await second.new_page()
-            await ui.open_app(other, f"{url}/?page=train&{SETUP}", timeout_s=120)
-            await other.locator(ui.SIDEBAR).get_by_text(OWN).first.wait_for(timeout=120_000)
-            await ui.wait_ready(other, 120)
-            return {
-                "progress": progress,
-                "sidebar": await ui.sidebar_text(other),
-                "numbers": await ui.sidebar_numbers(other),
-                "tracebacks": await ui.exception_texts(other),
-            }
-        finally:
-            await browser.close()
+    async with kit.chromium() as browser:
+        first = await browser.new_context(viewport=kit.VIEWPORT)
+        page = await first.new_page()
+        await ui.open_app(page, f"{url}/?page=train&{SETUP}")
+        await page.locator(ui.MAIN).get_by_role("button", name="Train", exact=True).click()
+        await page.locator(PROGRESS).get_by_text("step ").first.wait_for(timeout=120_000)
+        progress = await page.locator(PROGRESS).first.inner_text()
+        await first.close()  # the websocket closes mid-run
+        second = await browser.new_context(viewport=kit.VIEWPORT)
+        other = await second.new_page()
+        await ui.open_app(other, f"{url}/?page=train&{SETUP}", timeout_s=120)
+        await other.locator(ui.SIDEBAR).get_by_text(OWN).first.wait_for(timeout=120_000)
+        await ui.wait_ready(other, 120)
+        return {
+            "progress": progress,
+            "sidebar": await ui.sidebar_text(other),
+            "numbers": await ui.sidebar_numbers(other),
+            "tracebacks": await ui.exception_texts(other),
+        }
 
 
 def test_a_tab_closed_mid_training_leaves_the_finished_model_for_the_next_browser(

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +189,16 @@ async def launch_chromium(playwright: Any, *, idle_in: Path | None = None) -> An
     return await playwright.chromium.launch(
         executable_path=executable, headless=True, args=CHROMIUM_ARGS
     )
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """A started Playwright with :func:`launch_chromium`'s browser; both closed after."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            await browser.close()
