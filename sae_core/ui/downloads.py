@@ -16,7 +16,7 @@ from sae_core.errors import RunError
 from sae_core.runs import model_bytes, runs_root, safe_run_name, save_run
 from sae_core.runs.saelens import saelens_architecture, saelens_zip_bytes
 from sae_core.ui.guard import user_errors
-from sae_core.ui.shared_models import record_saved
+from sae_core.ui.server_cache import record_saved
 from sae_core.ui.state import AppState, Current, set_current
 
 

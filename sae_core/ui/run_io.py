@@ -11,7 +11,7 @@ from sae_core.analysis.metrics import evaluate
 from sae_core.errors import RunError
 from sae_core.runs import LoadedRun, check_run_compatible, load_run, model_bytes, save_run
 from sae_core.ui import downloads
-from sae_core.ui.shared_models import record_saved
+from sae_core.ui.server_cache import record_saved
 from sae_core.ui.state import AppState, Current, DataChoice, load_choice, make_choice
 
 

@@ -1,8 +1,8 @@
 """The server's shared model cache, seen from a session: one training per set-up for everyone.
 
-The process holds one :class:`~sae_core.runs.shared_cache.SharedModelCache` (a module global:
-every Streamlit session of this server shares it; :func:`reset_shared_cache` replaces it, as a
-restart would). :func:`train_shared` is what Train and train-as-I-move call: the set-up's
+The process holds one :class:`~sae_core.runs.shared_cache.SharedModelCache`
+(:mod:`sae_core.ui.server_cache`: every Streamlit session of this server shares it;
+:func:`reset_shared_cache` replaces it, as a restart would). :func:`train_shared` is what Train and train-as-I-move call: the set-up's
 digest names it; a cached model is shown at once, a model another session is training is waited
 for (with a "being trained by another session" progress bar), a saved run of the set-up is
 loaded, and only else does this session train. :mod:`sae_core.ui.open_link` finds a link's
@@ -17,10 +17,7 @@ page).
 from __future__ import annotations
 
 import logging
-import math
-import os
 import sys
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +25,21 @@ import streamlit as st
 
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.data.dataset import Dataset
-from sae_core.errors import ConfigError
 from sae_core.ui.saved_setups import saved_run
+from sae_core.ui.server_cache import BUDGET_ENV as BUDGET_ENV  # re-exported: the server's cache
+from sae_core.ui.server_cache import cache_budget_bytes as cache_budget_bytes
+from sae_core.ui.server_cache import existing_cache as existing_cache
+from sae_core.ui.server_cache import forget_shared_cache as forget_shared_cache
+from sae_core.ui.server_cache import reset_shared_cache as reset_shared_cache
+from sae_core.ui.server_cache import shared_cache
 from sae_core.ui.state import AppState, Current, DataChoice, load_choice, set_current
 
 if TYPE_CHECKING:
     from sae_core.runs.digest_index import SavedSetup
-    from sae_core.runs.shared_cache import Progress, SharedModelCache, TrainedModel
+    from sae_core.runs.shared_cache import Progress, TrainedModel
 
-BUDGET_ENV = "SAE_EXPLORER_MODEL_CACHE_MB"
-DEFAULT_BUDGET_MB = 512
 NOTICES_KEY = "_shared_model_notices"  # (kind, text) pairs shown on the session's next run
 
-_cache: SharedModelCache | None = None
-_cache_lock = threading.Lock()
 # One line in the server's log per set-up actually trained (not per cache hit or wait): how the
 # load benchmark counts the trainings a class's shared link cost (benchmarks/load_test.py).
 TRAINED_MARK = "training set-up"
@@ -51,63 +49,6 @@ if not _log.handlers:  # Streamlit leaves the root logger bare: without this INF
     _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
     _log.addHandler(_handler)
     _log.setLevel(logging.INFO)
-
-
-def cache_budget_bytes() -> int:
-    """The cache's budget: ``$SAE_EXPLORER_MODEL_CACHE_MB`` megabytes, else 512 MB."""
-    raw = os.environ.get(BUDGET_ENV, "").strip()
-    if not raw:
-        return DEFAULT_BUDGET_MB * 2**20
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = -1.0
-    if not (megabytes >= 0 and math.isfinite(megabytes)):
-        raise ConfigError(
-            f"{BUDGET_ENV}={raw!r} is not a size: set it to megabytes, e.g. "
-            f"{BUDGET_ENV}={DEFAULT_BUDGET_MB} (0 keeps no models)"
-        )
-    return int(megabytes * 2**20)
-
-
-def shared_cache() -> SharedModelCache:
-    """The server's one cache, made on first use."""
-    global _cache
-    with _cache_lock:
-        if _cache is None:
-            from sae_core.runs.shared_cache import SharedModelCache
-
-            _cache = SharedModelCache(cache_budget_bytes())
-        return _cache
-
-
-def existing_cache() -> SharedModelCache | None:
-    """The cache if one was made (None: nothing trained or found in this process yet)."""
-    return _cache
-
-
-def reset_shared_cache(budget_bytes: int | None = None) -> SharedModelCache:
-    """A new, empty cache in place of the old one, as after a restart (tests reset it)."""
-    global _cache
-    from sae_core.runs.digest_index import forget_index
-    from sae_core.runs.shared_cache import SharedModelCache
-
-    with _cache_lock:
-        budget = cache_budget_bytes() if budget_bytes is None else budget_bytes
-        _cache = SharedModelCache(budget)
-    forget_index()
-    return _cache
-
-
-def forget_shared_cache() -> None:
-    """Drop the cache (a new one is made on next use) without importing anything heavy: test
-    fixtures call it so that tests never share trained models."""
-    global _cache
-    with _cache_lock:
-        _cache = None
-    index = sys.modules.get("sae_core.runs.digest_index")
-    if index is not None:
-        index.forget_index()
 
 
 def request_digest(
@@ -287,13 +228,6 @@ def train_shared(
         note("info", SOURCE_NOTES[outcome.source])
     current.setup_digest, current.link_key = digest, link
     return current
-
-
-def record_saved(current: Current) -> None:
-    """After ``current`` was saved: sessions shown its set-up from the cache learn its run name."""
-    cache = existing_cache()
-    if cache is not None and current.setup_digest is not None and current.saved_as:
-        cache.mark_saved(current.setup_digest, current.saved_as)
 
 
 def load_saved(found: SavedSetup, link_key: str | None) -> TrainedModel:
