@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from sae_core import methods
 from sae_core.config import SAEConfig
 from sae_core.errors import RunError
+from sae_core.topk import topk_rows
 
 WEIGHT_NAMES: tuple[str, ...] = ("W_enc", "W_dec", "b_enc", "b_dec")
 # Decoder rows' starting norm with a decoder-norm-scaled penalty (SAELens's standard SAE starts
@@ -61,7 +62,7 @@ def activate(
         return torch.sigmoid(pre_acts)
     acts = torch.relu(pre_acts)
     if activation == "topk" and cfg.k < acts.shape[-1]:
-        values, indices = acts.topk(cfg.k, dim=-1, sorted=False)
+        values, indices = topk_rows(acts, cfg.k)
         acts = torch.zeros_like(acts).scatter_(-1, indices, values)
     return acts
 

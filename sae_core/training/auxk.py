@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sae_core.topk import topk_rows
 from sae_core.training.numpy_ops import sum_squares, top_k_mask
 
 
@@ -36,7 +37,7 @@ def auxk_loss(x: Tensor, x_hat: Tensor, pre: Tensor, W_dec: Tensor, dead: Tensor
         return pre.new_zeros(pre.shape[:-2])
     mask = dead.reshape(_dead_shape(tuple(dead.shape), pre.ndim))
     masked = torch.where(mask, torch.relu(pre), torch.zeros_like(pre))
-    values, indices = masked.topk(min(k, pre.shape[-1]), dim=-1, sorted=False)
+    values, indices = topk_rows(masked, min(k, pre.shape[-1]))
     aux_latents = torch.zeros_like(pre).scatter_(-1, indices, values)
     residual = (x - x_hat).detach()
     return (aux_latents @ W_dec - residual).square().sum(-1).mean(-1)

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from sae_core.topk import sorted_topk_columns
+
 try:  # SciPy's CSR × dense kernel, which adds into an output it is given (no copy after)
     from scipy.sparse import _sparsetools
 except ImportError:  # pragma: no cover - a SciPy that moved it: the embedding_bag path
@@ -35,9 +37,8 @@ class Slots:
 
 def sorted_rows(pre: Tensor, k: int) -> Slots:
     """The k largest entries of each row of ``pre`` [B, d], as slots sorted within rows."""
-    values, latent = pre.topk(k, dim=-1, sorted=False)
-    latent, order = latent.sort(dim=-1)
-    values = values.gather(-1, order)
+    latent = sorted_topk_columns(pre, k)
+    values = pre.gather(-1, latent)
     batch = pre.shape[0]
     sample = torch.arange(batch, device=pre.device).repeat_interleave(k)
     return Slots(sample, latent.reshape(-1), values.reshape(-1).clamp_min(0))
@@ -113,6 +114,34 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.device.type == "cpu":
         return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
     return a @ b
+
+
+def group_by_latent(latent: Tensor, d_sae: int) -> tuple[Tensor, np.ndarray]:
+    """The slots grouped by latent: (a stable order of them [S] long, CSR row pointers
+    indptr [d_sae + 1] int64: latent j's slots are ``order[indptr[j]:indptr[j + 1]]``).
+
+    On the CPU SciPy's CSR→CSC transpose is a counting sort, O(S + d_sae): ~10× faster than
+    ``argsort`` plus ``bincount`` at S = 8192 slots.
+    """
+    n_slots = latent.shape[0]
+    if _sparsetools is None or latent.device.type != "cpu":
+        order = torch.argsort(latent, stable=True)
+        indptr = np.zeros(d_sae + 1, np.int64)
+        np.cumsum(torch.bincount(latent, minlength=d_sae).cpu().numpy(), out=indptr[1:])
+        return order, indptr
+    indptr = np.empty(d_sae + 1, np.int64)
+    slot_order = np.empty(n_slots, np.int64)
+    _sparsetools.csr_tocsc(
+        1,  # one "row" holding every slot: the transpose sorts them by latent, stably
+        d_sae,
+        np.array([0, n_slots], np.int64),
+        latent.numpy(),
+        np.arange(n_slots, dtype=np.int64),
+        indptr,
+        np.empty(n_slots, np.int64),  # the row of each (all 0)
+        slot_order,
+    )
+    return torch.from_numpy(slot_order), indptr
 
 
 def can_accumulate(target: Tensor) -> bool:

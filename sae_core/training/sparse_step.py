@@ -249,14 +249,12 @@ class SparseEngine:
         ∂b_dec = Σ_b (error signal of the first block) − W_enc ∂b_enc."""
         g_W_enc, g_W_dec = self._grads["W_enc"][i], self._grads["W_dec"][i]
         d_in, d_sae = g_W_enc.shape
-        order = torch.argsort(latent)
-        counts = torch.bincount(latent, minlength=d_sae)
+        order, indptr = ops.group_by_latent(latent, d_sae)
+        counts = torch.from_numpy(np.diff(indptr)).to(latent.device)
         active = torch.nonzero(counts).squeeze(1)  # sorted
         before = self._touched[i]
         self._touched[i] = active
         if ops.can_accumulate(g_W_dec) and g_W_enc.T.is_contiguous():  # stored transposed
-            indptr = np.zeros(d_sae + 1, np.int64)
-            np.cumsum(counts.numpy(), out=indptr[1:])
             for target, rows, weights, source in (
                 (g_W_dec, table_row, weight, table),
                 (g_W_enc.T, sample, g_slot, x_c),

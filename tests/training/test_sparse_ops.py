@@ -52,3 +52,11 @@ def test_batch_selection_keeps_the_k_times_batch_largest_of_the_batch() -> None:
     torch.testing.assert_close(slots.value, kept.clamp_min(0))
     keys = slots.sample * 10 + slots.latent
     assert torch.equal(keys, keys.sort().values)  # sorted by (sample, latent)
+
+
+def test_grouping_by_latent_is_a_stable_sort_with_row_pointers() -> None:
+    latent = torch.randint(0, 50, (400,), generator=torch.Generator().manual_seed(4))
+    order, indptr = sparse_ops.group_by_latent(latent, 60)
+    assert torch.equal(order, torch.argsort(latent, stable=True))
+    counts = torch.bincount(latent, minlength=60).numpy()
+    assert indptr.tolist() == [0, *np.cumsum(counts).tolist()]
