@@ -63,7 +63,7 @@ def topk_rows(x: Tensor, k: int) -> tuple[Tensor, Tensor]:
     lead = x.shape[:-1]
     rows = x.reshape(-1, width)
     with torch.no_grad():
-        candidates = rows.detach()
+        candidates = rows.detach().contiguous()  # the chunk grids are views
         levels: list[tuple[Tensor, int]] = []  # per level: the chunks kept [R, k], chunk count
         while (size := chunk_size(candidates.shape[1], k)) > 1:
             candidates, best, n_chunks = _keep_best_chunks(candidates, size, k)
@@ -99,10 +99,12 @@ def sorted_topk_columns(x: Tensor, k: int) -> Tensor:
     faster than ``torch.topk`` selects): the k-th largest chunk maximum picks the chunks, the
     k-th largest of their entries is the row's k-th value, and one ``np.flatnonzero`` pass
     finds the entries at or above it. Where a row has ties at a k-th value (more than k
-    entries qualify) or a NaN, and off the CPU, it falls back to :func:`topk_rows`.
+    entries qualify) or a NaN, off the CPU and for dtypes NumPy lacks, it falls back to
+    :func:`topk_rows`.
     """
-    if x.device.type == "cpu" and chunk_size(x.shape[1], k) > 1:
-        columns = _threshold_columns(x.detach(), k)
+    numpy_ready = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+    if numpy_ready and chunk_size(x.shape[1], k) > 1:
+        columns = _threshold_columns(x.detach().contiguous(), k)
         if columns is not None:
             return columns.sort(dim=-1).values
     return topk_rows(x, k)[1].sort(dim=-1).values

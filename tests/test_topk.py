@@ -79,3 +79,19 @@ def test_sorted_columns_fall_back_exactly_on_ties_and_nan() -> None:
     with_nan[2, 17] = float("nan")
     assert _threshold_columns(with_nan, 32) is None
     assert 17 in sorted_topk_columns(with_nan, 32)[2].tolist()  # NaN counts as largest, as topk
+
+
+def test_strided_inputs_other_dtypes_and_empty_batches_select_alike() -> None:
+    g = torch.Generator().manual_seed(11)
+    wide = torch.randn(4096, 40, generator=g).T  # [40, 4096], not contiguous
+    assert not wide.is_contiguous()
+    assert_same_selection(wide, 32)
+    expected = wide.topk(32, dim=-1).indices.sort(-1).values
+    assert torch.equal(sorted_topk_columns(wide, 32), expected)
+    half = wide.to(torch.bfloat16)  # NumPy has no bfloat16: the torch path
+    assert torch.equal(
+        half.gather(-1, sorted_topk_columns(half, 32)).sort(-1).values,
+        half.topk(32, dim=-1).values.sort(-1).values,
+    )
+    assert sorted_topk_columns(torch.zeros(0, 4096), 32).shape == (0, 32)
+    assert topk_rows(torch.zeros(0, 4096), 32)[1].shape == (0, 32)
