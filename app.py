@@ -21,7 +21,7 @@ from sae_core.ui.teacher import link_teacher
 from sae_core.ui.training_loop import recover_interrupted
 from sae_core.ui.url_state import (
     apply_url_once,
-    page_params,
+    pages_params,
     render_share,
     show_url_notices,
     sync_url,
@@ -49,7 +49,7 @@ with user_errors("Opening the link"):  # a bad model cache budget: a message, no
     show_cached_on_open(get_state())  # once: the link's model, if this server has it (any page)
 go_on_any_page(get_state(), name)  # go=1 on a page other than Train: train (or ask) here
 params = sync_url(name)  # the address bar holds the current set-up
-render_nav(PAGES, page_params)
+render_nav(PAGES, pages_params(PAGES))
 recover_interrupted(get_state())  # a run cut short by this click: show its model (any page)
 render_sidebar(get_state())
 render_share(params)
