@@ -24,7 +24,7 @@ from sae_core.ui.url_state import (
     pages_params,
     render_share,
     show_url_notices,
-    sync_url,
+    write_url,
 )
 
 tune_interpreter()  # keeps /_stcore/health answering under load (sae_core/ui/server.py)
@@ -48,8 +48,9 @@ apply_url_once(name)  # first run only: the link's set-up seeds the controls
 with user_errors("Opening the link"):  # a bad model cache budget: a message, not a traceback
     show_cached_on_open(get_state())  # once: the link's model, if this server has it (any page)
 go_on_any_page(get_state(), name)  # go=1 on a page other than Train: train (or ask) here
-params = sync_url(name)  # the address bar holds the current set-up
-render_nav(PAGES, pages_params(PAGES))
+queries = pages_params(PAGES)  # each page's query, from one read of the controls
+params = write_url(queries[name])  # the address bar holds the current set-up
+render_nav(PAGES, queries)
 recover_interrupted(get_state())  # a run cut short by this click: show its model (any page)
 render_sidebar(get_state())
 render_share(params)

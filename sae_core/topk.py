@@ -69,8 +69,8 @@ def topk_rows(x: Tensor, k: int) -> tuple[Tensor, Tensor]:
             candidates, best, n_chunks = _keep_best_chunks(candidates, size, k)
             levels.append((best, n_chunks))
         indices = candidates.topk(k, dim=-1, sorted=False).indices
-        for best, n_chunks in reversed(levels):  # candidate position -> column one level up
-            indices = best.gather(1, indices % k) + (indices // k) * n_chunks
+        for best, n_chunks in reversed(levels):
+            indices = _chunk_columns(best, indices, n_chunks)
     values = rows.gather(1, indices)
     return values.reshape(*lead, k), indices.reshape(*lead, k)
 
@@ -84,12 +84,29 @@ def _keep_best_chunks(rows: Tensor, size: int, k: int) -> tuple[Tensor, Tensor, 
     chunks), and the kept chunks are one gather of the [size, k] columns; candidate
     ``t·k + slot`` is entry t of chunk ``best[slot]``, column ``best[slot] + t·c``.
     """
-    n_rows, width = rows.shape
-    n_chunks = width // size
-    grid = rows.view(n_rows, size, n_chunks)
+    grid = _chunk_grid(rows, size)
     best = grid.amax(1).topk(k, dim=-1, sorted=False).indices  # [R, k]
-    kept = grid.gather(2, best.unsqueeze(1).expand(n_rows, size, k))  # [R, size, k]
-    return kept.view(n_rows, size * k), best, n_chunks
+    return _gather_chunks(grid, best), best, grid.shape[2]
+
+
+def _chunk_grid(rows: Tensor, size: int) -> Tensor:
+    """[R, m] -> the view [R, size, c]: chunk j (of c = m / size) is column j."""
+    return rows.view(rows.shape[0], size, rows.shape[1] // size)
+
+
+def _gather_chunks(grid: Tensor, best: Tensor) -> Tensor:
+    """The entries of chunks ``best`` [R, k] of ``grid`` [R, size, c] -> [R, size·k]; candidate
+    ``t·k + slot`` is entry t of chunk ``best[slot]``."""
+    n_rows, size, _ = grid.shape
+    k = best.shape[1]
+    return grid.gather(2, best.unsqueeze(1).expand(n_rows, size, k)).view(n_rows, size * k)
+
+
+def _chunk_columns(best: Tensor, positions: Tensor, n_chunks: int) -> Tensor:
+    """Candidate positions [R, k] (as :func:`_gather_chunks` lays them out) -> the columns of
+    the chunked row: entry t of chunk ``best[slot]`` is column ``best[slot] + t·c``."""
+    k = best.shape[1]
+    return best.gather(1, positions % k) + (positions // k) * n_chunks
 
 
 def sorted_topk_columns(x: Tensor, k: int) -> Tensor:
@@ -113,18 +130,14 @@ def sorted_topk_columns(x: Tensor, k: int) -> Tensor:
 def _threshold_columns(x: Tensor, k: int) -> Tensor | None:
     """The columns [R, k] of each row's k largest (unsorted), or None where ties or a NaN
     make a threshold keep other than k entries of a row."""
-    n_rows, width = x.shape
-    size = chunk_size(width, k)
-    n_chunks = width // size
-    grid = x.view(n_rows, size, n_chunks)
+    grid = _chunk_grid(x, chunk_size(x.shape[1], k))
     best = _top_k_positions(grid.amax(1).numpy(), k)  # [R, k] chunk indices
     if best is None:
         return None
-    kept = grid.gather(2, best.unsqueeze(1).expand(n_rows, size, k)).view(n_rows, size * k)
-    picked = _top_k_positions(kept.numpy(), k)  # candidate t·k + slot: entry t of chunk slot
+    picked = _top_k_positions(_gather_chunks(grid, best).numpy(), k)
     if picked is None:
         return None
-    return best.gather(1, picked % k) + (picked // k) * n_chunks
+    return _chunk_columns(best, picked, grid.shape[2])
 
 
 def _top_k_positions(values: np.ndarray, k: int) -> Tensor | None:
