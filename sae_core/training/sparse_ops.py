@@ -22,6 +22,16 @@ except ImportError:  # pragma: no cover - a SciPy that moved it: the embedding_b
     _sparsetools = None
 
 
+HOST_KERNELS = True
+"""Run CPU tensors through NumPy's and SciPy's kernels (faster there). False runs the
+device-agnostic torch code on every device: the code a GPU runs, which the tests check on the
+CPU this way (tests/training/test_sparse_step.py)."""
+
+
+def _on_host(t: Tensor) -> bool:
+    return HOST_KERNELS and t.device.type == "cpu"
+
+
 @dataclass(frozen=True)
 class Slots:
     """Selected entries of one model's latent matrix [B, d_sae], sorted by (sample, latent).
@@ -92,7 +102,7 @@ def clear_rows(target: Tensor, before: Tensor | None) -> None:
     (None: any). One memset beats zeroing rows one by one past half of them."""
     if before is None or 2 * before.shape[0] > target.shape[0]:
         target.zero_()
-    elif target.device.type == "cpu":  # NumPy's row writes are ~20 % faster than torch's here
+    elif _on_host(target):  # NumPy's row writes are ~20 % faster than torch's here
         target.numpy()[before.numpy()] = 0.0
     else:
         target.index_fill_(0, before, 0.0)
@@ -102,7 +112,7 @@ def write_rows(target: Tensor, before: Tensor | None, rows: Tensor, values: Tens
     """``target`` [d_sae, d] (contiguous rows) becomes 0 except ``target[rows] = values``;
     ``before``: the rows that may be nonzero now (None: any)."""
     clear_rows(target, before)
-    if target.device.type == "cpu":
+    if _on_host(target):
         target.numpy()[rows.numpy()] = values.numpy()
     else:
         target.index_copy_(0, rows, values)
@@ -110,7 +120,7 @@ def write_rows(target: Tensor, before: Tensor | None, rows: Tensor, values: Tens
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b; through NumPy's BLAS on the CPU (faster than torch's at these shapes)."""
-    if a.device.type == "cpu":
+    if _on_host(a):
         return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
     return a @ b
 
@@ -123,7 +133,7 @@ def group_by_latent(latent: Tensor, d_sae: int) -> tuple[Tensor, np.ndarray]:
     ``argsort`` plus ``bincount`` at S = 8192 slots.
     """
     n_slots = latent.shape[0]
-    if _sparsetools is None or latent.device.type != "cpu":
+    if _sparsetools is None or not _on_host(latent):
         order = torch.argsort(latent, stable=True)
         indptr = np.zeros(d_sae + 1, np.int64)
         np.cumsum(torch.bincount(latent, minlength=d_sae).cpu().numpy(), out=indptr[1:])
@@ -148,7 +158,7 @@ def can_accumulate(target: Tensor) -> bool:
     contiguous float32 CPU tensor, and SciPy's kernel found."""
     return (
         _sparsetools is not None
-        and target.device.type == "cpu"
+        and _on_host(target)
         and target.dtype == torch.float32
         and target.is_contiguous()
     )

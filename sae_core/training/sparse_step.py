@@ -23,8 +23,9 @@ Matryoshka's mean of P prefix losses fits the same scheme: each slot decodes int
 block's partial reconstruction, and its error signal is ``2/(P·B) Σ_{p ≥ block} e_p``. AuxK's
 dead-latent term is sparse too (k_aux slots per sample); weight decay makes the weight
 gradients dense (they are then written whole). Written in torch, so the same code runs on CUDA
-(``embedding_bag``/``index_copy``-style kernels), but the Trainer picks it on the CPU only: its
-speed on a GPU has not been measured (:mod:`~sae_core.training.engines`). On the CPU the one
+(``embedding_bag``/``index_copy``-style kernels; the tests run that code on the CPU with
+``sparse_ops.HOST_KERNELS`` off), but the Trainer picks it on the CPU only: its speed on a GPU
+has not been measured (:mod:`~sae_core.training.engines`). On the CPU the one
 dense matmul goes through NumPy's BLAS (faster than torch's here, like the dense step).
 """
 

@@ -31,6 +31,10 @@ def test_a_quick_sweep_benchmark_returns_well_formed_rows() -> None:
         check_row(row)
     assert "|ΔFVE| ≤ 0.0e+00" in rows[0].measured  # stacked models equal solo runs exactly
     assert "matmuls" in rows[0].measured and "padded stacks" in rows[1].details[0]
+    # the floor the 90 % target meets is measured in the same run, part by part
+    floor = " ".join(rows[0].details[-2:])
+    for part in ("Adam over the stack", "a plain copy", "ReLU in place", "GEMM epilogue"):
+        assert part in floor
 
 
 def test_run_prints_one_table_and_writes_markdown(

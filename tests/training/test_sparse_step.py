@@ -83,6 +83,15 @@ def batch_and_dead(
     return x, dead
 
 
+def as_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the sparse step's device-agnostic torch code on the CPU: what CUDA runs (no NumPy or
+    SciPy kernels, ``index_copy_``/``embedding_bag`` writes, and ``torch.topk`` selection)."""
+    monkeypatch.setattr(sparse_ops, "HOST_KERNELS", False)
+    monkeypatch.setattr(
+        sparse_ops, "sorted_topk_columns", lambda x, k: x.topk(k, dim=-1).indices.sort(-1).values
+    )
+
+
 def train_config(auxk: bool) -> TrainConfig:
     if auxk:
         return TrainConfig(dead_remedy="auxk", aux_k=5, aux_coef=0.5)
@@ -139,12 +148,14 @@ def test_matryoshka_with_its_own_prefixes_equals_autograd() -> None:
 
 @pytest.mark.parametrize("layout", [frozenset(), ENGINE_LAYOUT])
 @pytest.mark.parametrize("d_sae", [24, 400])  # most latents active (rows written whole) or few
-@pytest.mark.parametrize("scipy_kernel", [True, False])
+@pytest.mark.parametrize("kernels", ["host", "no scipy", "gpu code"])
 def test_later_steps_clear_the_rows_an_earlier_step_wrote(
-    layout: frozenset[str], d_sae: int, scipy_kernel: bool, monkeypatch: pytest.MonkeyPatch
+    layout: frozenset[str], d_sae: int, kernels: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not scipy_kernel:  # the embedding_bag path, as on a GPU or without SciPy's kernel
+    if kernels == "no scipy":  # the embedding_bag path, without SciPy's kernel
         monkeypatch.setattr(sparse_ops, "_sparsetools", None)
+    elif kernels == "gpu code":
+        as_on_a_gpu(monkeypatch)
     cfg = SAEConfig(d_in=D_IN, d_sae=d_sae, method="topk", k=3)
     weights, train = stacked_weights(cfg, 2), train_config(False)
     flat = FlatParams({n: t.clone() for n, t in weights.items()}, lr=1e-3, transposed=layout)
@@ -157,6 +168,25 @@ def test_later_steps_clear_the_rows_an_earlier_step_wrote(
         fresh = one_step(AutogradEngine, cfg, train, weights, x, None)[1]
         for name, grad in flat.grads.items():
             torch.testing.assert_close(grad, fresh[name], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["topk", "batchtopk", "matryoshka"])
+@pytest.mark.parametrize("auxk", [False, True])
+def test_the_code_a_gpu_runs_gives_the_same_step(
+    method: str, auxk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device-agnostic path (index_copy_, embedding_bag, torch.topk; no NumPy or SciPy)
+    against the CPU kernels and autograd, in both buffer layouts."""
+    cfg = SAEConfig(d_in=D_IN, d_sae=60, method=method, k=3)
+    x, dead = batch_and_dead(cfg, 2, True, auxk)
+    weights, train = stacked_weights(cfg, 2), train_config(auxk)
+    host = one_step(SparseEngine, cfg, train, weights, x, dead, ENGINE_LAYOUT)
+    auto = one_step(AutogradEngine, cfg, train, weights, x, dead)
+    as_on_a_gpu(monkeypatch)
+    for layout in (ENGINE_LAYOUT, frozenset()):
+        gpu_code = one_step(SparseEngine, cfg, train, weights, x, dead, layout)
+        assert_same_step(gpu_code, host)
+        assert_same_step(gpu_code, auto)
 
 
 def test_a_transposed_buffer_holds_the_same_weights_and_adam_moves_them_alike() -> None:
