@@ -83,6 +83,30 @@ quiet, and `threads=None` leaves the libraries' defaults.
   ≤ 2× is out of reach on one thread (3a's details give the measured floor). The stacked sweep
   is still cheaper than eight runs in a row (8×), and gives bit-identical per-model results
   (|ΔFVE| = 0).
+- **3a/3b, ≥ 90 % of a stacked sweep's step in matmuls (issue 15).** At these shapes the five
+  stacked matmuls take ~0.6–1.1 ms a step, so 90 % leaves 66–120 µs for everything else. The
+  rows' details time, in the same run and each with the fastest kernel this machine has, the
+  work no step can skip besides the matmuls: Adam over the stack (torch's one-pass fused
+  kernel, 1.5–2× a plain copy of the bytes it must move), ReLU, ReLU's mask on the
+  gradient, the reconstruction error and the batch's rows. Those alone cap the share at
+  86–90 %; with an Adam as fast as a plain copy and the two sums over the latents that the
+  penalty and the firing counts need, at ~89–90 %, with nothing left for the biases' sums or
+  the ~30 calls of a step. 90 % would take the element-wise work fused into the GEMMs (an
+  epilogue), which neither NumPy nor torch's CPU build offers.
+- **15.1, the sparse TopK step ≥ 4× the dense one at d_sae 16 384 (≥ 3× at 4096).** The sparse
+  step keeps the encoder's dense matmul (the selection needs every pre-activation; at ~86
+  GFLOP/s, near one core's FMA peak), exact Adam over every parameter (memory-bound: W_enc's
+  columns are all read by the next matmul, so its update cannot be deferred), the top-k
+  selection, and the per-slot kernels (decoding the slots, the dot products at them, two
+  gradient row sums). The row's details time each in the same run: together they allow
+  ~3.8× at d_sae 16 384, so 4× is out of reach on this CPU; at d_sae 4096 they allow
+  ~3.3×, and the step measures 2.8–3.25× across runs, so that row passes or fails by the
+  machine's noise. Tried and measured, no faster: MKL's CSR × dense for the gradient sums,
+  SciPy's CSC kernel for decoding by latent (2× slower), gathering the slots' decoder rows for batched
+  matmuls (8× slower).
+- **7a/7b and 15.1 on a GPU.** No CUDA device was lent to this task; the rows say so. The sparse
+  step's device-agnostic code (what CUDA would run) is tested on the CPU
+  (`sparse_ops.HOST_KERNELS`, tests/training/test_sparse_step.py).
 - **4, against MiniBatchDictionaryLearning.** At L0 = 6 a TopK SAE's single linear encoder does
   not match OMP's per-sample optimisation. Development search on digits (2026-11-25): widths
   128–1024, 5–100 epochs, lr 3e-3–2e-2, batch 128–512, AuxK (dead window 20–50, weight
@@ -121,7 +145,7 @@ network activations) are in docs/measurements.md, which `--markdown` does not re
 ## Reproduce
 
 `make bench` (= `python -m benchmarks.run`, several minutes), `--quick` for fewer repeats,
-`--only digits,mnist,sweep,sklearn,app,threads,gpu,memory` for a subset, `--markdown` to rewrite
+`--only sparse,sweep` (any of the names `--help` lists) for a subset, `--markdown` to rewrite
 this file.
 
 Load and latency: `make load` (= `python -m benchmarks.load_test`, 10 browser sessions, needs

@@ -6,8 +6,10 @@ with the dense hand-written NumPy engine (sae_core/training/numpy_step.py), meas
 one run (CPU time, median of per-round ratios). Targets: ≥ 3× at d_sae 4096, ≥ 4× at 16 384.
 Each row also gives Adam's share of the sparse step (the fused update of every parameter, which
 the sparse step cannot skip and still match plain Adam exactly) and the encoder's one dense
-matmul, the two costs the sparse step keeps. BatchTopK and Matryoshka (autograd before) are
-compared with the autograd step. The GPU row needs a CUDA device.
+matmul, the two costs the sparse step keeps, and the per-slot kernels timed alone
+(:class:`SlotWork`): together they say how far the step could go on this CPU. BatchTopK and
+Matryoshka (autograd before) are compared with the autograd step. The GPU row needs a CUDA
+device.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from benchmarks.common import (
 from benchmarks.data import mnist_size
 from sae_core.config import SAEConfig, TrainConfig
 from sae_core.topk import sorted_topk_columns
+from sae_core.training import sparse_ops as ops
 from sae_core.training.autograd_step import AutogradEngine
 from sae_core.training.numpy_step import NumpyEngine
 from sae_core.training.sparse_step import SparseEngine
@@ -66,11 +69,46 @@ def dense_matmul(d_sae: int) -> Callable[[], None]:
     return matmul
 
 
+def _pre_activations(trainer: Trainer, batch: torch.Tensor) -> torch.Tensor:
+    params = trainer.params
+    return (batch - params["b_dec"][0]) @ params["W_enc"][0] + params["b_enc"][0]
+
+
 def selection(trainer: Trainer, batch: torch.Tensor) -> Callable[[], object]:
     """The sparse step's top-k selection on this batch's pre-activations [B, d_sae]."""
-    params = trainer.params
-    pre = (batch - params["b_dec"][0]) @ params["W_enc"][0] + params["b_enc"][0]
+    pre = _pre_activations(trainer, batch)
     return lambda: sorted_topk_columns(pre, K)
+
+
+class SlotWork:
+    """The per-slot kernels every sparse step runs besides the matmul, Adam and the selection,
+    on a batch's real slots (B·K of them), writing into scratch buffers: decoding the slots
+    (``embedding_bag``), the dot products at the slots (SDDMM), grouping them by latent, and
+    the two gradient row sums (``g_dec``, ``g_enc`` [d_sae, d_in]) with the zeroing of the rows
+    they write. Calling it runs them once."""
+
+    def __init__(self, trainer: Trainer, batch: torch.Tensor) -> None:
+        pre = _pre_activations(trainer, batch)
+        params = trainer.params
+        self.W_dec, self.d_sae = params["W_dec"][0], pre.shape[1]
+        self.slots = ops.select(pre, "topk", K)
+        self.offsets = ops.bag_offsets(self.slots.sample, BATCH)
+        self.signal = torch.rand(BATCH, D_IN, generator=torch.Generator().manual_seed(0))
+        self.x_c = batch - params["b_dec"][0]
+        self.g_dec, self.g_enc = torch.zeros(self.d_sae, D_IN), torch.zeros(self.d_sae, D_IN)
+
+    def __call__(self) -> None:
+        slots = self.slots
+        ops.bag_sums(slots.latent, self.W_dec, self.offsets, slots.value)
+        g_pre = ops.sampled_dots(slots.sample, slots.latent, BATCH, self.signal, self.W_dec)
+        order, indptr = ops.group_by_latent(slots.latent, self.d_sae)
+        active = torch.nonzero(torch.from_numpy(np.diff(indptr))).squeeze(1)
+        for target, weights, source in (
+            (self.g_dec, slots.value, self.signal),
+            (self.g_enc, g_pre, self.x_c),
+        ):
+            ops.clear_rows(target, active)
+            ops.accumulate_rows(target, indptr, slots.sample[order], weights[order], source)
 
 
 def measure(
@@ -96,9 +134,13 @@ def measure(
         "adam": sparse._weights.optimizer.step,
         "matmul": dense_matmul(cfg.d_sae),
         "select": selection(sparse, batch),
+        "slots": SlotWork(sparse, batch),
     }
     samples: dict[str, list[Sample]] = {name: [] for name in fns}
     for _ in range(repeats):
+        # the slots of the model as trained so far: how many latents fire, and so how many
+        # rows the gradient sums write, changes over the first hundred steps
+        fns["slots"] = SlotWork(sparse, sparse._batch())
         for name, fn in fns.items():
             dense_call = name.startswith("dense")  # ~3× slower: fewer calls per sample
             samples[name].append(per_call(fn, max(1, calls // 3) if dense_call else calls))
@@ -115,6 +157,7 @@ def topk_row(x: np.ndarray, d_sae: int, repeats: int, source: str) -> Row:
     matmul_share = cpu_ratio(samples["matmul"], samples["sparse"])
     ceiling = t["dense"] / (t["matmul"] + t["adam"])
     floor_with_selection = t["dense"] / (t["matmul"] + t["adam"] + t["select"])
+    floor_with_slots = t["dense"] / (t["matmul"] + t["adam"] + t["select"] + t["slots"])
     engines = cpu_ratio(samples["dense_engine"], samples["sparse_engine"])
     return Row(
         name=f"15.1 sparse TopK step d_sae {d_sae}",
@@ -130,7 +173,11 @@ def topk_row(x: np.ndarray, d_sae: int, repeats: int, source: str) -> Row:
             f"({t['matmul'] * 1e3:.1f} ms): with only those two the step could be "
             f"{ceiling:.2f}× faster than the dense one; with the top-k selection it needs "
             f"besides ({t['select'] * 1e3:.1f} ms, sae_core/topk.py) {floor_with_selection:.2f}×, "
-            "before any gradient or decoding",
+            f"before any gradient or decoding; with the per-slot kernels too (decoding the "
+            f"slots, the dot products at them, the two gradient row sums: "
+            f"{t['slots'] * 1e3:.1f} ms, timed alone on the slots of the model as trained "
+            f"so far) {floor_with_slots:.2f}×: a step made of these kernels cannot go much past "
+            f"that (each is timed apart, so the sum is good to a few per cent)",
             f"the engines alone (loss and gradients, no Adam): sparse "
             f"{t['sparse_engine'] * 1e3:.1f} ms, dense {t['dense_engine'] * 1e3:.1f} ms, "
             f"{engines:.2f}×",

@@ -31,6 +31,25 @@ def test_the_baseline_trainer_starts_from_the_sparse_trainers_weights() -> None:
     torch.testing.assert_close(fast.params["W_dec"], base.params["W_dec"], atol=1e-5, rtol=1e-4)
 
 
+def test_the_slot_kernels_write_the_gradient_rows_of_the_slots_latents() -> None:
+    """benchmarks.sparse.SlotWork's row sums against dense products (Zᵀ·signal, Gᵀ·x_c)."""
+    cfg = SAEConfig(d_in=sparse.D_IN, d_sae=1024, method="topk", k=sparse.K)
+    x = np.random.default_rng(0).random((2 * sparse.BATCH, sparse.D_IN), dtype=np.float32)
+    trainer = Trainer(cfg, TrainConfig(batch_size=sparse.BATCH, steps=3), x)
+    work = sparse.SlotWork(trainer, trainer._batch())
+    work()
+    work()  # again: the rows it wrote are cleared first, not added to
+    slots = work.slots
+    z = torch.zeros(sparse.BATCH, 1024)
+    z[slots.sample, slots.latent] = slots.value
+    torch.testing.assert_close(work.g_dec, z.T @ work.signal, rtol=1e-4, atol=1e-4)
+    g_pre = torch.zeros(sparse.BATCH, 1024)
+    g_pre[slots.sample, slots.latent] = (work.signal[slots.sample] * work.W_dec[slots.latent]).sum(
+        1
+    )
+    torch.testing.assert_close(work.g_enc, g_pre.T @ work.x_c, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA the row measures")
 def test_the_gpu_row_says_why_it_is_skipped_without_cuda() -> None:
     row = sparse.gpu_row()
