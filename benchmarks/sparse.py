@@ -38,7 +38,7 @@ from sae_core.topk import sorted_topk_columns
 from sae_core.training import sparse_ops as ops
 from sae_core.training.autograd_step import AutogradEngine
 from sae_core.training.numpy_step import NumpyEngine
-from sae_core.training.sparse_step import SparseEngine
+from sae_core.training.sparse_step import ENGINE_LAYOUT, SparseEngine
 from sae_core.training.trainer import Trainer
 
 D_IN, BATCH, K = 784, 256, 32
@@ -203,6 +203,16 @@ def batch_row(x: np.ndarray, method: str, repeats: int) -> Row:
     )
 
 
+def sparse_trainer(cfg: SAEConfig, tc: TrainConfig, x: torch.Tensor) -> Trainer:
+    """A Trainer stepping with the sparse engine and its buffer layout (W_enc stored
+    transposed) on any device: off the CPU the Trainer would pick autograd."""
+    trainer = Trainer(cfg, tc, x)
+    if not isinstance(trainer.engine, SparseEngine):
+        trainer._engine_class, trainer._layout = SparseEngine, ENGINE_LAYOUT
+        trainer._init_state()  # the same seeded weights, in the engine's layout
+    return trainer
+
+
 def _cuda_seconds(fn: Callable[[], object], calls: int) -> float:
     torch.cuda.synchronize()
     start = time.perf_counter()
@@ -222,8 +232,7 @@ def gpu_row() -> Row:
     tc = TrainConfig(batch_size=BATCH, steps=10**7, device="cuda")
     x = torch.rand(8 * BATCH, D_IN, device="cuda", generator=torch.Generator("cuda").manual_seed(0))
     auto = Trainer(cfg, tc, x)
-    sparse = Trainer(cfg, tc, x)
-    sparse.engine = SparseEngine(cfg, tc, sparse._weights)
+    sparse = sparse_trainer(cfg, tc, x)
     auto.run(3)
     sparse.run(3)
     t_auto = median([_cuda_seconds(auto.step, 50) for _ in range(3)])

@@ -50,6 +50,24 @@ def test_the_slot_kernels_write_the_gradient_rows_of_the_slots_latents() -> None
     torch.testing.assert_close(work.g_enc, g_pre.T @ work.x_c, rtol=1e-4, atol=1e-4)
 
 
+def test_the_gpu_rows_sparse_trainer_has_the_engines_layout_and_the_same_weights() -> None:
+    """gpu_row's trainer: the sparse engine with W_enc stored transposed, even where the
+    Trainer would pick autograd (a small dictionary here, a GPU there)."""
+    cfg = SAEConfig(d_in=16, d_sae=64, method="topk", k=8)  # too small: the Trainer picks NumPy
+    tc = TrainConfig(batch_size=8, steps=3)
+    x = torch.rand(32, 16, generator=torch.Generator().manual_seed(0))
+    plain = Trainer(cfg, tc, x)
+    assert not isinstance(plain.engine, SparseEngine)
+    forced = sparse.sparse_trainer(cfg, tc, x)
+    assert isinstance(forced.engine, SparseEngine)
+    assert forced.params["W_enc"].transpose(-1, -2).is_contiguous()
+    for name, param in plain.params.items():
+        assert torch.equal(param, forced.params[name])
+    plain.run()
+    forced.run()
+    torch.testing.assert_close(forced.params["W_dec"], plain.params["W_dec"], atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="with CUDA the row measures")
 def test_the_gpu_row_says_why_it_is_skipped_without_cuda() -> None:
     row = sparse.gpu_row()
