@@ -69,14 +69,15 @@ def dense_matmul(d_sae: int) -> Callable[[], None]:
     return matmul
 
 
-def _pre_activations(trainer: Trainer, batch: torch.Tensor) -> torch.Tensor:
+def _pre_activations(trainer: Trainer, x_c: torch.Tensor) -> torch.Tensor:
+    """[B, d_sae] of model 0 for x_c = x − b_dec [B, d_in]."""
     params = trainer.params
-    return (batch - params["b_dec"][0]) @ params["W_enc"][0] + params["b_enc"][0]
+    return x_c @ params["W_enc"][0] + params["b_enc"][0]
 
 
 def selection(trainer: Trainer, batch: torch.Tensor) -> Callable[[], object]:
     """The sparse step's top-k selection on this batch's pre-activations [B, d_sae]."""
-    pre = _pre_activations(trainer, batch)
+    pre = _pre_activations(trainer, batch - trainer.params["b_dec"][0])
     return lambda: sorted_topk_columns(pre, K)
 
 
@@ -88,13 +89,12 @@ class SlotWork:
     they write. Calling it runs them once."""
 
     def __init__(self, trainer: Trainer, batch: torch.Tensor) -> None:
-        pre = _pre_activations(trainer, batch)
-        params = trainer.params
-        self.W_dec, self.d_sae = params["W_dec"][0], pre.shape[1]
+        self.x_c = batch - trainer.params["b_dec"][0]
+        pre = _pre_activations(trainer, self.x_c)
+        self.W_dec, self.d_sae = trainer.params["W_dec"][0], pre.shape[1]
         self.slots = ops.select(pre, "topk", K)
         self.offsets = ops.bag_offsets(self.slots.sample, BATCH)
         self.signal = torch.rand(BATCH, D_IN, generator=torch.Generator().manual_seed(0))
-        self.x_c = batch - params["b_dec"][0]
         self.g_dec, self.g_enc = torch.zeros(self.d_sae, D_IN), torch.zeros(self.d_sae, D_IN)
 
     def __call__(self) -> None:
@@ -134,9 +134,8 @@ def measure(
         "adam": sparse._weights.optimizer.step,
         "matmul": dense_matmul(cfg.d_sae),
         "select": selection(sparse, batch),
-        "slots": SlotWork(sparse, batch),
     }
-    samples: dict[str, list[Sample]] = {name: [] for name in fns}
+    samples: dict[str, list[Sample]] = {name: [] for name in [*fns, "slots"]}
     for _ in range(repeats):
         # the slots of the model as trained so far: how many latents fire, and so how many
         # rows the gradient sums write, changes over the first hundred steps

@@ -30,6 +30,7 @@ from sae_core.training.trainer import Trainer
 LAMS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 MIN_MATMUL_SHARE = 0.9
 FVE_TOLERANCE = 1e-3
+ADAM_BYTES = 7 * 4  # float32 p, g, m, v read and p, m, v written
 WIDTHS: tuple[int, ...] = (16, 32, 64, 128, 256)  # a doubling sweep, as a user types it
 
 
@@ -104,7 +105,7 @@ def step_budget(
 
     - ``matmul_us``: the five matmuls;
     - ``adam_us``: the stack's fused Adam update (torch's one-pass kernel; it reads p, g, m, v
-      and writes p, m, v, 28 bytes a parameter) and ``copy_us`` a plain copy of as many bytes
+      and writes p, m, v: ``ADAM_BYTES`` a parameter) and ``copy_us`` a plain copy of as many bytes
       (the memory floor Adam cannot beat);
     - ``relu_us``: ReLU in place on the stacked pre-activations [N, B, d_sae] (torch.relu_,
       ~5× faster than np.maximum here); ``mask_us``: ReLU's 0/1 derivative applied to the
@@ -124,10 +125,10 @@ def step_budget(
     err = torch.from_numpy(rng.standard_normal((n_models, batch, d_in), dtype=np.float32))
     x_c = err.clone()
     data = trainer.x.numpy()
-    rows = np.random.default_rng(0).permutation(data.shape[0])[:batch]
+    rows = rng.permutation(data.shape[0])[:batch]
     picked = np.empty((batch, data.shape[1]), data.dtype)
     n_params = trainer._weights.flat.numel()
-    src = torch.zeros(n_params * 7 // 2)  # a copy reads and writes: 8 bytes an element
+    src = torch.zeros(n_params * ADAM_BYTES // 8)  # a copy reads and writes: 8 bytes an element
     dst = torch.empty_like(src)
     kernels: dict[str, Callable[[], object]] = {
         "matmul_us": five,
@@ -154,7 +155,7 @@ def step_budget(
     at_copy = out["unavoidable_us"] - out["adam_us"] + out["copy_us"] + 2 * out["reduce_us"]
     out["ceiling_at_copy"] = out["matmul_us"] / (out["matmul_us"] + at_copy)
     out["left_at_copy_us"] = out["left_us"] - at_copy
-    out["adam_mb"] = 28 * n_params / 1e6
+    out["adam_mb"] = ADAM_BYTES * n_params / 1e6
     return out
 
 
